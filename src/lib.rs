@@ -1,0 +1,1 @@
+//! c10k: C10K multiplexing for programs written in other languages.
