@@ -1,0 +1,409 @@
+//! The loop's side of connections: readiness, flushing, closing, and the
+//! operations handlers call.
+
+use std::net::SocketAddr;
+use std::os::fd::RawFd;
+
+use super::{Conn, ConnHandler, Flushed, OwnedBuf, WriteQueue};
+use crate::error::*;
+use crate::net;
+use crate::reactor::stats::{add, sub};
+use crate::reactor::{ConnId, Due, Handle, Loop, Source};
+
+impl Loop {
+    /// Registers a connected (or connecting) socket; the loop owns `fd` from here on.
+    pub(crate) fn insert_conn(&self, fd: RawFd, conn: Conn) -> Result<ConnId> {
+        let connecting = conn.flags.connecting;
+        let (slot, generation) = self.core.borrow_mut().sources.insert(Source::Conn(conn));
+        if let Err(e) = self.poll_add(fd, slot, !connecting, connecting) {
+            self.core.borrow_mut().sources.remove(slot, generation);
+            net::close_fd(fd);
+            return Err(e);
+        }
+        self.with_conn_raw(slot, generation, |c| {
+            c.flags.reg_read = !connecting;
+            c.flags.reg_write = connecting;
+        });
+        add(&self.stats().open_connections, 1);
+        Ok(Handle::new(self.id(), slot, generation))
+    }
+
+    /// Runs `f` on a live connection by slot, ignoring closing ones.
+    fn with_conn_raw<R>(&self, slot: u32, generation: u32, f: impl FnOnce(&mut Conn) -> R) -> Option<R> {
+        match self.core.borrow_mut().sources.get_mut(slot, generation) {
+            Some(Source::Conn(c)) if !c.flags.closing => Some(f(c)),
+            _ => None,
+        }
+    }
+
+    /// Runs `f` on the connection `id` names, or fails with `C10K_ECLOSED`.
+    fn with_conn<R>(&self, id: ConnId, f: impl FnOnce(&mut Conn) -> R) -> Result<R> {
+        if id.loop_id() != self.id() {
+            return Err(C10K_ECLOSED);
+        }
+        self.with_conn_raw(id.slot(), id.generation(), f).ok_or(C10K_ECLOSED)
+    }
+
+    /// Calls one of the connection's handler methods, unless one is already running.
+    pub(crate) fn call_handler(&self, slot: u32, generation: u32, f: impl FnOnce(&mut dyn ConnHandler, &Loop, ConnId)) {
+        let Some(Some(mut handler)) = self.with_conn_raw(slot, generation, |c| c.handler.take()) else { return };
+        f(&mut *handler, self, Handle::new(self.id(), slot, generation));
+        // A handler installed during the call (an upgrade hand-off) replaces this one.
+        if let Some(Source::Conn(c)) = self.core.borrow_mut().sources.get_mut(slot, generation) {
+            if c.handler.is_none() {
+                c.handler = Some(handler);
+            }
+        }
+    }
+
+    fn update_interest(&self, slot: u32, c: &mut Conn) {
+        let (read, write) = (c.wants_read(), c.wants_write());
+        if (read, write) != (c.flags.reg_read, c.flags.reg_write) && self.poll_modify(c.fd, slot, read, write).is_ok() {
+            c.flags.reg_read = read;
+            c.flags.reg_write = write;
+        }
+    }
+
+    pub(crate) fn conn_ready(&self, slot: u32, generation: u32, readable: bool, writable: bool) {
+        let connecting = self.with_conn_raw(slot, generation, |c| c.flags.connecting);
+        match connecting {
+            None => {}
+            Some(true) => self.finish_connect(slot, generation),
+            Some(false) => {
+                if writable {
+                    self.flush_conn(slot, generation);
+                }
+                if readable {
+                    self.read_conn(slot, generation);
+                }
+            }
+        }
+    }
+
+    fn finish_connect(&self, slot: u32, generation: u32) {
+        let error = self.with_conn_raw(slot, generation, |c| net::take_error(c.fd)).unwrap_or(0);
+        if error != 0 {
+            return self.close_now(slot, generation, error, false);
+        }
+        self.with_conn_raw(slot, generation, |c| {
+            c.flags.connecting = false;
+            self.update_interest(slot, c);
+        });
+        self.call_handler(slot, generation, |h, lp, id| h.on_open(lp, id));
+        self.mark_dirty(slot, generation);
+    }
+
+    fn read_conn(&self, slot: u32, generation: u32) {
+        let Some(Some(fd)) = self.with_conn_raw(slot, generation, |c| c.wants_read().then_some(c.fd)) else { return };
+        self.with_read_buf(|buf| match net::read(fd, buf) {
+            Ok(0) => self.peer_ended(slot, generation),
+            Ok(n) => {
+                add(&self.stats().bytes_in, n as u64);
+                let now = self.core.borrow().now_ms;
+                self.with_conn_raw(slot, generation, |c| c.touch(now));
+                self.call_handler(slot, generation, |h, lp, id| h.on_data(lp, id, &buf[..n]));
+            }
+            Err(C10K_EAGAIN | C10K_EINTR) => {}
+            Err(e) => self.close_now(slot, generation, e, false),
+        });
+    }
+
+    fn peer_ended(&self, slot: u32, generation: u32) {
+        self.with_conn_raw(slot, generation, |c| {
+            c.flags.eof = true;
+            self.update_interest(slot, c);
+        });
+        let mut keep = false;
+        self.call_handler(slot, generation, |h, lp, id| keep = h.on_end(lp, id));
+        if !keep {
+            self.close_gracefully(slot, generation);
+        }
+    }
+
+    fn mark_dirty(&self, slot: u32, generation: u32) {
+        let mut core = self.core.borrow_mut();
+        if let Some(Source::Conn(c)) = core.sources.get_mut(slot, generation) {
+            if !c.flags.dirty && !c.flags.closing {
+                c.flags.dirty = true;
+                core.dirty.push((slot, generation));
+            }
+        }
+    }
+
+    /// Writes what the connection has queued; runs at the end of a turn and
+    /// when the socket becomes writable.
+    pub(crate) fn flush_conn(&self, slot: u32, generation: u32) {
+        let now = self.core.borrow().now_ms;
+        let outcome = self.with_conn_raw(slot, generation, |c| {
+            c.flags.dirty = false;
+            let result = c.wq.flush(c.fd);
+            if let Ok((n, state)) = &result {
+                add(&self.stats().bytes_out, *n);
+                if *n > 0 {
+                    c.touch(now);
+                }
+                c.flags.want_write = *state == Flushed::Blocked;
+                self.update_interest(slot, c);
+            }
+            let drained = c.flags.above_high && c.wq.pending() <= c.low_water as u64;
+            if drained {
+                c.flags.above_high = false;
+            }
+            (result.map(|(_, s)| s), drained, c.wq.is_empty())
+        });
+        let Some((result, drained, empty)) = outcome else { return };
+        if let Err(e) = result {
+            return self.close_now(slot, generation, e, false);
+        }
+        if drained {
+            self.call_handler(slot, generation, |h, lp, id| h.on_drain(lp, id));
+        }
+        if empty {
+            self.after_flush(slot, generation);
+        }
+    }
+
+    /// Carries out a shutdown or close that waited for the queue to empty.
+    fn after_flush(&self, slot: u32, generation: u32) {
+        let close = self.with_conn_raw(slot, generation, |c| {
+            if !c.wq.is_empty() {
+                return false;
+            }
+            if c.flags.shutdown_when_flushed && !c.flags.write_shut {
+                c.flags.write_shut = true;
+                let _ = net::shutdown_write(c.fd);
+            }
+            c.flags.close_when_flushed
+        });
+        if close == Some(true) {
+            self.close_now(slot, generation, C10K_OK, false);
+        }
+    }
+
+    fn close_gracefully(&self, slot: u32, generation: u32) {
+        let found = self.with_conn_raw(slot, generation, |c| {
+            c.flags.close_when_flushed = true;
+            self.update_interest(slot, c);
+        });
+        if found.is_some() {
+            self.mark_dirty(slot, generation);
+        }
+    }
+
+    /// Queues the connection for freeing at the end of the turn; its output is dropped.
+    pub(crate) fn close_now(&self, slot: u32, generation: u32, reason: i32, reset: bool) {
+        let mut core = self.core.borrow_mut();
+        let Some(Source::Conn(c)) = core.sources.get_mut(slot, generation) else { return };
+        if c.flags.closing {
+            return;
+        }
+        c.flags.closing = true;
+        c.wq.discard();
+        if reset {
+            net::set_linger_zero(c.fd);
+        }
+        core.closing.push((slot, generation, reason));
+    }
+
+    /// Frees a connection queued by `close_now` and tells its handler.
+    pub(crate) fn free_conn(&self, slot: u32, generation: u32, reason: i32) {
+        let Some(Source::Conn(mut conn)) = self.core.borrow_mut().sources.remove(slot, generation) else { return };
+        self.poll_delete(conn.fd);
+        net::close_fd(conn.fd);
+        sub(&self.stats().open_connections, 1);
+        add(&self.stats().closed, 1);
+        if let Some((lslot, lgen)) = conn.listener {
+            self.listener_conn_closed(lslot, lgen);
+        }
+        if let Some(mut handler) = conn.handler.take() {
+            handler.on_close(self, Handle::new(self.id(), slot, generation), reason, conn.user_data);
+        }
+    }
+
+    pub(crate) fn idle_due(&self, slot: u32, generation: u32, deadline: u64) {
+        let now = self.core.borrow().now_ms;
+        let check = self.with_conn_raw(slot, generation, |c| {
+            if c.timeout.armed != deadline {
+                return TimeoutCheck::Stale;
+            }
+            c.timeout.armed = 0;
+            if c.timeout.ms == 0 {
+                return TimeoutCheck::Stale;
+            }
+            if c.timeout.deadline > now {
+                c.timeout.armed = c.timeout.deadline;
+                return TimeoutCheck::Later(c.timeout.deadline);
+            }
+            c.timeout.ms = 0;
+            TimeoutCheck::Expired
+        });
+        match check {
+            Some(TimeoutCheck::Later(next)) => self.schedule(next, Due::Idle(slot, generation)),
+            Some(TimeoutCheck::Expired) => {
+                add(&self.stats().timeouts, 1);
+                let mut handled = false;
+                self.call_handler(slot, generation, |h, lp, id| handled = h.on_timeout(lp, id));
+                if !handled {
+                    self.close_now(slot, generation, C10K_ETIMEDOUT, true);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Closes every connection with `C10K_ECANCELED` and every listener.
+    pub(crate) fn close_all_sources(&self) {
+        let keys = self.core.borrow().sources.keys();
+        for (slot, generation) in keys {
+            let is_conn = matches!(self.core.borrow_mut().sources.get_mut(slot, generation), Some(Source::Conn(_)));
+            if is_conn {
+                self.close_now(slot, generation, C10K_ECANCELED, true);
+            } else {
+                let _ = self.listener_close(Handle::new(self.id(), slot, generation));
+            }
+        }
+        self.core.borrow_mut().timers.user = Default::default();
+    }
+
+    // --- Operations on a connection handle ---
+
+    /// Queues output; `Ok(true)` means the queue is now above the high-water
+    /// mark and the writer should wait for `on_drain`.
+    fn queue(&self, id: ConnId, push: impl FnOnce(&mut WriteQueue)) -> Result<bool> {
+        let above = self.with_conn(id, |c| {
+            if c.flags.close_when_flushed || c.flags.shutdown_when_flushed || c.flags.connecting {
+                return Err(if c.flags.connecting { C10K_ENOTCONN } else { C10K_EPIPE });
+            }
+            push(&mut c.wq);
+            let above = c.wq.pending() > c.high_water as u64;
+            c.flags.above_high |= above;
+            Ok(above)
+        })??;
+        self.mark_dirty(id.slot(), id.generation());
+        Ok(above)
+    }
+
+    /// Queues a copy of `data`.
+    pub fn conn_write(&self, id: ConnId, data: &[u8]) -> Result<bool> {
+        self.queue(id, |q| q.push_copy(data))
+    }
+
+    /// Queues `data` without copying it.
+    pub fn conn_write_vec(&self, id: ConnId, data: Vec<u8>) -> Result<bool> {
+        self.queue(id, |q| q.push_vec(data))
+    }
+
+    /// Queues a buffer owned elsewhere; it is dropped once sent or when the
+    /// connection closes. On failure it is dropped at once.
+    pub fn conn_write_owned(&self, id: ConnId, buf: Box<dyn OwnedBuf>) -> Result<bool> {
+        self.queue(id, |q| q.push_owned(buf))
+    }
+
+    /// Queues `len` bytes of the file `fd` from `offset`, sent with
+    /// `sendfile`. Takes ownership of `fd`, even on failure.
+    pub fn conn_sendfile(&self, id: ConnId, fd: RawFd, offset: u64, len: u64) -> Result<bool> {
+        let mut fd = Some(fd);
+        let result = self.queue(id, |q| q.push_file(fd.take().unwrap(), offset, len));
+        if let Some(fd) = fd {
+            net::close_fd(fd);
+        }
+        result
+    }
+
+    /// Bytes queued and not yet written.
+    pub fn conn_pending(&self, id: ConnId) -> Result<u64> {
+        self.with_conn(id, |c| c.wq.pending())
+    }
+
+    /// Stops (`paused`) or restarts reading.
+    pub fn conn_set_reading(&self, id: ConnId, reading: bool) -> Result<()> {
+        self.with_conn(id, |c| {
+            c.flags.read_paused = !reading;
+            self.update_interest(id.slot(), c);
+        })
+    }
+
+    /// Sends FIN once queued output is written; reading goes on.
+    pub fn conn_shutdown(&self, id: ConnId) -> Result<()> {
+        self.with_conn(id, |c| c.flags.shutdown_when_flushed = true)?;
+        self.mark_dirty(id.slot(), id.generation());
+        Ok(())
+    }
+
+    /// Closes after queued output is written; `on_close` follows with 0.
+    pub fn conn_close(&self, id: ConnId) -> Result<()> {
+        self.with_conn(id, |_| ())?;
+        self.close_gracefully(id.slot(), id.generation());
+        Ok(())
+    }
+
+    /// Closes now, dropping queued output and sending RST.
+    pub fn conn_abort(&self, id: ConnId) -> Result<()> {
+        self.with_conn(id, |_| ())?;
+        self.close_now(id.slot(), id.generation(), C10K_OK, true);
+        Ok(())
+    }
+
+    pub fn conn_user_data(&self, id: ConnId) -> Result<usize> {
+        self.with_conn(id, |c| c.user_data)
+    }
+
+    pub fn conn_set_user_data(&self, id: ConnId, user_data: usize) -> Result<()> {
+        self.with_conn(id, |c| c.user_data = user_data)
+    }
+
+    /// Replaces the connection's handler (upgrade hand-off). Allowed from the
+    /// old handler's own callbacks: the new one takes over when it returns.
+    pub fn conn_set_handler(&self, id: ConnId, handler: Box<dyn ConnHandler>) -> Result<()> {
+        self.with_conn(id, |c| c.handler = Some(handler))
+    }
+
+    pub fn conn_peer_addr(&self, id: ConnId) -> Result<SocketAddr> {
+        net::peer_addr(self.with_conn(id, |c| c.fd)?)
+    }
+
+    pub fn conn_local_addr(&self, id: ConnId) -> Result<SocketAddr> {
+        net::local_addr(self.with_conn(id, |c| c.fd)?)
+    }
+
+    /// Sets the connection's timeout; 0 removes it. With `reset_on_io`, any
+    /// read or write pushes it back (an idle timeout); without, it is a
+    /// deadline from now.
+    pub fn conn_set_timeout(&self, id: ConnId, ms: u32, reset_on_io: bool) -> Result<()> {
+        let now = self.now_ms();
+        let arm = self.with_conn(id, |c| {
+            c.timeout.ms = ms;
+            c.timeout.reset_on_io = reset_on_io;
+            c.timeout.deadline = now + ms as u64;
+            let arm = ms != 0 && (c.timeout.armed == 0 || c.timeout.armed > c.timeout.deadline);
+            if arm {
+                c.timeout.armed = c.timeout.deadline;
+            }
+            arm.then_some(c.timeout.deadline)
+        })?;
+        if let Some(deadline) = arm {
+            self.schedule(deadline, Due::Idle(id.slot(), id.generation()));
+        }
+        Ok(())
+    }
+
+    /// Sets the write queue's marks: writes report "above" past `high`, and
+    /// `on_drain` follows when the queue falls to `low`.
+    pub fn conn_set_write_marks(&self, id: ConnId, low: u32, high: u32) -> Result<()> {
+        if low > high {
+            return Err(C10K_EINVAL);
+        }
+        self.with_conn(id, |c| {
+            c.low_water = low;
+            c.high_water = high;
+        })
+    }
+}
+
+enum TimeoutCheck {
+    /// The heap entry was superseded or the timeout removed.
+    Stale,
+    /// I/O pushed the deadline back: wait again.
+    Later(u64),
+    Expired,
+}

@@ -1,0 +1,279 @@
+//! A connection's queue of pending output: copied bytes, buffers lent by
+//! the host with a release callback, and file ranges sent with `sendfile`.
+//! Consecutive memory chunks leave in one vectored write.
+
+use std::collections::VecDeque;
+use std::os::fd::RawFd;
+
+use crate::error::{C10K_EAGAIN, C10K_EINTR, C10K_EIO, Result};
+use crate::net;
+
+/// Small copied writes are appended to the previous copy up to this size, so
+/// that many small responses become one buffer and one iovec.
+const COALESCE_LIMIT: usize = 16 * 1024;
+/// At most this many iovecs per `sendmsg` (well under IOV_MAX).
+const MAX_IOVECS: usize = 64;
+
+/// A buffer the queue holds without copying; dropping it releases it.
+pub trait OwnedBuf {
+    fn bytes(&self) -> &[u8];
+}
+
+impl OwnedBuf for Vec<u8> {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+enum Chunk {
+    Copied(Vec<u8>),
+    Owned(Box<dyn OwnedBuf>),
+    /// An owned descriptor: closed once sent or dropped.
+    File { fd: RawFd, offset: u64, remaining: u64 },
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        if let Chunk::File { fd, .. } = self {
+            net::close_fd(*fd);
+        }
+    }
+}
+
+impl Chunk {
+    fn memory(&self) -> Option<&[u8]> {
+        match self {
+            Chunk::Copied(v) => Some(v),
+            Chunk::Owned(b) => Some(b.bytes()),
+            Chunk::File { .. } => None,
+        }
+    }
+}
+
+/// What a flush achieved.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Flushed {
+    /// Everything queued was written.
+    All,
+    /// The socket is full; wait for writability.
+    Blocked,
+}
+
+#[derive(Default)]
+pub struct WriteQueue {
+    chunks: VecDeque<Chunk>,
+    /// Bytes already written from the front chunk.
+    front_pos: usize,
+    /// Bytes waiting, files included.
+    pending: u64,
+}
+
+impl WriteQueue {
+    pub fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    /// Bytes waiting to be written.
+    pub fn pending(&self) -> u64 {
+        self.pending
+    }
+
+    /// Queues a copy of `data`.
+    pub fn push_copy(&mut self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        self.pending += data.len() as u64;
+        let front_started = self.chunks.len() == 1 && self.front_pos > 0;
+        if let Some(Chunk::Copied(last)) = self.chunks.back_mut() {
+            if !front_started && last.len() + data.len() <= COALESCE_LIMIT {
+                last.extend_from_slice(data);
+                return;
+            }
+        }
+        self.chunks.push_back(Chunk::Copied(data.to_vec()));
+    }
+
+    /// Queues a vector without copying it (small ones are appended to the
+    /// previous copy instead, which is cheaper than another iovec).
+    pub fn push_vec(&mut self, data: Vec<u8>) {
+        if data.len() <= 512 {
+            return self.push_copy(&data);
+        }
+        self.pending += data.len() as u64;
+        self.chunks.push_back(Chunk::Copied(data));
+    }
+
+    /// Queues a buffer owned elsewhere; it is dropped (released) once sent
+    /// or when the queue is discarded.
+    pub fn push_owned(&mut self, buf: Box<dyn OwnedBuf>) {
+        self.pending += buf.bytes().len() as u64;
+        self.chunks.push_back(Chunk::Owned(buf));
+    }
+
+    /// Queues `len` bytes of the file `fd` from `offset`; the queue owns `fd`.
+    pub fn push_file(&mut self, fd: RawFd, offset: u64, len: u64) {
+        if len == 0 {
+            return net::close_fd(fd);
+        }
+        self.pending += len;
+        self.chunks.push_back(Chunk::File { fd, offset, remaining: len });
+    }
+
+    /// Drops everything queued, releasing owned buffers and files.
+    pub fn discard(&mut self) {
+        self.chunks.clear();
+        self.front_pos = 0;
+        self.pending = 0;
+    }
+
+    /// Writes as much as the socket takes. Returns the bytes written and
+    /// whether the queue emptied; an error is a broken connection.
+    pub fn flush(&mut self, sock: RawFd) -> Result<(u64, Flushed)> {
+        let mut written = 0u64;
+        while let Some(front) = self.chunks.front() {
+            let step = match front {
+                Chunk::File { .. } => self.send_file_step(sock),
+                _ => self.write_memory(sock).map(|n| {
+                    self.advance(n);
+                    n
+                }),
+            };
+            match step {
+                Ok(n) => {
+                    written += n as u64;
+                    self.pending -= n as u64;
+                }
+                Err(C10K_EAGAIN) => return Ok((written, Flushed::Blocked)),
+                Err(C10K_EINTR) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((written, Flushed::All))
+    }
+
+    /// One `sendfile` from the file at the front of the queue.
+    fn send_file_step(&mut self, sock: RawFd) -> Result<usize> {
+        let Some(Chunk::File { fd, offset, remaining }) = self.chunks.front_mut() else { return Ok(0) };
+        let n = net::send_file(sock, *fd, *offset, (*remaining).min(1 << 30) as usize)?;
+        if n == 0 {
+            // The file is shorter than promised: the peer would wait forever
+            // for the missing bytes, so the connection is broken.
+            return Err(C10K_EIO);
+        }
+        *offset += n as u64;
+        *remaining -= n as u64;
+        if *remaining == 0 {
+            self.chunks.pop_front();
+        }
+        Ok(n)
+    }
+
+    /// One vectored write of the memory chunks at the front of the queue.
+    fn write_memory(&self, sock: RawFd) -> Result<usize> {
+        let mut iov: [libc::iovec; MAX_IOVECS] = [libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; MAX_IOVECS];
+        let mut count = 0;
+        for (i, chunk) in self.chunks.iter().take(MAX_IOVECS).enumerate() {
+            let Some(bytes) = chunk.memory() else { break };
+            let bytes = if i == 0 { &bytes[self.front_pos..] } else { bytes };
+            iov[count] = libc::iovec { iov_base: bytes.as_ptr() as *mut libc::c_void, iov_len: bytes.len() };
+            count += 1;
+        }
+        net::write_vectored(sock, &iov[..count])
+    }
+
+    /// Drops the memory chunks that `n` written bytes completed.
+    fn advance(&mut self, mut n: usize) {
+        while n > 0 {
+            let Some(front) = self.chunks.front() else { break };
+            let left = front.memory().map_or(0, |b| b.len()) - self.front_pos;
+            if n < left {
+                self.front_pos += n;
+                return;
+            }
+            n -= left;
+            self.front_pos = 0;
+            self.chunks.pop_front();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+
+    fn read_all(s: &mut UnixStream) -> Vec<u8> {
+        use std::io::Read;
+        s.set_nonblocking(true).unwrap();
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = s.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        out
+    }
+
+    #[test]
+    fn small_copies_coalesce_into_one_chunk() {
+        let mut q = WriteQueue::default();
+        for _ in 0..16 {
+            q.push_copy(b"HTTP/1.1 200 OK\r\n\r\n");
+        }
+        assert_eq!(q.chunks.len(), 1);
+        assert_eq!(q.pending(), 16 * 19);
+    }
+
+    #[test]
+    fn flushes_memory_owned_and_file_in_order() {
+        let (a, mut b) = UnixStream::pair().unwrap();
+        let mut file = tempfile_with(b"FILE-DATA");
+        let mut q = WriteQueue::default();
+        q.push_copy(b"one ");
+        q.push_owned(Box::new(vec![b'x'; 600]));
+        q.push_file(net::dup_cloexec(file.as_raw_fd()).unwrap(), 5, 4);
+        q.push_copy(b" two");
+        let (n, state) = q.flush(a.as_raw_fd()).unwrap();
+        assert_eq!(state, Flushed::All);
+        assert_eq!(n, 4 + 600 + 4 + 4);
+        assert!(q.is_empty());
+        let got = read_all(&mut b);
+        assert_eq!(&got[..4], b"one ");
+        assert_eq!(&got[604..], b"DATA two");
+        drop(file.flush());
+    }
+
+    #[test]
+    fn partial_writes_resume_where_they_stopped() {
+        let (a, mut b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let mut q = WriteQueue::default();
+        let big: Vec<u8> = (0..4_000_000u32).map(|i| i as u8).collect();
+        q.push_vec(big.clone());
+        let mut got = Vec::new();
+        loop {
+            let (_, state) = q.flush(a.as_raw_fd()).unwrap();
+            got.extend(read_all(&mut b));
+            if state == Flushed::All {
+                break;
+            }
+        }
+        got.extend(read_all(&mut b));
+        assert_eq!(got, big);
+        assert_eq!(q.pending(), 0);
+    }
+
+    fn tempfile_with(data: &[u8]) -> std::fs::File {
+        use std::io::{Seek, Write};
+        let path = std::env::temp_dir().join(format!("c10k-wq-{}", std::process::id()));
+        let mut f = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        f.write_all(data).unwrap();
+        f.rewind().unwrap();
+        f
+    }
+}

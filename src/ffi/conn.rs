@@ -1,0 +1,549 @@
+//! Listeners, outgoing connections and the operations on a connection handle.
+
+use std::ffi::{c_char, c_void};
+
+use super::loop_::{c10k_loop, loop_of, loop_ref};
+use super::{code, parse_c_addr, write_c_addr};
+use crate::conn::{ConnHandler, OwnedBuf};
+use crate::error::*;
+use crate::net::{Acceptor, ListenConfig, ListenOptions};
+use crate::reactor::{ConnId, Handle, ListenerId, Loop};
+
+/// A listening socket on a loop. Lifecycle: `c10k_listen` (or
+/// `c10k_listen_fd`) → connections arrive with the callbacks given →
+/// `c10k_listener_close`, which frees it. Connections it accepted stay open.
+pub struct c10k_listener {
+    loop_id: u16,
+    id: ListenerId,
+}
+
+/// What a connection reports, on its loop's thread. Each callback gets
+/// `user_data` first (the listener's or `c10k_connect`'s, until
+/// `c10k_conn_set_user_data` changes it), then the connection handle. Any
+/// member may be NULL. Calling back into c10k from a callback is allowed,
+/// closing the connection included.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct c10k_conn_callbacks {
+    /// The connection is established: accepted, or an outgoing connect succeeded.
+    pub on_open: Option<unsafe extern "C" fn(user_data: *mut c_void, conn: u64)>,
+    /// Bytes arrived. `data` is borrowed: valid only until the callback returns.
+    pub on_data: Option<unsafe extern "C" fn(user_data: *mut c_void, conn: u64, data: *const u8, len: usize)>,
+    /// The peer shut down its sending side. Return true to keep the
+    /// connection half-open (you may still write, then close); false, or a
+    /// NULL callback, closes it once queued output is written.
+    pub on_end: Option<unsafe extern "C" fn(user_data: *mut c_void, conn: u64) -> bool>,
+    /// The write queue fell to the low-water mark after a write reported
+    /// `C10K_QUEUE_FULL`: time to write again (or resume reading).
+    pub on_drain: Option<unsafe extern "C" fn(user_data: *mut c_void, conn: u64)>,
+    /// The idle timeout expired. Return true if you handled it (the
+    /// connection stays until you close it); false, or a NULL callback,
+    /// aborts it and `on_close` follows with `C10K_ETIMEDOUT`.
+    pub on_timeout: Option<unsafe extern "C" fn(user_data: *mut c_void, conn: u64) -> bool>,
+    /// Last callback, exactly once per connection, also when an outgoing
+    /// connect fails (then without `on_open`). `reason` is 0 for a clean
+    /// close or a negative `C10K_E*` code. After it returns the library never
+    /// uses this `user_data` again: free it here.
+    pub on_close: Option<unsafe extern "C" fn(user_data: *mut c_void, conn: u64, reason: i32)>,
+}
+
+/// Options of `c10k_listen`. Initialise with `c10k_listen_options_init`,
+/// which sets `size`, then change what you need.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct c10k_listen_options {
+    /// `sizeof(c10k_listen_options)`, so that later versions can add fields.
+    pub size: u32,
+    /// Length of the kernel's accept queue. Default 1024.
+    pub backlog: i32,
+    /// Set `SO_REUSEPORT`, so several loops or processes can listen on one
+    /// port and the kernel spreads connections. Default false.
+    pub reuse_port: bool,
+    /// For IPv6 addresses: refuse IPv4-mapped connections. Default true.
+    pub ipv6_only: bool,
+    /// Stop accepting while this many connections are open; resume below
+    /// it. 0 (default): no limit.
+    pub max_connections: u32,
+    /// Idle timeout of accepted connections in milliseconds; reads and
+    /// writes push it back. 0 (default): none.
+    pub idle_timeout_ms: u32,
+}
+
+/// `c10k_conn_write*` return this (not an error: the data was queued) when
+/// the queue is above its high-water mark: stop writing until `on_drain`.
+pub const C10K_QUEUE_FULL: i32 = 1;
+
+struct CConn {
+    callbacks: c10k_conn_callbacks,
+}
+
+impl CConn {
+    fn user_data(lp: &Loop, conn: ConnId) -> *mut c_void {
+        lp.conn_user_data(conn).unwrap_or(0) as *mut c_void
+    }
+}
+
+// SAFETY (all calls below): the host's callbacks, with its own user data and
+// a borrowed view that outlives the call.
+impl ConnHandler for CConn {
+    fn on_open(&mut self, lp: &Loop, conn: ConnId) {
+        if let Some(cb) = self.callbacks.on_open {
+            unsafe { cb(Self::user_data(lp, conn), conn.0) }
+        }
+    }
+    fn on_data(&mut self, lp: &Loop, conn: ConnId, data: &[u8]) {
+        if let Some(cb) = self.callbacks.on_data {
+            unsafe { cb(Self::user_data(lp, conn), conn.0, data.as_ptr(), data.len()) }
+        }
+    }
+    fn on_end(&mut self, lp: &Loop, conn: ConnId) -> bool {
+        self.callbacks.on_end.is_some_and(|cb| unsafe { cb(Self::user_data(lp, conn), conn.0) })
+    }
+    fn on_drain(&mut self, lp: &Loop, conn: ConnId) {
+        if let Some(cb) = self.callbacks.on_drain {
+            unsafe { cb(Self::user_data(lp, conn), conn.0) }
+        }
+    }
+    fn on_timeout(&mut self, lp: &Loop, conn: ConnId) -> bool {
+        self.callbacks.on_timeout.is_some_and(|cb| unsafe { cb(Self::user_data(lp, conn), conn.0) })
+    }
+    fn on_close(&mut self, _lp: &Loop, conn: ConnId, reason: i32, user_data: usize) {
+        if let Some(cb) = self.callbacks.on_close {
+            unsafe { cb(user_data as *mut c_void, conn.0, reason) }
+        }
+    }
+}
+
+struct CAcceptor {
+    callbacks: c10k_conn_callbacks,
+    user_data: usize,
+}
+
+impl Acceptor for CAcceptor {
+    fn accept(&mut self, _lp: &Loop, _conn: ConnId) -> (Box<dyn ConnHandler>, usize) {
+        (Box::new(CConn { callbacks: self.callbacks }), self.user_data)
+    }
+}
+
+/// Fills `opts` with the defaults, `size` included. NULL is a no-op.
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_listen_options_init(opts: *mut c10k_listen_options) {
+    guard!((), {
+        // SAFETY: opts is NULL or given for writing.
+        if let Some(opts) = unsafe { opts.as_mut() } {
+            let d = ListenConfig::default();
+            *opts = c10k_listen_options {
+                size: size_of::<c10k_listen_options>() as u32,
+                backlog: d.backlog,
+                reuse_port: d.reuse_port,
+                ipv6_only: d.ipv6_only,
+                max_connections: 0,
+                idle_timeout_ms: 0,
+            };
+        }
+    })
+}
+
+/// Reads C options (NULL: defaults), refusing a struct of another size.
+///
+/// # Safety
+/// `opts` is NULL or points to options initialised by `c10k_listen_options_init`.
+pub(super) unsafe fn listen_options(opts: *const c10k_listen_options) -> Result<ListenOptions> {
+    // SAFETY: as the caller promises.
+    let Some(opts) = (unsafe { opts.as_ref() }) else { return Ok(ListenOptions::default()) };
+    if opts.size as usize != size_of::<c10k_listen_options>() || opts.backlog < 0 {
+        return Err(C10K_EINVAL);
+    }
+    Ok(ListenOptions {
+        socket: ListenConfig { backlog: opts.backlog, reuse_port: opts.reuse_port, ipv6_only: opts.ipv6_only },
+        max_connections: opts.max_connections,
+        idle_timeout_ms: opts.idle_timeout_ms,
+    })
+}
+
+/// Shared tail of the two listen calls: build the acceptor, register, return the listener.
+unsafe fn finish_listen(
+    lp: &Loop,
+    callbacks: *const c10k_conn_callbacks,
+    user_data: *mut c_void,
+    out: *mut *mut c10k_listener,
+    register: impl FnOnce(&Loop, Box<dyn Acceptor>) -> Result<ListenerId>,
+) -> i32 {
+    // SAFETY: callbacks is NULL or a valid struct, per the caller.
+    let Some(callbacks) = (unsafe { callbacks.as_ref() }).copied() else { return C10K_EINVAL };
+    if out.is_null() {
+        return C10K_EINVAL;
+    }
+    match register(lp, Box::new(CAcceptor { callbacks, user_data: user_data as usize })) {
+        Ok(id) => {
+            let listener = Box::new(c10k_listener { loop_id: lp.id(), id });
+            // SAFETY: out is non-null and given for writing.
+            unsafe { *out = Box::into_raw(listener) };
+            0
+        }
+        Err(e) => e,
+    }
+}
+
+/// Listens on a numeric address, `"127.0.0.1:8080"` or `"[::1]:8080"`
+/// (port 0 picks a free port; read it back with `c10k_listener_addr`).
+/// Host names are refused: resolving them would block.
+///
+/// Every accepted connection reports to `callbacks` (copied) with
+/// `user_data`; `on_open` comes first. On success `*out` receives a
+/// listener the caller closes with `c10k_listener_close` (before freeing
+/// the loop). `opts` may be NULL for defaults.
+///
+/// Returns 0, `C10K_EINVAL` (NULL loop, address, callbacks or out; bad
+/// address or options), `C10K_EADDRINUSE`, `C10K_EACCES`, or
+/// `C10K_EWRONGTHREAD`.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_listen(
+    lp: *mut c10k_loop,
+    addr: *const c_char,
+    opts: *const c10k_listen_options,
+    callbacks: *const c10k_conn_callbacks,
+    user_data: *mut c_void,
+    out: *mut *mut c10k_listener,
+) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: pointers as documented, checked for NULL inside.
+        let prepared = unsafe { loop_ref(lp) }.and_then(|lp| Ok((lp, unsafe { parse_c_addr(addr) }?, unsafe { listen_options(opts) }?)));
+        match prepared {
+            // SAFETY: as above.
+            Ok((lp, addr, options)) => unsafe { finish_listen(lp, callbacks, user_data, out, |lp, a| lp.listen(&addr, &options, a)) },
+            Err(e) => e,
+        }
+    })
+}
+
+/// Like `c10k_listen`, but adopts `fd`, a socket already bound and
+/// listening (inherited from a parent, or from socket activation). The loop
+/// takes ownership of `fd`, even when this fails; it is made non-blocking.
+/// `opts` applies only `max_connections` and `idle_timeout_ms`. Returns
+/// `C10K_EINVAL` if `fd` is not a listening socket.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_listen_fd(
+    lp: *mut c10k_loop,
+    fd: i32,
+    opts: *const c10k_listen_options,
+    callbacks: *const c10k_conn_callbacks,
+    user_data: *mut c_void,
+    out: *mut *mut c10k_listener,
+) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: pointers as documented, checked for NULL inside.
+        let prepared = unsafe { loop_ref(lp) }.and_then(|lp| Ok((lp, unsafe { listen_options(opts) }?)));
+        match prepared {
+            // SAFETY: as above.
+            Ok((lp, options)) => unsafe { finish_listen(lp, callbacks, user_data, out, |lp, a| lp.listen_fd(fd, &options, a)) },
+            Err(e) => {
+                crate::net::close_fd(fd);
+                e
+            }
+        }
+    })
+}
+
+/// Writes the listener's bound address (`"127.0.0.1:41234"`) with a NUL
+/// into `buf` of `len` bytes; `C10K_ADDRSTRLEN` is always enough. Returns 0,
+/// `C10K_EINVAL`, or `C10K_ENOMEM` if `buf` is too small.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_listener_addr(listener: *const c10k_listener, buf: *mut c_char, len: usize) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: listener is NULL or live, per the caller.
+        let Some(l) = (unsafe { listener.as_ref() }) else { return C10K_EINVAL };
+        let result = crate::reactor::owned_loop(l.loop_id).and_then(|lp| lp.listener_addr(l.id));
+        // SAFETY: buf is valid for len bytes, per the caller.
+        code(result.and_then(|addr| unsafe { write_c_addr(addr, buf, len) }))
+    })
+}
+
+/// Stops or restarts accepting on a listener, keeping its socket (the
+/// kernel still queues up to `backlog` connections meanwhile).
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_listener_set_accepting(listener: *mut c10k_listener, accepting: bool) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: listener is NULL or live, per the caller.
+        let Some(l) = (unsafe { listener.as_ref() }) else { return C10K_EINVAL };
+        code(crate::reactor::owned_loop(l.loop_id).and_then(|lp| lp.listener_set_accepting(l.id, accepting)))
+    })
+}
+
+/// Closes the listening socket and frees `listener` (consumed unless this
+/// returns `C10K_EWRONGTHREAD`). Connections it accepted stay open. NULL is
+/// a no-op.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_listener_close(listener: *mut c10k_listener) -> i32 {
+    guard!(C10K_EPANIC, {
+        if listener.is_null() {
+            return 0;
+        }
+        // SAFETY: a live listener from c10k_listen, per the caller.
+        let l = unsafe { &*listener };
+        let result = crate::reactor::owned_loop(l.loop_id).and_then(|lp| lp.listener_close(l.id));
+        if result != Err(C10K_EWRONGTHREAD) {
+            // SAFETY: from Box::into_raw in finish_listen.
+            drop(unsafe { Box::from_raw(listener) });
+        }
+        code(result)
+    })
+}
+
+/// Connects to a numeric address. The handle goes to `*out_conn` at once;
+/// `on_open` follows when the connection is established, or only
+/// `on_close` with the error (`C10K_ECONNREFUSED`, ...) if it fails.
+/// Writing before `on_open` returns `C10K_ENOTCONN`.
+///
+/// Returns 0, `C10K_EINVAL` (NULL or bad arguments; no callback is then
+/// called), or an immediate socket error.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_connect(
+    lp: *mut c10k_loop,
+    addr: *const c_char,
+    callbacks: *const c10k_conn_callbacks,
+    user_data: *mut c_void,
+    out_conn: *mut u64,
+) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: pointers as documented, checked for NULL inside.
+        let result = unsafe { loop_ref(lp) }.and_then(|lp| {
+            let addr = unsafe { parse_c_addr(addr) }?;
+            let callbacks = unsafe { callbacks.as_ref() }.copied().ok_or(C10K_EINVAL)?;
+            lp.connect(&addr, Box::new(CConn { callbacks }), user_data as usize)
+        });
+        match result {
+            Ok(id) => {
+                // SAFETY: out_conn is NULL or given for writing.
+                if let Some(out) = unsafe { out_conn.as_mut() } {
+                    *out = id.0;
+                }
+                0
+            }
+            Err(e) => e,
+        }
+    })
+}
+
+/// Runs `f` with the loop owning `conn`, turning the outcome into a code.
+fn with_conn_loop(conn: u64, f: impl FnOnce(&Loop, ConnId) -> Result<()>) -> i32 {
+    guard!(C10K_EPANIC, { code(loop_of(conn).and_then(|lp| f(lp, Handle(conn)))) })
+}
+
+/// 0, or `C10K_QUEUE_FULL` when the queue went past its high-water mark.
+fn queued(result: Result<bool>) -> Result<()> {
+    result.and_then(|above| if above { Err(C10K_QUEUE_FULL) } else { Ok(()) })
+}
+
+/// Queues a copy of `len` bytes at `data` for the connection. Output is
+/// gathered and written with as few system calls as possible at the end of
+/// the loop's turn.
+///
+/// Returns 0; `C10K_QUEUE_FULL` (positive: the bytes were queued, but the
+/// queue is above its high-water mark, so wait for `on_drain`);
+/// `C10K_ECLOSED` for a closed or stale handle; `C10K_EPIPE` after
+/// `c10k_conn_close` or `c10k_conn_shutdown`; `C10K_ENOTCONN` before an
+/// outgoing connection opened; `C10K_EINVAL` for NULL data with len > 0.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_conn_write(conn: u64, data: *const u8, len: usize) -> i32 {
+    if data.is_null() && len > 0 {
+        return C10K_EINVAL;
+    }
+    // SAFETY: data is valid for len bytes, per the caller (or len is 0).
+    let bytes = if len == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(data, len) } };
+    with_conn_loop(conn, |lp, id| queued(lp.conn_write(id, bytes)))
+}
+
+/// Releases a buffer given to `c10k_conn_write_owned`.
+pub type c10k_release_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, data: *const u8, len: usize)>;
+
+struct ForeignBuf {
+    data: *const u8,
+    len: usize,
+    release: c10k_release_cb,
+    user_data: *mut c_void,
+}
+
+impl OwnedBuf for ForeignBuf {
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: the host lends data..data+len until release is called.
+        if self.len == 0 { &[] } else { unsafe { std::slice::from_raw_parts(self.data, self.len) } }
+    }
+}
+
+impl Drop for ForeignBuf {
+    fn drop(&mut self) {
+        if let Some(release) = self.release {
+            // SAFETY: the host's callback with its own buffer and user data.
+            unsafe { release(self.user_data, self.data, self.len) }
+        }
+    }
+}
+
+/// Queues `len` bytes at `data` without copying them. The library reads
+/// the buffer until it calls `release(release_data, data, len)`, exactly
+/// once, on the loop thread: after the bytes are sent, when the connection
+/// closes, or before this function returns if it fails. `release` may be
+/// NULL for memory that outlives the connection (static data).
+///
+/// Returns as `c10k_conn_write`.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_conn_write_owned(conn: u64, data: *const u8, len: usize, release: c10k_release_cb, release_data: *mut c_void) -> i32 {
+    let buf = ForeignBuf { data, len, release, user_data: release_data };
+    if data.is_null() && len > 0 {
+        return C10K_EINVAL;
+    }
+    with_conn_loop(conn, |lp, id| queued(lp.conn_write_owned(id, Box::new(buf))))
+}
+
+/// Queues `len` bytes of the open file `fd` from `offset`, sent by the loop
+/// with `sendfile(2)` in order with the other writes. `fd` is borrowed: the
+/// library duplicates it, so the caller may close its own at once. If the
+/// file turns out shorter than `len`, the connection is closed with
+/// `C10K_EIO` (the peer would otherwise wait for bytes that never come).
+///
+/// Returns as `c10k_conn_write`, plus `C10K_EBADF` for a bad `fd`.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub extern "C" fn c10k_conn_sendfile(conn: u64, fd: i32, offset: u64, len: u64) -> i32 {
+    with_conn_loop(conn, |lp, id| {
+        let dup = crate::net::dup_cloexec(fd)?;
+        queued(lp.conn_sendfile(id, dup, offset, len))
+    })
+}
+
+/// Stops reading from the connection (no `on_data` until resumed): the
+/// kernel's buffers fill and TCP slows the peer down.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub extern "C" fn c10k_conn_pause_read(conn: u64) -> i32 {
+    with_conn_loop(conn, |lp, id| lp.conn_set_reading(id, false))
+}
+
+/// Resumes reading after `c10k_conn_pause_read`.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub extern "C" fn c10k_conn_resume_read(conn: u64) -> i32 {
+    with_conn_loop(conn, |lp, id| lp.conn_set_reading(id, true))
+}
+
+/// Half-close: sends FIN once queued output is written. Reading goes on;
+/// further writes return `C10K_EPIPE`.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub extern "C" fn c10k_conn_shutdown(conn: u64) -> i32 {
+    with_conn_loop(conn, |lp, id| lp.conn_shutdown(id))
+}
+
+/// Closes the connection once queued output is written; `on_close`
+/// follows (with 0) after the current callback returns, never inside this
+/// call. Closing twice returns `C10K_ECLOSED` the second time.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub extern "C" fn c10k_conn_close(conn: u64) -> i32 {
+    with_conn_loop(conn, |lp, id| lp.conn_close(id))
+}
+
+/// Closes the connection now: queued output is dropped and the peer gets
+/// RST. `on_close` follows with 0 after the current callback returns.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub extern "C" fn c10k_conn_abort(conn: u64) -> i32 {
+    with_conn_loop(conn, |lp, id| lp.conn_abort(id))
+}
+
+/// Sets the `user_data` the connection's later callbacks receive.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub extern "C" fn c10k_conn_set_user_data(conn: u64, user_data: *mut c_void) -> i32 {
+    with_conn_loop(conn, |lp, id| lp.conn_set_user_data(id, user_data as usize))
+}
+
+/// Stores the connection's current `user_data` in `*out`.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_conn_user_data(conn: u64, out: *mut *mut c_void) -> i32 {
+    with_conn_loop(conn, |lp, id| {
+        let value = lp.conn_user_data(id)? as *mut c_void;
+        // SAFETY: out is NULL or given for writing.
+        *unsafe { out.as_mut() }.ok_or(C10K_EINVAL)? = value;
+        Ok(())
+    })
+}
+
+/// Writes the peer's address (`"127.0.0.1:50000"`) with a NUL into `buf`
+/// of `len` bytes (`C10K_ADDRSTRLEN` is enough).
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_conn_peer_addr(conn: u64, buf: *mut c_char, len: usize) -> i32 {
+    // SAFETY: buf is valid for len bytes, per the caller.
+    with_conn_loop(conn, |lp, id| unsafe { write_c_addr(lp.conn_peer_addr(id)?, buf, len) })
+}
+
+/// Writes the connection's local address with a NUL into `buf` of `len` bytes.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_conn_local_addr(conn: u64, buf: *mut c_char, len: usize) -> i32 {
+    // SAFETY: buf is valid for len bytes, per the caller.
+    with_conn_loop(conn, |lp, id| unsafe { write_c_addr(lp.conn_local_addr(id)?, buf, len) })
+}
+
+/// Sets the idle timeout in milliseconds (0 removes it): when neither a
+/// read nor a write happened for that long, `on_timeout` runs.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub extern "C" fn c10k_conn_set_idle_timeout(conn: u64, ms: u32) -> i32 {
+    with_conn_loop(conn, |lp, id| lp.conn_set_timeout(id, ms, true))
+}
+
+/// Sets the write queue's marks in bytes: writes return `C10K_QUEUE_FULL`
+/// once more than `high` bytes wait, and `on_drain` runs when they fall to
+/// `low`. Defaults: 1 MiB and 256 KiB. `C10K_EINVAL` if `low > high`.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub extern "C" fn c10k_conn_set_write_marks(conn: u64, low: u32, high: u32) -> i32 {
+    with_conn_loop(conn, |lp, id| lp.conn_set_write_marks(id, low, high))
+}
+
+/// Stores in `*out` how many bytes are queued and not yet written.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_conn_pending(conn: u64, out: *mut u64) -> i32 {
+    with_conn_loop(conn, |lp, id| {
+        let pending = lp.conn_pending(id)?;
+        // SAFETY: out is NULL or given for writing.
+        *unsafe { out.as_mut() }.ok_or(C10K_EINVAL)? = pending;
+        Ok(())
+    })
+}

@@ -1,0 +1,294 @@
+//! `c10k_loop`: create, run, nest, stop, post, free; and timers.
+
+use std::ffi::c_void;
+use std::time::Duration;
+
+use super::code;
+use crate::error::*;
+use crate::reactor::{Handle, Loop, LoopHandle, owned_loop};
+
+/// An event loop: one poller and the thread that runs it.
+///
+/// Lifecycle: `c10k_loop_new` → listen, connect, start timers → `c10k_loop_run`
+/// (or repeated `c10k_loop_run_once`) → `c10k_loop_stop` from anywhere →
+/// `c10k_loop_free`. The thread that runs the loop (or, before the first run,
+/// the one that created it) is its *loop thread*: the only thread that may
+/// call loop-thread functions and the one on which every callback runs.
+pub struct c10k_loop {
+    /// What other threads may touch: post and stop.
+    handle: LoopHandle,
+    lp: Box<Loop>,
+}
+
+/// A task for `c10k_loop_post`: runs once on the loop thread.
+pub type c10k_task_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, lp: *mut c10k_loop)>;
+
+/// A timer callback: `timer` is the handle `c10k_timer_start` returned.
+pub type c10k_timer_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, timer: u64)>;
+
+/// `*mut c_void` made sendable: the host vouches for its user data.
+struct SendPtr(*mut c_void);
+// SAFETY: the pointer is only handed back to the host's own callback.
+unsafe impl Send for SendPtr {}
+
+/// The loop behind `lp`, if the calling thread owns it.
+///
+/// # Safety
+/// `lp` is NULL or a live loop from `c10k_loop_new`.
+pub(super) unsafe fn loop_ref<'a>(lp: *const c10k_loop) -> Result<&'a Loop> {
+    // SAFETY: the caller promises a live loop or NULL.
+    let lp = unsafe { lp.as_ref() }.ok_or(C10K_EINVAL)?;
+    owned_loop(lp.lp.id())
+}
+
+/// The loop a handle belongs to, if the calling thread owns it.
+pub(super) fn loop_of(handle: u64) -> Result<&'static Loop> {
+    owned_loop(Handle(handle).loop_id())
+}
+
+/// Creates a loop owned by the calling thread and stores it in `*out`.
+///
+/// Returns 0, `C10K_EINVAL` if `out` is NULL, or the error that creating the
+/// poller gave (`C10K_EMFILE`, `C10K_ENOMEM`). The caller owns the loop and
+/// frees it with `c10k_loop_free`. Creating the first loop sets SIGPIPE to
+/// ignored if it was at its default (`sendfile` cannot suppress it per call).
+///
+/// Thread safety: any thread; that thread becomes the loop thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_loop_new(out: *mut *mut c10k_loop) -> i32 {
+    guard!(C10K_EPANIC, {
+        if out.is_null() {
+            return C10K_EINVAL;
+        }
+        match Loop::new() {
+            Ok(lp) => {
+                let boxed = Box::new(c10k_loop { handle: lp.handle(), lp });
+                // SAFETY: out is non-null and the caller gave it for writing.
+                unsafe { *out = Box::into_raw(boxed) };
+                0
+            }
+            Err(e) => e,
+        }
+    })
+}
+
+/// Frees a loop. Tasks still posted run first; then every open connection
+/// is closed (its `on_close` gets `C10K_ECANCELED`) and every timer dropped.
+///
+/// Returns `C10K_EBUSY` (and frees nothing) while a listener is open (close
+/// them first: the caller owns those pointers) or while the loop is
+/// running, for example from one of its own callbacks; NULL is a no-op.
+/// No other thread may post to or stop the loop once this is called.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_loop_free(lp: *mut c10k_loop) -> i32 {
+    guard!(C10K_EPANIC, {
+        if lp.is_null() {
+            return 0;
+        }
+        // SAFETY: the caller gives a live loop.
+        if let Err(e) = unsafe { loop_ref(lp) } {
+            return e;
+        }
+        // SAFETY: as above.
+        let inner = &unsafe { &*lp }.lp;
+        if inner.is_running() || inner.listener_count() > 0 {
+            return C10K_EBUSY;
+        }
+        // SAFETY: the loop came from Box::into_raw in c10k_loop_new.
+        drop(unsafe { Box::from_raw(lp) });
+        0
+    })
+}
+
+/// Runs the loop on the calling thread until `c10k_loop_stop`: every
+/// callback of the loop runs on this thread, inside this call.
+///
+/// A stop requested before the call makes it return at once. Returns 0
+/// after a stop, `C10K_EBUSY` if the loop is already running, `C10K_EPANIC`
+/// if a panic inside the library was caught (the loop is then unusable:
+/// free it), or the poller's error.
+///
+/// Thread safety: any thread not running another loop call of this loop;
+/// the caller becomes the loop thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_loop_run(lp: *mut c10k_loop) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: the caller gives a live loop or NULL.
+        let Some(lp) = (unsafe { lp.as_ref() }) else { return C10K_EINVAL };
+        code(lp.lp.run())
+    })
+}
+
+/// Runs one turn of the loop: waits up to `timeout_ms` for events (0: does
+/// not wait; negative: waits until something happens), then runs the
+/// callbacks that are due and flushes output.
+///
+/// For hosts with their own event loop: watch `c10k_loop_fd` for
+/// readability and call this with 0 when it is readable, and when the time
+/// from `c10k_loop_next_timeout` has passed. Returns as `c10k_loop_run`.
+///
+/// Thread safety: any thread not running another loop call of this loop;
+/// the caller becomes the loop thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_loop_run_once(lp: *mut c10k_loop, timeout_ms: i32) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: the caller gives a live loop or NULL.
+        let Some(lp) = (unsafe { lp.as_ref() }) else { return C10K_EINVAL };
+        let timeout = (timeout_ms >= 0).then(|| Duration::from_millis(timeout_ms as u64));
+        code(lp.lp.run_once(timeout))
+    })
+}
+
+/// Asks the loop to return from `c10k_loop_run` after its current turn.
+///
+/// Async-signal-safe: it is one atomic store and one `write(2)`, so a
+/// SIGINT/SIGTERM handler may call it directly. Returns 0, or `C10K_EINVAL`
+/// for NULL.
+///
+/// Thread safety: any thread, and signal handlers.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_loop_stop(lp: *mut c10k_loop) -> i32 {
+    // No guard: nothing here can panic, and catch_unwind is not known to be
+    // async-signal-safe.
+    // SAFETY: the caller gives a live loop or NULL.
+    match unsafe { lp.as_ref() } {
+        Some(lp) => {
+            lp.handle.shared().stop();
+            0
+        }
+        None => C10K_EINVAL,
+    }
+}
+
+/// Runs `cb(user_data, loop)` once on the loop thread, soon, and wakes the
+/// loop if it is waiting. Tasks run in the order they were posted. If the
+/// loop is freed first, pending tasks run during `c10k_loop_free`.
+///
+/// Returns 0, or `C10K_EINVAL` for a NULL loop or callback (then `cb` is
+/// never called).
+///
+/// Thread safety: any thread (not signal handlers: it takes a lock).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_loop_post(lp: *mut c10k_loop, cb: c10k_task_cb, user_data: *mut c_void) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: the caller gives a live loop or NULL.
+        let (Some(lp_ref), Some(cb)) = (unsafe { lp.as_ref() }, cb) else { return C10K_EINVAL };
+        let user_data = SendPtr(user_data);
+        let raw = SendPtr(lp as *mut c_void);
+        lp_ref.handle.post(Box::new(move |_| {
+            let (user_data, raw) = (user_data, raw);
+            // SAFETY: the host's callback with its own user data.
+            unsafe { cb(user_data.0, raw.0 as *mut c10k_loop) }
+        }));
+        0
+    })
+}
+
+/// The loop's pollable descriptor: it becomes readable when the loop has
+/// events to handle. Returns the descriptor (owned by the loop: do not
+/// close it), or `C10K_EINVAL` for NULL.
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_loop_fd(lp: *const c10k_loop) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: the caller gives a live loop or NULL.
+        match unsafe { lp.as_ref() } {
+            Some(lp) => lp.lp.fd(),
+            None => C10K_EINVAL,
+        }
+    })
+}
+
+/// Stores in `*out_ms` how many milliseconds a nesting host may wait before
+/// calling `c10k_loop_run_once` again: 0 when work is waiting, -1 when no
+/// timer is set (wait for `c10k_loop_fd` only).
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_loop_next_timeout(lp: *const c10k_loop, out_ms: *mut i64) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: the caller gives a live loop or NULL.
+        let lp = match unsafe { loop_ref(lp) } {
+            Ok(lp) => lp,
+            Err(e) => return e,
+        };
+        if out_ms.is_null() {
+            return C10K_EINVAL;
+        }
+        let ms = lp.next_timeout_ms().map_or(-1, |ms| ms.min(i64::MAX as u64) as i64);
+        // SAFETY: out_ms is non-null and given for writing.
+        unsafe { *out_ms = ms };
+        0
+    })
+}
+
+/// Counts what is open on the loop: connections plus listeners in
+/// `*out_sources`, timers in `*out_timers` (either may be NULL). A program
+/// that closed everything sees 0 and 0.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_loop_open_handles(lp: *const c10k_loop, out_sources: *mut usize, out_timers: *mut usize) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: the caller gives a live loop or NULL.
+        let lp = match unsafe { loop_ref(lp) } {
+            Ok(lp) => lp,
+            Err(e) => return e,
+        };
+        let (sources, timers) = lp.open_handles();
+        // SAFETY: each pointer is NULL or given for writing.
+        unsafe {
+            if let Some(out) = out_sources.as_mut() {
+                *out = sources;
+            }
+            if let Some(out) = out_timers.as_mut() {
+                *out = timers;
+            }
+        }
+        0
+    })
+}
+
+/// Starts a timer: `cb(user_data, timer)` runs on the loop thread after
+/// `delay_ms`, then every `repeat_ms` if that is not 0. The handle goes to
+/// `*out_timer` (may be NULL). A one-shot timer ends after its callback; a
+/// repeating one runs until `c10k_timer_stop`.
+///
+/// Returns 0, `C10K_EINVAL` (NULL loop or callback; `cb` is then never
+/// called), or `C10K_EWRONGTHREAD`.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_timer_start(lp: *mut c10k_loop, delay_ms: u64, repeat_ms: u64, cb: c10k_timer_cb, user_data: *mut c_void, out_timer: *mut u64) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: the caller gives a live loop or NULL.
+        let lp = match unsafe { loop_ref(lp) } {
+            Ok(lp) => lp,
+            Err(e) => return e,
+        };
+        let Some(cb) = cb else { return C10K_EINVAL };
+        let user_data = SendPtr(user_data);
+        let id = lp.timer_start(delay_ms, repeat_ms, Box::new(move |_, timer| {
+            // SAFETY: the host's callback with its own user data.
+            unsafe { cb(user_data.0, timer.0) }
+        }));
+        // SAFETY: out_timer is NULL or given for writing.
+        if let Some(out) = unsafe { out_timer.as_mut() } {
+            *out = id.0;
+        }
+        0
+    })
+}
+
+/// Stops a timer; its callback will not run again. Allowed from the timer's
+/// own callback. Returns 0, or `C10K_ECLOSED` for a timer that already ended
+/// or never existed.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub extern "C" fn c10k_timer_stop(timer: u64) -> i32 {
+    guard!(C10K_EPANIC, { code(loop_of(timer).and_then(|lp| lp.timer_stop(Handle(timer)))) })
+}

@@ -1,0 +1,51 @@
+//! Versions and error names.
+
+use std::ffi::c_char;
+
+use crate::error;
+
+/// The ABI version: bumped whenever a change breaks programs built against
+/// an earlier header. Bindings refuse a library whose ABI differs.
+pub const C10K_ABI_VERSION: u32 = 1;
+
+/// The library's version as `"MAJOR.MINOR.PATCH"`; a static string.
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn c10k_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const c_char
+}
+
+/// The library's version packed as `(MAJOR << 16) | (MINOR << 8) | PATCH`,
+/// comparable with `C10K_VERSION_HEX` from the header the program was built with.
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn c10k_version_hex() -> u32 {
+    let part = |s: &str| s.parse::<u32>().unwrap_or(0);
+    (part(env!("CARGO_PKG_VERSION_MAJOR")) << 16) | (part(env!("CARGO_PKG_VERSION_MINOR")) << 8) | part(env!("CARGO_PKG_VERSION_PATCH"))
+}
+
+/// The library's ABI version; compare it with `C10K_ABI_VERSION` at start-up.
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn c10k_abi_version() -> u32 {
+    C10K_ABI_VERSION
+}
+
+/// A static English description of an error code, or `"unknown error code"`.
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn c10k_strerror(code: i32) -> *const c_char {
+    error::strerror_c(code).unwrap_or(c"unknown error code").as_ptr()
+}
+
+/// The symbolic name of an error code (`"C10K_EINVAL"`), or `"C10K_UNKNOWN"`.
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn c10k_err_name(code: i32) -> *const c_char {
+    error::err_name_c(code).unwrap_or(c"C10K_UNKNOWN").as_ptr()
+}

@@ -1,0 +1,426 @@
+//! The event loop: one poller, one thread, timers and a cross-thread mailbox.
+//!
+//! Loop state lives in a `RefCell` borrowed only for short stretches and
+//! never across a callback, so callbacks may call back into the loop (write,
+//! close, start timers) without aliasing. Anything that must wait until no
+//! callback is running (freeing a connection, flushing output) is queued and
+//! done at the end of the loop's turn.
+
+mod handle;
+mod registry;
+mod slab;
+pub mod stats;
+mod timers;
+
+use std::cell::{Cell, RefCell};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use polling::{Event, Events, PollMode, Poller};
+
+pub use handle::{ConnId, Handle, ListenerId, TimerId};
+pub use registry::{current_thread, owned_loop};
+pub(crate) use slab::Slab;
+pub(crate) use timers::{Due, TimerFn};
+
+use crate::conn::Conn;
+use crate::error::{C10K_EBUSY, C10K_ECLOSED, C10K_EINVAL, Result, from_io};
+use crate::net::Listener;
+use stats::Counters;
+
+/// Size of the one read buffer a loop shares among its connections.
+const READ_BUFFER_SIZE: usize = 64 * 1024;
+
+/// A task posted from any thread, run on the loop thread.
+pub type Task = Box<dyn FnOnce(&Loop) + Send>;
+
+/// The part of a loop other threads may touch.
+pub struct Shared {
+    poller: Poller,
+    mailbox: Mutex<Vec<Task>>,
+    stop: AtomicBool,
+    pub stats: Counters,
+}
+
+/// A `Send + Sync` reference to a loop for other threads: post tasks, stop
+/// it, read its counters.
+#[derive(Clone)]
+pub struct LoopHandle {
+    shared: Arc<Shared>,
+}
+
+impl LoopHandle {
+    /// Runs `task` on the loop thread soon. Tasks run in the order posted.
+    pub fn post(&self, task: Task) {
+        self.shared.mailbox.lock().push(task);
+        let _ = self.shared.poller.notify();
+    }
+
+    /// Makes `run` return after the current turn. Async-signal-safe: an
+    /// atomic store and one `write` to an eventfd.
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::Release);
+        let _ = self.shared.poller.notify();
+    }
+
+    pub fn stats(&self) -> stats::Snapshot {
+        self.shared.stats.snapshot()
+    }
+
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+}
+
+impl Shared {
+    /// See [`LoopHandle::stop`]; callable through a raw pointer from a signal handler.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+        let _ = self.poller.notify();
+    }
+}
+
+/// Something registered with the poller.
+pub(crate) enum Source {
+    Listener(Listener),
+    Conn(Conn),
+}
+
+pub(crate) struct Core {
+    pub sources: Slab<Source>,
+    pub timers: Timers,
+    /// Connections with output to flush at the end of the turn.
+    pub dirty: Vec<(u32, u32)>,
+    /// Connections to free at the end of the turn, with the reason for `on_close`.
+    pub closing: Vec<(u32, u32, i32)>,
+    pub now_ms: u64,
+}
+
+pub(crate) use timers::Timers;
+
+/// An event loop. Not `Send`: it belongs to the thread that runs it; other
+/// threads reach it through a [`LoopHandle`].
+pub struct Loop {
+    id: u16,
+    shared: Arc<Shared>,
+    pub(crate) core: RefCell<Core>,
+    /// Taken while a callback borrows it, so that it is never aliased.
+    read_buf: Cell<Vec<u8>>,
+    events: RefCell<Events>,
+    ready: Cell<Vec<Event>>,
+    start: Instant,
+    running: Cell<bool>,
+}
+
+impl Loop {
+    /// A new loop owned by the calling thread.
+    pub fn new() -> Result<Box<Loop>> {
+        ignore_sigpipe();
+        let poller = Poller::new().map_err(|e| from_io(&e))?;
+        let shared = Arc::new(Shared { poller, mailbox: Mutex::new(Vec::new()), stop: AtomicBool::new(false), stats: Counters::default() });
+        let mut lp = Box::new(Loop {
+            id: 0,
+            shared,
+            core: RefCell::new(Core { sources: Slab::default(), timers: Timers::default(), dirty: Vec::new(), closing: Vec::new(), now_ms: 0 }),
+            read_buf: Cell::new(vec![0; READ_BUFFER_SIZE]),
+            events: RefCell::new(Events::new()),
+            ready: Cell::new(Vec::new()),
+            start: Instant::now(),
+            running: Cell::new(false),
+        });
+        lp.id = registry::register(&*lp)?;
+        Ok(lp)
+    }
+
+    pub fn id(&self) -> u16 {
+        self.id
+    }
+
+    pub fn handle(&self) -> LoopHandle {
+        LoopHandle { shared: self.shared.clone() }
+    }
+
+    pub fn stats(&self) -> &Counters {
+        &self.shared.stats
+    }
+
+    /// The poller's descriptor: readable when the loop has work, for hosts
+    /// that nest this loop in their own.
+    pub fn fd(&self) -> RawFd {
+        self.shared.poller.as_raw_fd()
+    }
+
+    /// Milliseconds since the loop was created, as of the start of this turn.
+    pub fn now_ms(&self) -> u64 {
+        self.core.borrow().now_ms
+    }
+
+    /// Milliseconds until the next timer is due (0 when work is already
+    /// waiting), or `None` when no timer is set.
+    pub fn next_timeout_ms(&self) -> Option<u64> {
+        let core = self.core.borrow();
+        if !core.dirty.is_empty() || !core.closing.is_empty() || !self.shared.mailbox.lock().is_empty() {
+            return Some(0);
+        }
+        let now = self.clock_ms();
+        core.timers.next_deadline().map(|d| d.saturating_sub(now))
+    }
+
+    fn clock_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    /// Runs until [`LoopHandle::stop`]. A stop requested before `run`
+    /// starts makes it return at once (the request is not lost).
+    pub fn run(&self) -> Result<()> {
+        self.enter()?;
+        let result = loop {
+            if self.shared.stop.swap(false, Ordering::AcqRel) {
+                break Ok(());
+            }
+            if let Err(e) = self.turn(None) {
+                break Err(e);
+            }
+        };
+        self.running.set(false);
+        result
+    }
+
+    /// One turn: wait up to `timeout` for events (not at all with zero),
+    /// run what is due, flush output.
+    pub fn run_once(&self, timeout: Option<Duration>) -> Result<()> {
+        self.enter()?;
+        let result = self.turn(timeout);
+        self.shared.stop.store(false, Ordering::Release);
+        self.running.set(false);
+        result
+    }
+
+    fn enter(&self) -> Result<()> {
+        if self.running.replace(true) {
+            return Err(C10K_EBUSY);
+        }
+        registry::take_ownership(self.id);
+        Ok(())
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running.get()
+    }
+
+    fn turn(&self, timeout: Option<Duration>) -> Result<()> {
+        self.finish_turn();
+        let timeout = match self.next_timeout_ms() {
+            Some(ms) => Some(timeout.map_or(Duration::from_millis(ms), |t| t.min(Duration::from_millis(ms)))),
+            None => timeout,
+        };
+        let mut ready = self.ready.take();
+        {
+            let mut events = self.events.borrow_mut();
+            events.clear();
+            match self.shared.poller.wait(&mut events, timeout) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(from_io(&e)),
+            }
+            ready.clear();
+            ready.extend(events.iter());
+        }
+        self.core.borrow_mut().now_ms = self.clock_ms();
+        for ev in &ready {
+            self.dispatch(ev);
+        }
+        self.ready.set(ready);
+        self.run_mailbox();
+        self.run_timers();
+        self.finish_turn();
+        Ok(())
+    }
+
+    fn dispatch(&self, ev: &Event) {
+        let slot = ev.key as u32;
+        let kind = {
+            let mut core = self.core.borrow_mut();
+            match core.sources.get_slot_mut(slot) {
+                Some((generation, Source::Listener(_))) => Some((generation, true)),
+                Some((generation, Source::Conn(_))) => Some((generation, false)),
+                None => None,
+            }
+        };
+        match kind {
+            Some((generation, true)) => self.accept_ready(slot, generation),
+            Some((generation, false)) => self.conn_ready(slot, generation, ev.readable, ev.writable),
+            None => {}
+        }
+    }
+
+    fn run_mailbox(&self) {
+        let tasks = std::mem::take(&mut *self.shared.mailbox.lock());
+        for task in tasks {
+            task(self);
+        }
+    }
+
+    fn run_timers(&self) {
+        let now = self.core.borrow().now_ms;
+        loop {
+            let due = self.core.borrow_mut().timers.pop_due(now);
+            match due {
+                Some((deadline, Due::User(slot, generation))) => self.fire_user_timer(slot, generation, deadline),
+                Some((deadline, Due::Idle(slot, generation))) => self.idle_due(slot, generation, deadline),
+                Some((_, Due::ResumeAccept(slot, generation))) => self.resume_accept_after_backoff(slot, generation),
+                None => break,
+            }
+        }
+        let mut core = self.core.borrow_mut();
+        let live = core.sources.len();
+        core.timers.compact(live);
+    }
+
+    /// Flushes output and frees closed connections until neither is pending.
+    fn finish_turn(&self) {
+        loop {
+            let dirty = std::mem::take(&mut self.core.borrow_mut().dirty);
+            for &(slot, generation) in &dirty {
+                self.flush_conn(slot, generation);
+            }
+            self.give_back_dirty(dirty);
+            let closing = std::mem::take(&mut self.core.borrow_mut().closing);
+            if closing.is_empty() && self.core.borrow().dirty.is_empty() {
+                break;
+            }
+            for (slot, generation, reason) in closing {
+                self.free_conn(slot, generation, reason);
+            }
+        }
+    }
+
+    /// Keeps the dirty list's allocation for the next turn.
+    fn give_back_dirty(&self, mut dirty: Vec<(u32, u32)>) {
+        let mut core = self.core.borrow_mut();
+        if core.dirty.is_empty() {
+            dirty.clear();
+            core.dirty = dirty;
+        }
+    }
+
+    /// Runs `f` with the shared read buffer.
+    pub(crate) fn with_read_buf<R>(&self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        let mut buf = self.read_buf.take();
+        let result = f(&mut buf);
+        self.read_buf.set(buf);
+        result
+    }
+
+    // --- Poller registration, for the source modules ---
+
+    pub(crate) fn poll_add(&self, fd: RawFd, slot: u32, read: bool, write: bool) -> Result<()> {
+        // SAFETY: every source is deleted from the poller before its descriptor closes.
+        unsafe { self.shared.poller.add_with_mode(fd, interest(slot, read, write), PollMode::Level) }.map_err(|e| from_io(&e))
+    }
+
+    pub(crate) fn poll_modify(&self, fd: RawFd, slot: u32, read: bool, write: bool) -> Result<()> {
+        // SAFETY: fd is open for as long as its source is registered.
+        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+        self.shared.poller.modify_with_mode(fd, interest(slot, read, write), PollMode::Level).map_err(|e| from_io(&e))
+    }
+
+    pub(crate) fn poll_delete(&self, fd: RawFd) {
+        // SAFETY: fd is still open here; it is closed right after.
+        let _ = self.shared.poller.delete(unsafe { BorrowedFd::borrow_raw(fd) });
+    }
+
+    // --- Timers ---
+
+    /// Calls `callback` after `delay_ms`, then every `repeat_ms` if that is not 0.
+    pub fn timer_start(&self, delay_ms: u64, repeat_ms: u64, callback: TimerFn) -> TimerId {
+        let mut core = self.core.borrow_mut();
+        let now = core.now_ms.max(self.clock_ms());
+        let (slot, generation) = core.timers.start(now, delay_ms, repeat_ms, callback);
+        Handle::new(self.id, slot, generation)
+    }
+
+    /// Stops a timer; its callback is dropped (at once, or when it returns
+    /// if the timer stops itself).
+    pub fn timer_stop(&self, timer: TimerId) -> Result<()> {
+        if timer.loop_id() != self.id {
+            return Err(C10K_EINVAL);
+        }
+        let removed = self.core.borrow_mut().timers.user.remove(timer.slot(), timer.generation());
+        removed.map(drop).ok_or(C10K_ECLOSED)
+    }
+
+    fn fire_user_timer(&self, slot: u32, generation: u32, deadline: u64) {
+        let callback = {
+            let mut core = self.core.borrow_mut();
+            match core.timers.user.get_mut(slot, generation) {
+                Some(t) if t.deadline == deadline => t.callback.take(),
+                _ => None,
+            }
+        };
+        let Some(mut callback) = callback else { return };
+        callback(self, Handle::new(self.id, slot, generation));
+        let mut core = self.core.borrow_mut();
+        let now = core.now_ms;
+        let Some(timer) = core.timers.user.get_mut(slot, generation) else { return };
+        if timer.repeat_ms == 0 {
+            core.timers.user.remove(slot, generation);
+            return;
+        }
+        // Catch up from the deadline, not from now, so a repeating timer does not drift.
+        timer.deadline = (deadline + timer.repeat_ms).max(now);
+        timer.callback = Some(callback);
+        let next = timer.deadline;
+        core.timers.schedule(next, Due::User(slot, generation));
+    }
+
+    /// How many connections, listeners and timers are open.
+    pub fn open_handles(&self) -> (usize, usize) {
+        let core = self.core.borrow();
+        (core.sources.len(), core.timers.user.len())
+    }
+
+    pub(crate) fn schedule(&self, deadline_ms: u64, due: Due) {
+        self.core.borrow_mut().timers.schedule(deadline_ms, due);
+    }
+}
+
+fn interest(slot: u32, read: bool, write: bool) -> Event {
+    let key = slot as usize;
+    match (read, write) {
+        (true, true) => Event::all(key),
+        (true, false) => Event::readable(key),
+        (false, true) => Event::writable(key),
+        (false, false) => Event::none(key),
+    }
+}
+
+impl Drop for Loop {
+    /// Runs the tasks still posted, then closes every connection (each gets
+    /// `on_close` with `C10K_ECANCELED`) and listener, and drops the timers.
+    fn drop(&mut self) {
+        self.run_mailbox();
+        self.close_all_sources();
+        self.finish_turn();
+        registry::unregister(self.id);
+    }
+}
+
+/// Makes writes to a closed socket fail with EPIPE instead of killing the
+/// process. Our own writes pass MSG_NOSIGNAL, but `sendfile` cannot; a host
+/// that installed its own SIGPIPE handler keeps it.
+fn ignore_sigpipe() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: querying and setting a signal disposition.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_DFL {
+                libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            }
+        }
+    });
+}
