@@ -1,0 +1,9 @@
+//! The HTTP/1.1 codec: pure functions over byte slices, no sockets.
+
+pub mod date;
+pub mod error;
+pub mod limits;
+
+pub use date::{DateCache, format_http_date, http_date, parse_http_date};
+pub use error::HttpError;
+pub use limits::Limits;
