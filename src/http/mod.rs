@@ -13,6 +13,8 @@ pub mod limits;
 pub mod request;
 pub mod response;
 
+#[cfg(test)]
+mod corpus;
 
 pub use body::{BodyDecoder, ChunkedDecoder, Decoded};
 pub use date::{DateCache, format_http_date, http_date, parse_http_date};
