@@ -22,6 +22,6 @@ pub use error::HttpError;
 pub use limits::Limits;
 pub use request::{BodyKind, Head, Method, Span, parse_head, percent_decode};
 pub use response::{
-    BodyMode, HeadOptions, InvalidHead, ResponseFraming, WrittenHead, reason_phrase, validate_header, write_chunk,
-    write_error, write_head, write_last_chunk,
+    BodyMode, HeadOptions, InvalidHead, ResponseFraming, WrittenHead, reason_phrase,
+    validate_header, write_chunk, write_error, write_head, write_last_chunk,
 };

@@ -144,7 +144,9 @@ pub fn validate_header(name: &[u8], value: &[u8]) -> Result<(), ()> {
 }
 
 fn has_token(value: &[u8], token: &[u8]) -> bool {
-    value.split(|&b| b == b',').any(|t| trim_ows(t).eq_ignore_ascii_case(token))
+    value
+        .split(|&b| b == b',')
+        .any(|t| trim_ows(t).eq_ignore_ascii_case(token))
 }
 
 fn header_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
@@ -177,7 +179,10 @@ pub fn write_head(
     if !(100..=999).contains(&status) {
         return Err(InvalidHead::Status);
     }
-    if let Some(i) = headers.iter().position(|(n, v)| validate_header(n, v).is_err()) {
+    if let Some(i) = headers
+        .iter()
+        .position(|(n, v)| validate_header(n, v).is_err())
+    {
         return Err(InvalidHead::Header(i));
     }
     let v11 = opts.version_minor == 1;
@@ -193,7 +198,9 @@ pub fn write_head(
     let (mut has_date, mut said_close, mut said_keep_alive) = (false, false, false);
     let _ = write!(out, "HTTP/1.1 {status} {}\r\n", reason_phrase(status));
     for &(name, value) in headers {
-        if name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"transfer-encoding") {
+        if name.eq_ignore_ascii_case(b"content-length")
+            || name.eq_ignore_ascii_case(b"transfer-encoding")
+        {
             continue;
         }
         if name.eq_ignore_ascii_case(b"connection") {
@@ -271,10 +278,20 @@ mod tests {
     const DATE: &[u8; 29] = b"Sun, 06 Nov 1994 08:49:37 GMT";
 
     fn opts(version_minor: u8, keep_alive: bool) -> HeadOptions<'static> {
-        HeadOptions { version_minor, keep_alive, head_request: false, date: DATE }
+        HeadOptions {
+            version_minor,
+            keep_alive,
+            head_request: false,
+            date: DATE,
+        }
     }
 
-    fn head(status: u16, headers: &[(&[u8], &[u8])], framing: ResponseFraming, o: HeadOptions) -> (String, WrittenHead) {
+    fn head(
+        status: u16,
+        headers: &[(&[u8], &[u8])],
+        framing: ResponseFraming,
+        o: HeadOptions,
+    ) -> (String, WrittenHead) {
         let mut out = Vec::new();
         let w = write_head(&mut out, status, headers, framing, o).unwrap();
         (String::from_utf8(out).unwrap(), w)
@@ -282,26 +299,55 @@ mod tests {
 
     #[test]
     fn http11_with_length() {
-        let (s, w) = head(200, &[(b"Content-Type", b"text/plain")], ResponseFraming::Length(13), opts(1, true));
+        let (s, w) = head(
+            200,
+            &[(b"Content-Type", b"text/plain")],
+            ResponseFraming::Length(13),
+            opts(1, true),
+        );
         assert_eq!(
             s,
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 13\r\n\r\n"
         );
-        assert_eq!(w, WrittenHead { body: BodyMode::Length(13), keep_alive: true });
+        assert_eq!(
+            w,
+            WrittenHead {
+                body: BodyMode::Length(13),
+                keep_alive: true
+            }
+        );
     }
 
     #[test]
     fn http11_unknown_length_is_chunked() {
         let (s, w) = head(200, &[], ResponseFraming::Unknown, opts(1, true));
-        assert_eq!(s, "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nTransfer-Encoding: chunked\r\n\r\n");
-        assert_eq!(w, WrittenHead { body: BodyMode::Chunked, keep_alive: true });
+        assert_eq!(
+            s,
+            "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nTransfer-Encoding: chunked\r\n\r\n"
+        );
+        assert_eq!(
+            w,
+            WrittenHead {
+                body: BodyMode::Chunked,
+                keep_alive: true
+            }
+        );
     }
 
     #[test]
     fn http10_unknown_length_is_close_delimited() {
         let (s, w) = head(200, &[], ResponseFraming::Unknown, opts(0, true));
-        assert_eq!(s, "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nConnection: close\r\n\r\n");
-        assert_eq!(w, WrittenHead { body: BodyMode::UntilClose, keep_alive: false });
+        assert_eq!(
+            s,
+            "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nConnection: close\r\n\r\n"
+        );
+        assert_eq!(
+            w,
+            WrittenHead {
+                body: BodyMode::UntilClose,
+                keep_alive: false
+            }
+        );
     }
 
     #[test]
@@ -319,7 +365,10 @@ mod tests {
     #[test]
     fn closing_http11_says_close() {
         let (s, w) = head(200, &[], ResponseFraming::Length(2), opts(1, false));
-        assert!(s.ends_with("Content-Length: 2\r\nConnection: close\r\n\r\n"), "{s}");
+        assert!(
+            s.ends_with("Content-Length: 2\r\nConnection: close\r\n\r\n"),
+            "{s}"
+        );
         assert!(!w.keep_alive);
     }
 
@@ -336,19 +385,37 @@ mod tests {
             s,
             "HTTP/1.1 200 OK\r\ndate: Mon, 07 Nov 1994 08:49:37 GMT\r\nConnection: Close\r\nContent-Length: 5\r\n\r\n"
         );
-        assert_eq!(w, WrittenHead { body: BodyMode::Length(5), keep_alive: false });
+        assert_eq!(
+            w,
+            WrittenHead {
+                body: BodyMode::Length(5),
+                keep_alive: false
+            }
+        );
     }
 
     #[test]
     fn bodiless_statuses_have_no_framing() {
         for status in [204, 304] {
             let (s, w) = head(status, &[], ResponseFraming::Length(10), opts(1, true));
-            assert!(!s.contains("Content-Length") && !s.contains("Transfer-Encoding"), "{s}");
+            assert!(
+                !s.contains("Content-Length") && !s.contains("Transfer-Encoding"),
+                "{s}"
+            );
             assert!(s.contains("Date: "));
-            assert_eq!(w, WrittenHead { body: BodyMode::None, keep_alive: true });
+            assert_eq!(
+                w,
+                WrittenHead {
+                    body: BodyMode::None,
+                    keep_alive: true
+                }
+            );
         }
         let (s, w) = head(304, &[], ResponseFraming::Unknown, opts(0, true));
-        assert_eq!(s, "HTTP/1.1 304 Not Modified\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nConnection: keep-alive\r\n\r\n");
+        assert_eq!(
+            s,
+            "HTTP/1.1 304 Not Modified\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nConnection: keep-alive\r\n\r\n"
+        );
         assert!(w.keep_alive);
     }
 
@@ -356,27 +423,53 @@ mod tests {
     fn switching_protocols_carries_only_handler_headers() {
         let hs: &[(&[u8], &[u8])] = &[(b"Connection", b"Upgrade"), (b"Upgrade", b"websocket")];
         let (s, w) = head(101, hs, ResponseFraming::Unknown, opts(1, true));
-        assert_eq!(s, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+        assert_eq!(
+            s,
+            "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+        );
         assert_eq!(w.body, BodyMode::None);
     }
 
     #[test]
     fn head_responses_keep_length_but_have_no_body() {
-        let o = HeadOptions { head_request: true, ..opts(1, true) };
+        let o = HeadOptions {
+            head_request: true,
+            ..opts(1, true)
+        };
         let (s, w) = head(200, &[], ResponseFraming::Length(1234), o);
         assert!(s.ends_with("Content-Length: 1234\r\n\r\n"), "{s}");
-        assert_eq!(w, WrittenHead { body: BodyMode::None, keep_alive: true });
+        assert_eq!(
+            w,
+            WrittenHead {
+                body: BodyMode::None,
+                keep_alive: true
+            }
+        );
         let (s, w) = head(200, &[], ResponseFraming::Unknown, o);
-        assert!(!s.contains("Transfer-Encoding") && !s.contains("Connection"), "{s}");
-        assert_eq!(w, WrittenHead { body: BodyMode::None, keep_alive: true });
+        assert!(
+            !s.contains("Transfer-Encoding") && !s.contains("Connection"),
+            "{s}"
+        );
+        assert_eq!(
+            w,
+            WrittenHead {
+                body: BodyMode::None,
+                keep_alive: true
+            }
+        );
     }
 
     #[test]
     fn options_from_a_parsed_request() {
         let buf = b"HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
-        let h = crate::http::parse_head(buf, &crate::http::Limits::default()).unwrap().unwrap();
+        let h = crate::http::parse_head(buf, &crate::http::Limits::default())
+            .unwrap()
+            .unwrap();
         let o = HeadOptions::for_request(&h, DATE);
-        assert_eq!((o.version_minor, o.keep_alive, o.head_request), (0, true, true));
+        assert_eq!(
+            (o.version_minor, o.keep_alive, o.head_request),
+            (0, true, true)
+        );
     }
 
     #[test]
@@ -392,18 +485,38 @@ mod tests {
         ];
         for (i, h) in bad.iter().enumerate() {
             let hs = [(&b"Ok"[..], &b"fine"[..]), *h];
-            assert_eq!(write_head(&mut out, 200, &hs, f, opts(1, true)), Err(InvalidHead::Header(1)), "case {i}");
+            assert_eq!(
+                write_head(&mut out, 200, &hs, f, opts(1, true)),
+                Err(InvalidHead::Header(1)),
+                "case {i}"
+            );
         }
-        assert_eq!(write_head(&mut out, 99, &[], f, opts(1, true)), Err(InvalidHead::Status));
-        assert_eq!(write_head(&mut out, 1000, &[], f, opts(1, true)), Err(InvalidHead::Status));
+        assert_eq!(
+            write_head(&mut out, 99, &[], f, opts(1, true)),
+            Err(InvalidHead::Status)
+        );
+        assert_eq!(
+            write_head(&mut out, 1000, &[], f, opts(1, true)),
+            Err(InvalidHead::Status)
+        );
         assert_eq!(out, b"previous");
     }
 
     #[test]
     fn header_validation() {
-        assert_eq!(validate_header(b"X-Custom_1!", b"any value\twith tab \xff"), Ok(()));
+        assert_eq!(
+            validate_header(b"X-Custom_1!", b"any value\twith tab \xff"),
+            Ok(())
+        );
         assert_eq!(validate_header(b"X", b""), Ok(()));
-        for (n, v) in [(&b"X:"[..], &b"v"[..]), (b"X\r", b"v"), (b"\xff", b"v"), (b"X", b"\r"), (b"X", b"\n"), (b"X", b"\0")] {
+        for (n, v) in [
+            (&b"X:"[..], &b"v"[..]),
+            (b"X\r", b"v"),
+            (b"\xff", b"v"),
+            (b"X", b"\r"),
+            (b"X", b"\n"),
+            (b"X", b"\0"),
+        ] {
             assert_eq!(validate_header(n, v), Err(()));
         }
     }
@@ -441,7 +554,11 @@ mod tests {
     #[test]
     fn error_response_is_complete_and_closes() {
         let mut out = Vec::new();
-        write_error(&mut out, &HttpError::bad_request("missing Host header"), DATE);
+        write_error(
+            &mut out,
+            &HttpError::bad_request("missing Host header"),
+            DATE,
+        );
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "HTTP/1.1 400 Bad Request\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Type: text/plain; charset=utf-8\r\n\
