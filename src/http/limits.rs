@@ -9,7 +9,8 @@ pub struct Limits {
     /// Request line plus header fields, including the final empty line.
     /// Exceeding it answers 431.
     pub max_head_bytes: usize,
-    /// Number of header fields. Exceeding it answers 431. Values above
+    /// Number of header fields, and separately of chunked trailer fields.
+    /// Exceeding it answers 431. Values above
     /// [`crate::http::request::HEADER_CAPACITY`] are capped to it, because a
     /// parsed head keeps its header positions inline to avoid allocating.
     pub max_headers: usize,

@@ -17,11 +17,11 @@ pub mod response;
 mod corpus;
 
 pub use body::{BodyDecoder, ChunkedDecoder, Decoded};
-pub use date::{DateCache, format_http_date, http_date, parse_http_date};
+pub use date::{DateCache, HTTP_DATE_LEN, format_http_date, http_date, parse_http_date, unix_secs};
 pub use error::HttpError;
 pub use limits::Limits;
-pub use request::{BodyKind, Head, Method, Span, parse_head, percent_decode};
+pub use request::{BodyKind, HEADER_CAPACITY, Head, Method, Span, parse_head, percent_decode};
 pub use response::{
-    BodyMode, HeadOptions, InvalidHead, ResponseFraming, WrittenHead, reason_phrase,
+    BodyMode, CONTINUE, HeadOptions, InvalidHead, ResponseFraming, WrittenHead, reason_phrase,
     validate_header, write_chunk, write_error, write_head, write_last_chunk,
 };
