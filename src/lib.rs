@@ -1,14 +1,16 @@
 //! c10k: C10K multiplexing for programs written in other languages.
 //!
 //! The Rust core knows nothing of C: `reactor` is the loop, `net` the
-//! sockets and listeners, `conn` the connections. `ffi` wraps them for C.
+//! sockets and listeners, `conn` the connections, `http` the HTTP/1.1
+//! layer. `ffi` wraps them for C.
 
 pub mod conn;
 pub mod error;
-pub mod net;
-pub mod reactor;
 #[allow(non_camel_case_types)]
 pub mod ffi;
+pub mod http;
+pub mod net;
+pub mod reactor;
 
 pub use conn::{ConnHandler, OwnedBuf};
 pub use net::{Acceptor, ListenOptions};

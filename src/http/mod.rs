@@ -1,0 +1,27 @@
+//! The HTTP/1.1 codec: pure functions over byte slices, no sockets.
+//!
+//! - [`request`]: parse a request head into positions ([`Head`]).
+//! - [`body`]: decode a Content-Length or chunked body incrementally.
+//! - [`response`]: serialise response heads, chunks and error responses.
+//! - [`date`]: IMF-fixdate formatting, caching and parsing.
+//! - [`limits`], [`error`]: the bounds and the status-carrying error.
+
+pub mod body;
+pub mod date;
+pub mod error;
+pub mod limits;
+pub mod request;
+pub mod response;
+
+#[cfg(test)]
+mod corpus;
+
+pub use body::{BodyDecoder, ChunkedDecoder, Decoded};
+pub use date::{DateCache, HTTP_DATE_LEN, format_http_date, http_date, parse_http_date, unix_secs};
+pub use error::HttpError;
+pub use limits::Limits;
+pub use request::{BodyKind, HEADER_CAPACITY, Head, Method, Span, parse_head, percent_decode};
+pub use response::{
+    BodyMode, CONTINUE, HeadOptions, InvalidHead, ResponseFraming, WrittenHead, reason_phrase,
+    validate_header, write_chunk, write_error, write_head, write_last_chunk,
+};
