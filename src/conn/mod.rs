@@ -33,6 +33,10 @@ pub trait ConnHandler {
     fn on_timeout(&mut self, _lp: &Loop, _conn: ConnId) -> bool {
         false
     }
+    /// Someone called [`Loop::conn_notify`]: state the handler shares with
+    /// other code (a deferred reply) changed. Runs at the end of the turn,
+    /// never inside another of this handler's methods.
+    fn on_notify(&mut self, _lp: &Loop, _conn: ConnId) {}
     /// Last call: the connection is gone. `reason` is 0 for a clean close or
     /// a negative `C10K_E*` code; `user_data` is the connection's user data,
     /// handed back since the handle no longer answers.
@@ -82,6 +86,8 @@ pub(crate) struct Flags {
     pub write_shut: bool,
     pub above_high: bool,
     pub dirty: bool,
+    /// `on_notify` is due at the end of the turn.
+    pub notify: bool,
     /// Queued for freeing at the end of the turn.
     pub closing: bool,
     /// Interest registered with the poller.

@@ -133,6 +133,10 @@ impl Loop {
     /// Writes what the connection has queued; runs at the end of a turn and
     /// when the socket becomes writable.
     pub(crate) fn flush_conn(&self, slot: u32, generation: u32) {
+        let notify = self.with_conn_raw(slot, generation, |c| std::mem::take(&mut c.flags.notify));
+        if notify == Some(true) {
+            self.call_handler(slot, generation, |h, lp, id| h.on_notify(lp, id));
+        }
         let now = self.core.borrow().now_ms;
         let outcome = self.with_conn_raw(slot, generation, |c| {
             c.flags.dirty = false;
@@ -286,6 +290,18 @@ impl Loop {
     /// Queues a copy of `data`.
     pub fn conn_write(&self, id: ConnId, data: &[u8]) -> Result<bool> {
         self.queue(id, |q| q.push_copy(data))
+    }
+
+    /// Lets `fill` serialise output straight into the write queue.
+    pub fn conn_write_with(&self, id: ConnId, fill: impl FnOnce(&mut Vec<u8>)) -> Result<bool> {
+        self.queue(id, |q| q.push_with(fill))
+    }
+
+    /// Schedules the handler's `on_notify` for the end of this turn.
+    pub fn conn_notify(&self, id: ConnId) -> Result<()> {
+        self.with_conn(id, |c| c.flags.notify = true)?;
+        self.mark_dirty(id.slot(), id.generation());
+        Ok(())
     }
 
     /// Queues `data` without copying it.

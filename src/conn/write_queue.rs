@@ -94,6 +94,23 @@ impl WriteQueue {
         self.chunks.push_back(Chunk::Copied(data.to_vec()));
     }
 
+    /// Lets `fill` append bytes straight into the queue's last buffer (or a
+    /// new one), so a response is serialised once, in place.
+    pub fn push_with(&mut self, fill: impl FnOnce(&mut Vec<u8>)) {
+        let front_started = self.chunks.len() == 1 && self.front_pos > 0;
+        let reuse = matches!(self.chunks.back(), Some(Chunk::Copied(last)) if !front_started && last.len() < COALESCE_LIMIT);
+        if !reuse {
+            self.chunks.push_back(Chunk::Copied(Vec::with_capacity(1024)));
+        }
+        let Some(Chunk::Copied(last)) = self.chunks.back_mut() else { unreachable!() };
+        let before = last.len();
+        fill(last);
+        self.pending += (last.len() - before) as u64;
+        if last.is_empty() {
+            self.chunks.pop_back();
+        }
+    }
+
     /// Queues a vector without copying it (small ones are appended to the
     /// previous copy instead, which is cheaper than another iovec).
     pub fn push_vec(&mut self, data: Vec<u8>) {

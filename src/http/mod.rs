@@ -12,6 +12,7 @@ pub mod error;
 pub mod limits;
 pub mod request;
 pub mod response;
+pub mod server;
 
 #[cfg(test)]
 mod corpus;

@@ -1,0 +1,344 @@
+//! One HTTP connection: parse a head, read its body, call the handler,
+//! write the answer, repeat. Requests are handled one at a time and in
+//! order, so pipelined responses cannot overtake each other; what is read
+//! meanwhile waits in a small per-connection buffer that exists only while
+//! there is something in it.
+
+use std::mem;
+use std::rc::Rc;
+
+use super::reply::{self, ReplyId, ReplyState};
+use super::request::{Answer, Outcome, request_line};
+use super::{ReqInfo, Request, Service, count_response};
+use crate::conn::{ConnHandler, DEFAULT_HIGH_WATER};
+use crate::http::{BodyDecoder, BodyKind, CONTINUE, Head, HttpError, parse_head, write_error};
+use crate::reactor::stats::add;
+use crate::reactor::{ConnId, Loop};
+
+/// Unprocessed input past which reading pauses (requests pipelined behind
+/// one that is still being answered).
+const MAX_BUFFERED_INPUT: usize = 64 * 1024;
+/// How long a connection we are closing may take to take our last bytes.
+const CLOSE_LINGER_MS: u32 = 5_000;
+
+pub(crate) struct HttpConn {
+    svc: Rc<Service>,
+    /// Input not yet consumed; empty (unallocated) between requests.
+    inbuf: Vec<u8>,
+    phase: Phase,
+    served: u32,
+    /// The peer sent FIN: answer what was asked, then close.
+    peer_ended: bool,
+    /// Parsing waits for the write queue to drain (a client that pipelines
+    /// without reading).
+    output_blocked: bool,
+    /// Request line of the deferred request, kept only for the access log.
+    log_line: Option<Vec<u8>>,
+}
+
+enum Phase {
+    /// Waiting for a request head; `started` once its first byte arrived.
+    Head { started: bool },
+    Body(Box<BodyState>),
+    /// The handler deferred: waiting for the reply to end.
+    Waiting(ReplyId),
+    /// Closing: input is ignored.
+    Closed,
+}
+
+struct BodyState {
+    head: Head,
+    head_bytes: Vec<u8>,
+    info: ReqInfo,
+    decoder: BodyDecoder,
+    body: Vec<u8>,
+    /// With streaming bodies: the reply whose handler receives the pieces.
+    stream: Option<ReplyId>,
+    /// The handler asked to pause the stream.
+    paused: bool,
+}
+
+impl HttpConn {
+    pub fn new(svc: Rc<Service>) -> HttpConn {
+        HttpConn { svc, inbuf: Vec::new(), phase: Phase::Head { started: false }, served: 0, peer_ended: false, output_blocked: false, log_line: None }
+    }
+
+    /// Processes buffered input (after a reply ended or the queue drained).
+    fn drive_buffered(&mut self, lp: &Loop, conn: ConnId) {
+        let mut buf = mem::take(&mut self.inbuf);
+        let used = self.drive(lp, conn, &buf);
+        if used < buf.len() {
+            buf.drain(..used);
+            self.inbuf = buf;
+        }
+    }
+
+    /// Consumes what it can of `input`; returns how much.
+    fn drive(&mut self, lp: &Loop, conn: ConnId, input: &[u8]) -> usize {
+        let mut off = 0;
+        loop {
+            match &mut self.phase {
+                Phase::Closed => return input.len(),
+                Phase::Waiting(_) => return off,
+                Phase::Head { .. } if off == input.len() => return off,
+                Phase::Head { .. } => {
+                    if lp.conn_pending(conn).unwrap_or(0) > DEFAULT_HIGH_WATER as u64 {
+                        self.output_blocked = true;
+                        return off;
+                    }
+                    match parse_head(&input[off..], &self.svc.config.limits) {
+                        Ok(None) => {
+                            self.arm_header_timeout(lp, conn);
+                            return off;
+                        }
+                        Err(e) => {
+                            self.fail(lp, conn, &e);
+                            return input.len();
+                        }
+                        Ok(Some(head)) => {
+                            add(&lp.stats().requests, 1);
+                            let start = off;
+                            off += head.head_len;
+                            if let Some(rest) = self.start_request(lp, conn, head, &input[start..off]) {
+                                return self.hand_over(lp, conn, rest, &input[off..]) + off;
+                            }
+                        }
+                    }
+                }
+                Phase::Body(state) => {
+                    if state.paused || off == input.len() {
+                        return off;
+                    }
+                    let decoded = match state.decoder.decode(&input[off..]) {
+                        Ok(d) => d,
+                        Err(e) => {
+                            self.fail(lp, conn, &e);
+                            return input.len();
+                        }
+                    };
+                    off += decoded.consumed;
+                    if let Some(data) = decoded.data {
+                        match state.stream {
+                            Some(reply) => state.paused = !self.svc.handler.on_body(reply, data, false),
+                            None => state.body.extend_from_slice(data),
+                        }
+                    }
+                    if decoded.done {
+                        self.body_done(lp, conn);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A complete head: call the handler now, or read the body first.
+    /// Returns the new handler when the request upgraded the connection.
+    fn start_request(&mut self, lp: &Loop, conn: ConnId, head: Head, head_bytes: &[u8]) -> Option<Box<dyn ConnHandler>> {
+        let max = self.svc.config.max_requests_per_conn;
+        let info = ReqInfo::new(&head, max == 0 || self.served + 1 < max);
+        let kind = match head.body {
+            BodyKind::Length(0) | BodyKind::None => return self.dispatch(lp, conn, &head, head_bytes, &[], &[], info),
+            kind => kind,
+        };
+        if head.expect_continue {
+            let _ = lp.conn_write(conn, CONTINUE);
+        }
+        let _ = lp.conn_set_timeout(conn, self.svc.config.body_timeout_ms, true);
+        let decoder = BodyDecoder::new(kind, &self.svc.config.limits);
+        let mut state = Box::new(BodyState { head, head_bytes: head_bytes.to_vec(), info, decoder, body: Vec::new(), stream: None, paused: false });
+        if self.svc.config.stream_bodies {
+            self.dispatch(lp, conn, &state.head, head_bytes, &[], &[], info);
+            match self.phase {
+                Phase::Waiting(reply) => state.stream = Some(reply),
+                // Answered without taking the body: the rest of the stream
+                // cannot be framed cheaply, so the connection ends.
+                _ => {
+                    self.close(lp, conn);
+                    return None;
+                }
+            }
+        }
+        self.phase = Phase::Body(state);
+        None
+    }
+
+    fn body_done(&mut self, lp: &Loop, conn: ConnId) {
+        let Phase::Body(state) = mem::replace(&mut self.phase, Phase::Head { started: false }) else { return };
+        match state.stream {
+            Some(reply) => {
+                self.svc.handler.on_body(reply, &[], true);
+                self.phase = Phase::Waiting(reply);
+                self.collect(lp, conn);
+            }
+            None => {
+                // An upgrade needs a request without a body; refuse it here.
+                if let Some(rest) = self.dispatch(lp, conn, &state.head, &state.head_bytes, &state.body, state.decoder.trailers(), state.info) {
+                    drop(rest);
+                    self.close(lp, conn);
+                }
+            }
+        }
+    }
+
+    /// Calls the handler and acts on how it answered.
+    #[allow(clippy::too_many_arguments)]
+    fn dispatch(&mut self, lp: &Loop, conn: ConnId, head: &Head, buf: &[u8], body: &[u8], trailers: &[(Vec<u8>, Vec<u8>)], info: ReqInfo) -> Option<Box<dyn ConnHandler>> {
+        let mut outcome = Outcome::Open;
+        let svc = self.svc.clone();
+        svc.handler.on_request(&mut Request::new(head, buf, body, trailers, info, Answer::Inline { lp, conn, svc: &svc, outcome: &mut outcome }));
+        match outcome {
+            Outcome::Done { keep_alive } => self.finish(lp, conn, keep_alive),
+            Outcome::Deferred(reply) => {
+                self.phase = Phase::Waiting(reply);
+                let _ = lp.conn_set_timeout(conn, self.svc.config.keepalive_timeout_ms, true);
+                if self.svc.log.is_some() {
+                    self.log_line = Some(request_line(head, buf));
+                }
+            }
+            Outcome::Open => self.fail(lp, conn, &HttpError { status: 500, reason: "the handler did not answer" }),
+            Outcome::Upgraded(handler) => return Some(handler),
+        }
+        None
+    }
+
+    /// Gives the connection to the handler a 101 installed, with the input
+    /// that followed the request. Returns the input consumed.
+    fn hand_over(&mut self, lp: &Loop, conn: ConnId, mut handler: Box<dyn ConnHandler>, rest: &[u8]) -> usize {
+        self.phase = Phase::Closed;
+        let _ = lp.conn_set_timeout(conn, 0, false);
+        handler.on_open(lp, conn);
+        if !rest.is_empty() {
+            handler.on_data(lp, conn, rest);
+        }
+        let _ = lp.conn_set_handler(conn, handler);
+        rest.len()
+    }
+
+    /// The exchange is over: wait for the next request, or close.
+    fn finish(&mut self, lp: &Loop, conn: ConnId, keep_alive: bool) {
+        self.served += 1;
+        if !keep_alive {
+            return self.close(lp, conn);
+        }
+        self.phase = Phase::Head { started: false };
+        let _ = lp.conn_set_timeout(conn, self.svc.config.keepalive_timeout_ms, true);
+    }
+
+    /// Collects a deferred reply that ended.
+    fn collect(&mut self, lp: &Loop, conn: ConnId) {
+        let Phase::Waiting(reply) = self.phase else { return };
+        let Some(ReplyState::Ended { keep_alive, status, sent }) = reply::state(reply) else { return };
+        reply::take(reply);
+        count_response(lp, status);
+        if let (Some(log), Some(line)) = (&self.svc.log, self.log_line.take()) {
+            log.record(lp.conn_peer_addr(conn).ok(), &line, status, sent);
+        }
+        self.finish(lp, conn, keep_alive);
+    }
+
+    fn arm_header_timeout(&mut self, lp: &Loop, conn: ConnId) {
+        if let Phase::Head { started: started @ false } = &mut self.phase {
+            *started = true;
+            let _ = lp.conn_set_timeout(conn, self.svc.config.header_timeout_ms, false);
+        }
+    }
+
+    /// Answers a request that cannot be served and closes.
+    fn fail(&mut self, lp: &Loop, conn: ConnId, err: &HttpError) {
+        let date = self.svc.date();
+        if lp.conn_write_with(conn, |out| write_error(out, err, &date)).is_ok() {
+            count_response(lp, err.status);
+        }
+        self.close(lp, conn);
+    }
+
+    /// Closes once output is written, giving a client that does not read a
+    /// bounded time to take it.
+    fn close(&mut self, lp: &Loop, conn: ConnId) {
+        self.phase = Phase::Closed;
+        self.inbuf = Vec::new();
+        let _ = lp.conn_set_timeout(conn, CLOSE_LINGER_MS, false);
+        let _ = lp.conn_close(conn);
+    }
+
+    /// Pauses reading while input piles up unprocessed or the body stream is paused.
+    fn update_reading(&self, lp: &Loop, conn: ConnId) {
+        let body_paused = matches!(&self.phase, Phase::Body(s) if s.paused);
+        let _ = lp.conn_set_reading(conn, !(body_paused || self.inbuf.len() > MAX_BUFFERED_INPUT));
+    }
+
+    /// Input may be processed again: after a reply ended, the queue
+    /// drained, or a paused body resumed.
+    fn resume(&mut self, lp: &Loop, conn: ConnId) {
+        self.collect(lp, conn);
+        self.output_blocked = false;
+        if let Phase::Body(state) = &mut self.phase {
+            state.paused = false;
+        }
+        self.drive_buffered(lp, conn);
+        if self.peer_ended && matches!(self.phase, Phase::Head { .. }) {
+            self.close(lp, conn);
+        }
+        self.update_reading(lp, conn);
+    }
+}
+
+impl ConnHandler for HttpConn {
+    fn on_open(&mut self, lp: &Loop, conn: ConnId) {
+        let _ = lp.conn_set_timeout(conn, self.svc.config.header_timeout_ms, false);
+    }
+
+    fn on_data(&mut self, lp: &Loop, conn: ConnId, data: &[u8]) {
+        if self.inbuf.is_empty() {
+            // The common case: parse straight from the loop's read buffer.
+            let used = self.drive(lp, conn, data);
+            if used < data.len() {
+                self.inbuf.extend_from_slice(&data[used..]);
+            }
+        } else {
+            self.inbuf.extend_from_slice(data);
+            self.drive_buffered(lp, conn);
+        }
+        self.update_reading(lp, conn);
+    }
+
+    fn on_end(&mut self, _lp: &Loop, _conn: ConnId) -> bool {
+        self.peer_ended = true;
+        // A request being answered still gets its answer.
+        matches!(self.phase, Phase::Waiting(_))
+    }
+
+    fn on_drain(&mut self, lp: &Loop, conn: ConnId) {
+        if self.output_blocked {
+            self.resume(lp, conn);
+        }
+    }
+
+    fn on_notify(&mut self, lp: &Loop, conn: ConnId) {
+        self.resume(lp, conn);
+    }
+
+    fn on_timeout(&mut self, lp: &Loop, conn: ConnId) -> bool {
+        match self.phase {
+            Phase::Head { started: true } | Phase::Body(_) => self.fail(lp, conn, &HttpError { status: 408, reason: "request timeout" }),
+            Phase::Head { started: false } => self.close(lp, conn),
+            // A reply that made no progress for the keep-alive time, or a
+            // client that did not take our last bytes: abort.
+            Phase::Waiting(_) | Phase::Closed => return false,
+        }
+        true
+    }
+
+    fn on_close(&mut self, _lp: &Loop, _conn: ConnId, _reason: i32, _user_data: usize) {
+        let reply = match &self.phase {
+            Phase::Waiting(reply) => Some(*reply),
+            Phase::Body(state) => state.stream,
+            _ => None,
+        };
+        if let Some(reply) = reply {
+            if !matches!(reply::take(reply), None | Some(ReplyState::Ended { .. })) {
+                self.svc.handler.on_abort(reply);
+            }
+        }
+    }
+}

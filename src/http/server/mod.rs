@@ -1,0 +1,160 @@
+//! The HTTP/1.1 server on a loop: per-connection state machines that parse
+//! requests, call the host's handler and write responses in order.
+//!
+//! - [`conn`]: one connection: framing, pipelining, timeouts, keep-alive.
+//! - [`request`]: the view of a request a handler gets, and inline answers.
+//! - [`reply`]: deferred replies completed later from any thread.
+//! - [`access_log`]: Common Log Format lines, batched.
+
+mod access_log;
+mod conn;
+pub mod reply;
+mod request;
+
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::os::fd::RawFd;
+use std::rc::Rc;
+use std::time::SystemTime;
+
+pub use reply::{Body, ReplyId};
+pub use request::Request;
+
+use crate::conn::ConnHandler;
+use crate::error::Result;
+use crate::http::{DateCache, HTTP_DATE_LEN, Head, Limits, Method, unix_secs};
+use crate::net::{Acceptor, ListenOptions};
+use crate::reactor::{ConnId, ListenerId, Loop};
+use access_log::AccessLog;
+use conn::HttpConn;
+
+/// How an HTTP listener treats its clients. The defaults are strict.
+#[derive(Clone, Copy, Debug)]
+pub struct HttpConfig {
+    pub limits: Limits,
+    /// Time allowed for a whole request head once its first byte arrived
+    /// (slowloris defence): 408 and close after it.
+    pub header_timeout_ms: u32,
+    /// Time allowed between two reads of a request body: 408 and close.
+    pub body_timeout_ms: u32,
+    /// How long a keep-alive connection may sit idle between requests; also
+    /// how long a response may make no progress towards a client that does
+    /// not read.
+    pub keepalive_timeout_ms: u32,
+    /// Requests served on one connection before it is closed (0: no limit).
+    pub max_requests_per_conn: u32,
+    /// Hand bodies to the handler in pieces ([`HttpHandler::on_body`])
+    /// instead of buffering them up to `limits.max_body_bytes`.
+    pub stream_bodies: bool,
+    /// Write a Common Log Format line per response to this descriptor.
+    pub access_log_fd: Option<RawFd>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            limits: Limits::default(),
+            header_timeout_ms: 10_000,
+            body_timeout_ms: 30_000,
+            keepalive_timeout_ms: 60_000,
+            max_requests_per_conn: 10_000,
+            stream_bodies: false,
+            access_log_fd: None,
+        }
+    }
+}
+
+/// The host's side of an HTTP server. Methods run on the loop thread.
+pub trait HttpHandler {
+    /// A request arrived: its head and, unless bodies stream, its body. The
+    /// handler answers with [`Request::respond`] (or a sibling), or defers
+    /// with [`Request::defer`] and completes the reply later. Returning
+    /// without either answers 500.
+    fn on_request(&self, req: &mut Request<'_>);
+    /// The client went away before the deferred `reply` ended; the handle
+    /// is dead from now on.
+    fn on_abort(&self, _reply: ReplyId) {}
+    /// With `stream_bodies`: a piece of the body of the request deferred as
+    /// `reply` (`end` on the last call, with empty data). Return false to
+    /// pause reading until [`resume_body`].
+    fn on_body(&self, _reply: ReplyId, _data: &[u8], _end: bool) -> bool {
+        true
+    }
+}
+
+/// What shaping a response needs to know of its request, kept instead of
+/// the head so that a deferred reply costs a few bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ReqInfo {
+    pub version_minor: u8,
+    pub keep_alive: bool,
+    pub head_request: bool,
+}
+
+impl ReqInfo {
+    fn new(head: &Head, keep_alive: bool) -> ReqInfo {
+        ReqInfo { version_minor: head.version_minor, keep_alive: head.keep_alive && keep_alive, head_request: head.method_kind == Method::Head }
+    }
+}
+
+/// What every connection of one listener shares.
+pub(crate) struct Service {
+    pub config: HttpConfig,
+    pub handler: Box<dyn HttpHandler>,
+    date: RefCell<DateCache>,
+    pub log: Option<AccessLog>,
+}
+
+impl Service {
+    /// The current `Date` value, formatted at most once a second.
+    pub fn date(&self) -> [u8; HTTP_DATE_LEN] {
+        *self.date.borrow_mut().get(unix_secs(SystemTime::now()))
+    }
+}
+
+struct HttpAcceptor(Rc<Service>);
+
+impl Acceptor for HttpAcceptor {
+    fn accept(&mut self, _lp: &Loop, _conn: ConnId) -> (Box<dyn ConnHandler>, usize) {
+        (Box::new(HttpConn::new(self.0.clone())), 0)
+    }
+}
+
+impl Loop {
+    /// Serves HTTP/1.1 on `addr` with `handler`.
+    pub fn http_listen(&self, addr: &SocketAddr, options: &ListenOptions, config: HttpConfig, handler: Box<dyn HttpHandler>) -> Result<ListenerId> {
+        self.listen(addr, options, self.http_acceptor(config, handler))
+    }
+
+    /// Serves HTTP/1.1 on an already listening descriptor (owned from here on).
+    pub fn http_listen_fd(&self, fd: RawFd, options: &ListenOptions, config: HttpConfig, handler: Box<dyn HttpHandler>) -> Result<ListenerId> {
+        self.listen_fd(fd, options, self.http_acceptor(config, handler))
+    }
+
+    fn http_acceptor(&self, config: HttpConfig, handler: Box<dyn HttpHandler>) -> Box<dyn Acceptor> {
+        let log = config.access_log_fd.map(|fd| AccessLog::start(self, fd));
+        Box::new(HttpAcceptor(Rc::new(Service { config, handler, date: RefCell::new(DateCache::new()), log })))
+    }
+}
+
+/// Resumes reading a streamed body after [`HttpHandler::on_body`] returned
+/// false. Any thread.
+pub fn resume_body(reply: ReplyId) -> Result<()> {
+    reply::with_conn(reply, |lp, conn| {
+        let _ = lp.conn_set_reading(conn, true);
+        let _ = lp.conn_notify(conn);
+    })
+}
+
+/// Counts a response in its status class.
+pub(crate) fn count_response(lp: &Loop, status: u16) {
+    let s = lp.stats();
+    let counter = match status {
+        100..=199 => &s.responses_1xx,
+        200..=299 => &s.responses_2xx,
+        300..=399 => &s.responses_3xx,
+        400..=499 => &s.responses_4xx,
+        _ => &s.responses_5xx,
+    };
+    crate::reactor::stats::add(counter, 1);
+}

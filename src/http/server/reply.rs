@@ -1,0 +1,210 @@
+//! Deferred replies: a request whose handler returned without answering is
+//! completed later, from any thread, through a `uint64_t` reply handle.
+//!
+//! The table is process-wide and behind one mutex: it is touched only on
+//! the deferred path (a handful of times per deferred request), and one
+//! table lets any thread find the loop of a handle without knowing it.
+//! The response bytes are serialised on the calling thread; the loop only
+//! queues them, through its mailbox unless the caller is the loop thread.
+
+use std::os::fd::{IntoRawFd, OwnedFd};
+use std::sync::LazyLock;
+
+use parking_lot::Mutex;
+
+use super::ReqInfo;
+use crate::error::*;
+use crate::http::{BodyMode, HeadOptions, ResponseFraming, WrittenHead, http_date, write_chunk, write_head, write_last_chunk};
+use crate::reactor::{ConnId, Handle, Loop, LoopHandle, Slab, owned_loop};
+
+/// Names a deferred reply; stale handles are detected by generation.
+pub type ReplyId = Handle;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReplyState {
+    /// Nothing sent yet.
+    Pending,
+    /// The head is out; the body follows in this mode.
+    Streaming { body: BodyMode, keep_alive: bool, status: u16 },
+    /// Complete; the connection's handler collects it at the end of the turn.
+    Ended { keep_alive: bool, status: u16, sent: u64 },
+}
+
+struct Entry {
+    lp: LoopHandle,
+    conn: ConnId,
+    info: ReqInfo,
+    state: ReplyState,
+    sent: u64,
+}
+
+static TABLE: LazyLock<Mutex<Slab<Entry>>> = LazyLock::new(|| Mutex::new(Slab::default()));
+
+/// Registers a deferred reply for `conn` on `lp`.
+pub(crate) fn register(lp: &Loop, conn: ConnId, info: ReqInfo) -> ReplyId {
+    let entry = Entry { lp: lp.handle(), conn, info, state: ReplyState::Pending, sent: 0 };
+    let (slot, generation) = TABLE.lock().insert(entry);
+    Handle::new(lp.id(), slot, generation)
+}
+
+/// Removes a reply for its connection: returns its last state, or `None`
+/// if it is unknown.
+pub(crate) fn take(reply: ReplyId) -> Option<ReplyState> {
+    TABLE.lock().remove(reply.slot(), reply.generation()).map(|e| e.state)
+}
+
+/// The state of a reply without removing it.
+pub(crate) fn state(reply: ReplyId) -> Option<ReplyState> {
+    TABLE.lock().get(reply.slot(), reply.generation()).map(|e| e.state)
+}
+
+/// A body for a whole response.
+pub enum Body<'a> {
+    Bytes(&'a [u8]),
+    /// A file range, sent with `sendfile`; the descriptor is closed after.
+    File(OwnedFd, u64, u64),
+}
+
+impl Body<'_> {
+    fn len(&self) -> u64 {
+        match self {
+            Body::Bytes(b) => b.len() as u64,
+            Body::File(_, _, len) => *len,
+        }
+    }
+}
+
+/// What the loop must do for a reply operation.
+struct Delivery {
+    conn: ConnId,
+    bytes: Vec<u8>,
+    file: Option<(OwnedFd, u64, u64)>,
+    /// Set when the response is complete.
+    ended: bool,
+    keep_alive: bool,
+}
+
+/// Runs `f` on the reply's entry under the lock, then hands the bytes it
+/// produced to the loop.
+fn operate(reply: ReplyId, f: impl FnOnce(&mut Entry) -> Result<Delivery>) -> Result<()> {
+    let (lp, delivery) = {
+        let mut table = TABLE.lock();
+        let entry = table.get_mut(reply.slot(), reply.generation()).ok_or(C10K_ECLOSED)?;
+        if matches!(entry.state, ReplyState::Ended { .. }) {
+            return Err(C10K_ECLOSED);
+        }
+        let delivery = f(entry)?;
+        (entry.lp.clone(), delivery)
+    };
+    match owned_loop(reply.loop_id()) {
+        Ok(lp) => deliver(lp, delivery),
+        Err(_) => lp.post(Box::new(move |lp| deliver(lp, delivery))),
+    }
+    Ok(())
+}
+
+/// Queues the bytes on the loop thread and wakes the connection's handler
+/// when the response ended.
+fn deliver(lp: &Loop, d: Delivery) {
+    let _ = lp.conn_write_vec(d.conn, d.bytes);
+    if let Some((fd, offset, len)) = d.file {
+        let _ = lp.conn_sendfile(d.conn, fd.into_raw_fd(), offset, len);
+    }
+    if d.ended {
+        if !d.keep_alive {
+            let _ = lp.conn_close(d.conn);
+        }
+        let _ = lp.conn_notify(d.conn);
+    }
+}
+
+/// Serialises the head of the reply's response.
+fn head(e: &Entry, status: u16, headers: &[(&[u8], &[u8])], framing: ResponseFraming) -> Result<(Vec<u8>, WrittenHead)> {
+    if e.state != ReplyState::Pending {
+        return Err(C10K_EINVAL);
+    }
+    let date = http_date(std::time::SystemTime::now());
+    let mut bytes = Vec::with_capacity(256);
+    let opts = HeadOptions { version_minor: e.info.version_minor, keep_alive: e.info.keep_alive, head_request: e.info.head_request, date: &date };
+    let written = write_head(&mut bytes, status, headers, framing, opts).map_err(|_| C10K_EINVAL)?;
+    Ok((bytes, written))
+}
+
+/// Sends a whole response: status, headers and body. Bytes are copied
+/// before this returns; a file is taken (and closed), even on failure.
+pub fn send(reply: ReplyId, status: u16, headers: &[(&[u8], &[u8])], body: Body<'_>) -> Result<()> {
+    operate(reply, |e| {
+        let (mut bytes, written) = head(e, status, headers, ResponseFraming::Length(body.len()))?;
+        let with_body = written.body != BodyMode::None;
+        let sent = if with_body { body.len() } else { 0 };
+        let file = match body {
+            Body::Bytes(b) if with_body => {
+                bytes.extend_from_slice(b);
+                None
+            }
+            Body::File(fd, offset, len) if with_body => Some((fd, offset, len)),
+            _ => None,
+        };
+        e.state = ReplyState::Ended { keep_alive: written.keep_alive, status, sent };
+        Ok(Delivery { conn: e.conn, bytes, file, ended: true, keep_alive: written.keep_alive })
+    })
+}
+
+/// Starts a streamed response: the head now, the body with [`write`], then
+/// [`end`]. `length`: the exact body length if known (then no chunked encoding).
+pub fn start(reply: ReplyId, status: u16, headers: &[(&[u8], &[u8])], length: Option<u64>) -> Result<()> {
+    operate(reply, |e| {
+        let framing = length.map_or(ResponseFraming::Unknown, ResponseFraming::Length);
+        let (bytes, written) = head(e, status, headers, framing)?;
+        e.state = ReplyState::Streaming { body: written.body, keep_alive: written.keep_alive, status };
+        Ok(Delivery { conn: e.conn, bytes, file: None, ended: false, keep_alive: written.keep_alive })
+    })
+}
+
+/// Sends a piece of a streamed body (copied before this returns).
+pub fn write(reply: ReplyId, data: &[u8]) -> Result<()> {
+    operate(reply, |e| {
+        let ReplyState::Streaming { body, keep_alive, .. } = e.state else { return Err(C10K_EINVAL) };
+        let mut bytes = Vec::new();
+        match body {
+            BodyMode::Chunked => write_chunk(&mut bytes, data),
+            BodyMode::Length(n) if e.sent + data.len() as u64 > n => return Err(C10K_EINVAL),
+            BodyMode::Length(_) | BodyMode::UntilClose => bytes.extend_from_slice(data),
+            BodyMode::None => {}
+        }
+        e.sent += data.len() as u64;
+        Ok(Delivery { conn: e.conn, bytes, file: None, ended: false, keep_alive })
+    })
+}
+
+/// Ends a streamed response. A declared length that was not reached
+/// closes the connection (the client would otherwise wait for the rest).
+pub fn end(reply: ReplyId) -> Result<()> {
+    operate(reply, |e| {
+        let ReplyState::Streaming { body, mut keep_alive, status } = e.state else { return Err(C10K_EINVAL) };
+        let mut bytes = Vec::new();
+        match body {
+            BodyMode::Chunked => write_last_chunk(&mut bytes),
+            BodyMode::Length(n) if e.sent != n => keep_alive = false,
+            BodyMode::UntilClose => keep_alive = false,
+            _ => {}
+        }
+        e.state = ReplyState::Ended { keep_alive, status, sent: e.sent };
+        Ok(Delivery { conn: e.conn, bytes, file: None, ended: true, keep_alive })
+    })
+}
+
+/// Asks the loop to run `task` with the connection of `reply` (for example
+/// to resume reading a streamed body).
+pub(crate) fn with_conn(reply: ReplyId, task: impl FnOnce(&Loop, ConnId) + Send + 'static) -> Result<()> {
+    let (lp, conn) = {
+        let table = TABLE.lock();
+        let e = table.get(reply.slot(), reply.generation()).ok_or(C10K_ECLOSED)?;
+        (e.lp.clone(), e.conn)
+    };
+    match owned_loop(reply.loop_id()) {
+        Ok(lp) => task(lp, conn),
+        Err(_) => lp.post(Box::new(move |lp| task(lp, conn))),
+    }
+    Ok(())
+}

@@ -1,0 +1,202 @@
+//! The request a handler sees, and the ways it can answer: at once
+//! (`respond`), later from any thread (`defer`), or by leaving HTTP
+//! (`upgrade`).
+
+use std::net::SocketAddr;
+use std::os::fd::IntoRawFd;
+
+use super::reply::{self, Body, ReplyId};
+use super::{ReqInfo, Service, count_response};
+use crate::conn::ConnHandler;
+use crate::error::*;
+use crate::http::{BodyMode, Head, HeadOptions, ResponseFraming, write_head};
+use crate::reactor::{ConnId, Loop};
+
+/// Bodies up to this size are copied next to the head, into one buffer.
+const INLINE_BODY_MAX: usize = 16 * 1024;
+
+/// How the exchange ended, as far as the connection is concerned.
+pub(crate) enum Outcome {
+    /// The handler has not answered.
+    Open,
+    Done { keep_alive: bool },
+    Deferred(ReplyId),
+    /// The connection leaves HTTP: this handler takes it, after a 101.
+    Upgraded(Box<dyn ConnHandler>),
+}
+
+/// Where answers go.
+pub(crate) enum Answer<'a> {
+    /// On the loop thread, inside the handler call.
+    Inline { lp: &'a Loop, conn: ConnId, svc: &'a Service, outcome: &'a mut Outcome },
+    /// On another thread, through a deferred reply (the worker pool).
+    Reply { reply: ReplyId, peer: Option<SocketAddr> },
+}
+
+/// A request: borrowed views valid for the handler call.
+pub struct Request<'a> {
+    head: &'a Head,
+    buf: &'a [u8],
+    body: &'a [u8],
+    trailers: &'a [(Vec<u8>, Vec<u8>)],
+    info: ReqInfo,
+    answer: Answer<'a>,
+}
+
+impl<'a> Request<'a> {
+    pub(crate) fn new(head: &'a Head, buf: &'a [u8], body: &'a [u8], trailers: &'a [(Vec<u8>, Vec<u8>)], info: ReqInfo, answer: Answer<'a>) -> Self {
+        Request { head, buf, body, trailers, info, answer }
+    }
+
+    pub fn method(&self) -> &[u8] {
+        self.head.method(self.buf)
+    }
+    /// The request target as sent (path and query, not decoded).
+    pub fn target(&self) -> &[u8] {
+        self.head.target(self.buf)
+    }
+    /// The target's path, not decoded.
+    pub fn path(&self) -> &[u8] {
+        self.head.path(self.buf)
+    }
+    /// The target's query after `?`, not decoded.
+    pub fn query(&self) -> Option<&[u8]> {
+        self.head.query(self.buf)
+    }
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    pub fn version_minor(&self) -> u8 {
+        self.head.version_minor
+    }
+    /// Whether the connection stays open after this exchange.
+    pub fn keep_alive(&self) -> bool {
+        self.info.keep_alive
+    }
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &[u8]) -> Option<&[u8]> {
+        self.head.find_header(self.buf, name)
+    }
+    pub fn header_count(&self) -> usize {
+        self.head.header_count()
+    }
+    /// Header `i` as (name, value).
+    pub fn header_at(&self, i: usize) -> Option<(&[u8], &[u8])> {
+        (i < self.head.header_count()).then(|| self.head.header(self.buf, i))
+    }
+    /// The whole body (empty when bodies stream).
+    pub fn body(&self) -> &[u8] {
+        self.body
+    }
+    /// Trailer fields of a chunked body.
+    pub fn trailers(&self) -> &[(Vec<u8>, Vec<u8>)] {
+        self.trailers
+    }
+    pub fn peer_addr(&self) -> Result<SocketAddr> {
+        match &self.answer {
+            Answer::Inline { lp, conn, .. } => lp.conn_peer_addr(*conn),
+            Answer::Reply { peer, .. } => peer.ok_or(C10K_ENOTCONN),
+        }
+    }
+
+    /// Answers with a whole response. Bytes are copied; a file is taken
+    /// (and closed) even on failure. `C10K_EINVAL` for a bad status or
+    /// header (nothing is sent) or a second answer.
+    pub fn respond(&mut self, status: u16, headers: &[(&[u8], &[u8])], body: Body<'_>) -> Result<()> {
+        let info = self.info;
+        let Answer::Inline { lp, conn, svc, outcome } = &mut self.answer else {
+            let Answer::Reply { reply, .. } = self.answer else { unreachable!() };
+            return reply::send(reply, status, headers, body);
+        };
+        if !matches!(outcome, Outcome::Open) {
+            return Err(C10K_EINVAL);
+        }
+        let (lp, conn) = (*lp, *conn);
+        let date = svc.date();
+        let opts = HeadOptions { version_minor: info.version_minor, keep_alive: info.keep_alive, head_request: info.head_request, date: &date };
+        let len = match &body {
+            Body::Bytes(b) => b.len() as u64,
+            Body::File(_, _, len) => *len,
+        };
+        let inline_body = match &body {
+            Body::Bytes(b) if b.len() <= INLINE_BODY_MAX => Some(*b),
+            _ => None,
+        };
+        let mut written = None;
+        lp.conn_write_with(conn, |out| {
+            written = write_head(out, status, headers, ResponseFraming::Length(len), opts).ok();
+            if let (Some(w), Some(b)) = (&written, inline_body) {
+                if w.body != BodyMode::None {
+                    out.extend_from_slice(b);
+                }
+            }
+        })?;
+        let written = written.ok_or(C10K_EINVAL)?;
+        if written.body != BodyMode::None && inline_body.is_none() {
+            match body {
+                Body::Bytes(b) => lp.conn_write(conn, b)?,
+                Body::File(fd, offset, len) => lp.conn_sendfile(conn, fd.into_raw_fd(), offset, len)?,
+            };
+        }
+        **outcome = Outcome::Done { keep_alive: written.keep_alive };
+        count_response(lp, status);
+        if let Some(log) = &svc.log {
+            let sent = if written.body == BodyMode::None { 0 } else { len };
+            log.record(lp.conn_peer_addr(conn).ok(), &self.request_line(), status, sent);
+        }
+        Ok(())
+    }
+
+    /// Keeps the request open: the returned reply is completed later with
+    /// [`reply::send`] or [`reply::start`], from any thread.
+    pub fn defer(&mut self) -> Result<ReplyId> {
+        match &mut self.answer {
+            Answer::Reply { reply, .. } => Ok(*reply),
+            Answer::Inline { lp, conn, outcome, .. } => match outcome {
+                Outcome::Open => {
+                    let reply = reply::register(lp, *conn, self.info);
+                    **outcome = Outcome::Deferred(reply);
+                    Ok(reply)
+                }
+                Outcome::Deferred(reply) => Ok(*reply),
+                _ => Err(C10K_EINVAL),
+            },
+        }
+    }
+
+    /// Answers 101 with `headers` (which name the new protocol) and hands
+    /// the connection to `handler`: it gets `on_open`, then any bytes that
+    /// followed the request, then everything the client sends. Only for a
+    /// request that asked to upgrade (`C10K_EINVAL` otherwise).
+    pub fn upgrade(&mut self, headers: &[(&[u8], &[u8])], handler: Box<dyn ConnHandler>) -> Result<()> {
+        if !self.head.upgrade {
+            return Err(C10K_EINVAL);
+        }
+        let Answer::Inline { lp, conn, svc, outcome } = &mut self.answer else { return Err(C10K_EINVAL) };
+        if !matches!(outcome, Outcome::Open) {
+            return Err(C10K_EINVAL);
+        }
+        let date = svc.date();
+        let opts = HeadOptions { version_minor: 1, keep_alive: true, head_request: false, date: &date };
+        let mut ok = false;
+        lp.conn_write_with(*conn, |out| ok = write_head(out, 101, headers, ResponseFraming::Length(0), opts).is_ok())?;
+        if !ok {
+            return Err(C10K_EINVAL);
+        }
+        count_response(lp, 101);
+        **outcome = Outcome::Upgraded(handler);
+        Ok(())
+    }
+
+    /// `METHOD TARGET HTTP/1.x`, for the access log.
+    pub(crate) fn request_line(&self) -> Vec<u8> {
+        request_line(self.head, self.buf)
+    }
+}
+
+pub(crate) fn request_line(head: &Head, buf: &[u8]) -> Vec<u8> {
+    let mut line = Vec::with_capacity(64);
+    line.extend_from_slice(head.method(buf));
+    line.push(b' ');
+    line.extend_from_slice(head.target(buf));
+    line.extend_from_slice(if head.version_minor == 1 { b" HTTP/1.1" } else { b" HTTP/1.0" });
+    line
+}
