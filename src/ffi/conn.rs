@@ -73,11 +73,22 @@ pub struct c10k_listen_options {
 /// the queue is above its high-water mark: stop writing until `on_drain`.
 pub const C10K_QUEUE_FULL: i32 = 1;
 
-struct CConn {
+pub(super) struct CConn {
     callbacks: c10k_conn_callbacks,
+    /// User data to install when the connection opens (upgrade hand-off).
+    initial_user_data: Option<usize>,
 }
 
 impl CConn {
+    pub(super) fn new(callbacks: c10k_conn_callbacks) -> CConn {
+        CConn { callbacks, initial_user_data: None }
+    }
+
+    /// A handler that gives the connection `user_data` when it opens.
+    pub(super) fn with_user_data(callbacks: c10k_conn_callbacks, user_data: *mut c_void) -> CConn {
+        CConn { callbacks, initial_user_data: Some(user_data as usize) }
+    }
+
     fn user_data(lp: &Loop, conn: ConnId) -> *mut c_void {
         lp.conn_user_data(conn).unwrap_or(0) as *mut c_void
     }
@@ -87,6 +98,9 @@ impl CConn {
 // a borrowed view that outlives the call.
 impl ConnHandler for CConn {
     fn on_open(&mut self, lp: &Loop, conn: ConnId) {
+        if let Some(user_data) = self.initial_user_data.take() {
+            let _ = lp.conn_set_user_data(conn, user_data);
+        }
         if let Some(cb) = self.callbacks.on_open {
             unsafe { cb(Self::user_data(lp, conn), conn.0) }
         }
@@ -121,7 +135,7 @@ struct CAcceptor {
 
 impl Acceptor for CAcceptor {
     fn accept(&mut self, _lp: &Loop, _conn: ConnId) -> (Box<dyn ConnHandler>, usize) {
-        (Box::new(CConn { callbacks: self.callbacks }), self.user_data)
+        (Box::new(CConn::new(self.callbacks)), self.user_data)
     }
 }
 
@@ -163,28 +177,25 @@ pub(super) unsafe fn listen_options(opts: *const c10k_listen_options) -> Result<
     })
 }
 
-/// Shared tail of the two listen calls: build the acceptor, register, return the listener.
-unsafe fn finish_listen(
-    lp: &Loop,
-    callbacks: *const c10k_conn_callbacks,
-    user_data: *mut c_void,
-    out: *mut *mut c10k_listener,
-    register: impl FnOnce(&Loop, Box<dyn Acceptor>) -> Result<ListenerId>,
-) -> i32 {
-    // SAFETY: callbacks is NULL or a valid struct, per the caller.
-    let Some(callbacks) = (unsafe { callbacks.as_ref() }).copied() else { return C10K_EINVAL };
-    if out.is_null() {
-        return C10K_EINVAL;
-    }
-    match register(lp, Box::new(CAcceptor { callbacks, user_data: user_data as usize })) {
-        Ok(id) => {
-            let listener = Box::new(c10k_listener { loop_id: lp.id(), id });
-            // SAFETY: out is non-null and given for writing.
-            unsafe { *out = Box::into_raw(listener) };
-            0
-        }
-        Err(e) => e,
-    }
+/// Returns a new listener through `out`.
+///
+/// # Safety
+/// `out` is non-null and valid for writing.
+pub(super) unsafe fn finish_listen(lp: &Loop, id: ListenerId, out: *mut *mut c10k_listener) -> i32 {
+    let listener = Box::new(c10k_listener { loop_id: lp.id(), id });
+    // SAFETY: as the caller promises.
+    unsafe { *out = Box::into_raw(listener) };
+    0
+}
+
+/// The acceptor for C callbacks.
+///
+/// # Safety
+/// `callbacks` is NULL or a valid struct.
+unsafe fn c_acceptor(callbacks: *const c10k_conn_callbacks, user_data: *mut c_void) -> Result<Box<dyn Acceptor>> {
+    // SAFETY: as the caller promises.
+    let callbacks = unsafe { callbacks.as_ref() }.copied().ok_or(C10K_EINVAL)?;
+    Ok(Box::new(CAcceptor { callbacks, user_data: user_data as usize }))
 }
 
 /// Listens on a numeric address, `"127.0.0.1:8080"` or `"[::1]:8080"`
@@ -211,11 +222,17 @@ pub unsafe extern "C" fn c10k_listen(
     out: *mut *mut c10k_listener,
 ) -> i32 {
     guard!(C10K_EPANIC, {
+        if out.is_null() {
+            return C10K_EINVAL;
+        }
         // SAFETY: pointers as documented, checked for NULL inside.
-        let prepared = unsafe { loop_ref(lp) }.and_then(|lp| Ok((lp, unsafe { parse_c_addr(addr) }?, unsafe { listen_options(opts) }?)));
-        match prepared {
-            // SAFETY: as above.
-            Ok((lp, addr, options)) => unsafe { finish_listen(lp, callbacks, user_data, out, |lp, a| lp.listen(&addr, &options, a)) },
+        let listened = unsafe { loop_ref(lp) }.and_then(|lp| {
+            let (addr, options) = (unsafe { parse_c_addr(addr) }?, unsafe { listen_options(opts) }?);
+            Ok((lp, lp.listen(&addr, &options, unsafe { c_acceptor(callbacks, user_data) }?)?))
+        });
+        match listened {
+            // SAFETY: out is non-null and given for writing.
+            Ok((lp, id)) => unsafe { finish_listen(lp, id, out) },
             Err(e) => e,
         }
     })
@@ -239,10 +256,16 @@ pub unsafe extern "C" fn c10k_listen_fd(
 ) -> i32 {
     guard!(C10K_EPANIC, {
         // SAFETY: pointers as documented, checked for NULL inside.
-        let prepared = unsafe { loop_ref(lp) }.and_then(|lp| Ok((lp, unsafe { listen_options(opts) }?)));
-        match prepared {
-            // SAFETY: as above.
-            Ok((lp, options)) => unsafe { finish_listen(lp, callbacks, user_data, out, |lp, a| lp.listen_fd(fd, &options, a)) },
+        let prepared = unsafe { loop_ref(lp) }.and_then(|lp| {
+            if out.is_null() {
+                return Err(C10K_EINVAL);
+            }
+            Ok((lp, unsafe { listen_options(opts) }?, unsafe { c_acceptor(callbacks, user_data) }?))
+        });
+        match prepared.map(|(lp, options, acceptor)| (lp, lp.listen_fd(fd, &options, acceptor))) {
+            // SAFETY: out is non-null and given for writing.
+            Ok((lp, Ok(id))) => unsafe { finish_listen(lp, id, out) },
+            Ok((_, Err(e))) => e,
             Err(e) => {
                 crate::net::close_fd(fd);
                 e
@@ -324,7 +347,7 @@ pub unsafe extern "C" fn c10k_connect(
         let result = unsafe { loop_ref(lp) }.and_then(|lp| {
             let addr = unsafe { parse_c_addr(addr) }?;
             let callbacks = unsafe { callbacks.as_ref() }.copied().ok_or(C10K_EINVAL)?;
-            lp.connect(&addr, Box::new(CConn { callbacks }), user_data as usize)
+            lp.connect(&addr, Box::new(CConn::new(callbacks)), user_data as usize)
         });
         match result {
             Ok(id) => {

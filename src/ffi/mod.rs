@@ -5,10 +5,12 @@
 #[macro_use]
 mod guard;
 mod conn;
+mod http;
 mod loop_;
 mod version;
 
 pub use conn::*;
+pub use http::*;
 pub use loop_::*;
 pub use version::*;
 
