@@ -84,7 +84,7 @@ pub(crate) struct Flags {
     pub dirty: bool,
     /// Queued for freeing at the end of the turn.
     pub closing: bool,
-    /// Interest registered with the poller.
+    /// Interest registered with the poller; neither means not in the poller.
     pub reg_read: bool,
     pub reg_write: bool,
 }
