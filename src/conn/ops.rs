@@ -349,8 +349,11 @@ impl Loop {
     }
 
     /// Closes after queued output is written; `on_close` follows with 0.
+    /// A connection already closing answers `C10K_ECLOSED` (closing twice).
     pub fn conn_close(&self, id: ConnId) -> Result<()> {
-        self.with_conn(id, |_| ())?;
+        if self.with_conn(id, |c| c.flags.close_when_flushed)? {
+            return Err(C10K_ECLOSED);
+        }
         self.close_gracefully(id.slot(), id.generation());
         Ok(())
     }
