@@ -90,7 +90,7 @@ pub(crate) struct Flags {
     pub notify: bool,
     /// Queued for freeing at the end of the turn.
     pub closing: bool,
-    /// Interest registered with the poller.
+    /// Interest registered with the poller; neither means not in the poller.
     pub reg_read: bool,
     pub reg_write: bool,
 }

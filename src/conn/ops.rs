@@ -56,9 +56,27 @@ impl Loop {
         }
     }
 
+    /// Makes the poller's interest match what the connection wants. A
+    /// connection that wants nothing leaves the poller: registered with no
+    /// interest, epoll would still report hang-ups and errors, level-triggered,
+    /// and wake the loop forever (a socket shut down both ways while its
+    /// handler keeps it, or a peer's RST while reading is paused).
     fn update_interest(&self, slot: u32, c: &mut Conn) {
         let (read, write) = (c.wants_read(), c.wants_write());
-        if (read, write) != (c.flags.reg_read, c.flags.reg_write) && self.poll_modify(c.fd, slot, read, write).is_ok() {
+        if (read, write) == (c.flags.reg_read, c.flags.reg_write) {
+            return;
+        }
+        let registered = c.flags.reg_read || c.flags.reg_write;
+        let result = match (registered, read || write) {
+            (true, true) => self.poll_modify(c.fd, slot, read, write),
+            (false, true) => self.poll_add(c.fd, slot, read, write),
+            (true, false) => {
+                self.poll_delete(c.fd);
+                Ok(())
+            }
+            (false, false) => Ok(()),
+        };
+        if result.is_ok() {
             c.flags.reg_read = read;
             c.flags.reg_write = write;
         }
@@ -347,8 +365,11 @@ impl Loop {
     }
 
     /// Closes after queued output is written; `on_close` follows with 0.
+    /// A connection already closing answers `C10K_ECLOSED` (closing twice).
     pub fn conn_close(&self, id: ConnId) -> Result<()> {
-        self.with_conn(id, |_| ())?;
+        if self.with_conn(id, |c| c.flags.close_when_flushed)? {
+            return Err(C10K_ECLOSED);
+        }
         self.close_gracefully(id.slot(), id.generation());
         Ok(())
     }
