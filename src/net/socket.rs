@@ -114,12 +114,14 @@ pub fn connect(addr: &SocketAddr) -> Result<(RawFd, bool)> {
     if ret == 0 {
         return Ok((fd, true));
     }
-    let err = last_os_error();
-    if err == -libc::EINPROGRESS {
+    // Compare the raw errno: EINPROGRESS has no C10K_E* code, so the mapped
+    // value would be C10K_EUNKNOWN.
+    let err = std::io::Error::last_os_error();
+    if err.raw_os_error() == Some(libc::EINPROGRESS) {
         return Ok((fd, false));
     }
     close_fd(fd);
-    Err(err)
+    Err(crate::error::from_io(&err))
 }
 
 /// The pending error of a socket (0 when none), as a `C10K_E*` code.
