@@ -110,8 +110,7 @@ pub unsafe extern "C" fn c10k_loop_free(lp: *mut c10k_loop) -> i32 {
 /// if a panic inside the library was caught (the loop is then unusable:
 /// free it), or the poller's error.
 ///
-/// Thread safety: any thread not running another loop call of this loop;
-/// the caller becomes the loop thread.
+/// Thread safety: any thread, one loop call at a time; the caller becomes the loop thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_loop_run(lp: *mut c10k_loop) -> i32 {
     guard!(C10K_EPANIC, {
@@ -129,8 +128,7 @@ pub unsafe extern "C" fn c10k_loop_run(lp: *mut c10k_loop) -> i32 {
 /// readability and call this with 0 when it is readable, and when the time
 /// from `c10k_loop_next_timeout` has passed. Returns as `c10k_loop_run`.
 ///
-/// Thread safety: any thread not running another loop call of this loop;
-/// the caller becomes the loop thread.
+/// Thread safety: any thread, one loop call at a time; the caller becomes the loop thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_loop_run_once(lp: *mut c10k_loop, timeout_ms: i32) -> i32 {
     guard!(C10K_EPANIC, {
