@@ -99,6 +99,13 @@ typedef struct c10k_listener c10k_listener;
 // call loop-thread functions and the one on which every callback runs.
 typedef struct c10k_loop c10k_loop;
 
+// A request, borrowed: valid only during the `on_request` call that
+// received it. Read it with the `c10k_request_*` functions and answer it
+// with one of `c10k_respond`, `c10k_respond_file`, `c10k_respond_path`,
+// `c10k_respond_upgrade`, or keep it open with `c10k_request_defer`.
+// Returning without any of these answers 500.
+typedef struct c10k_request c10k_request;
+
 // Options of `c10k_listen`. Initialise with `c10k_listen_options_init`,
 // which sets `size`, then change what you need.
 typedef struct c10k_listen_options {
@@ -149,6 +156,60 @@ typedef struct c10k_conn_callbacks {
 
 // Releases a buffer given to `c10k_conn_write_owned`.
 typedef void (*c10k_release_cb)(void *user_data, const uint8_t *data, size_t len);
+
+// Settings of an HTTP listener. Initialise with `c10k_http_config_init`
+// (strict, safe defaults), then change what you need.
+typedef struct c10k_http_config {
+  // `sizeof(c10k_http_config)`, so that later versions can add fields.
+  uint32_t size;
+  // Socket options (backlog, SO_REUSEPORT, connection limit).
+  struct c10k_listen_options listen;
+  // Request line plus headers, in bytes; more answers 431. Default 8192.
+  uint32_t max_head_bytes;
+  // Header fields per request (at most 128); more answers 431. Default 100.
+  uint32_t max_headers;
+  // Body bytes; more answers 413. Default 1 MiB.
+  uint64_t max_body_bytes;
+  // Time for a whole request head once it started; then 408. Default 10 s.
+  uint32_t header_timeout_ms;
+  // Time between two reads of a body; then 408. Default 30 s.
+  uint32_t body_timeout_ms;
+  // Idle time allowed between requests, and for a response to make
+  // progress. Default 60 s.
+  uint32_t keepalive_timeout_ms;
+  // Requests per connection before it closes (0: no limit). Default 10000.
+  uint32_t max_requests_per_conn;
+  // Deliver bodies through `on_body` in pieces instead of buffering
+  // them. The handler must then defer each request that has a body.
+  bool stream_bodies;
+  // Descriptor for a Common Log Format access log (borrowed: keep it
+  // open), written in batches; -1 (default) for none.
+  int32_t access_log_fd;
+} c10k_http_config;
+
+// What an HTTP server reports, on the loop thread (or, for `on_request`
+// with a worker pool, on a pool thread). `user_data` comes first.
+typedef struct c10k_http_callbacks {
+  // A request arrived: its head and (unless `stream_bodies`) its whole
+  // body. Required.
+  void (*on_request)(void *user_data, struct c10k_request *req);
+  // The client went away before the deferred `reply` ended; the handle
+  // is dead from now on (further calls return `C10K_ECLOSED`). May be NULL.
+  void (*on_abort)(void *user_data, uint64_t reply);
+  // With `stream_bodies`: a piece of the body of the request deferred as
+  // `reply`, borrowed for the call; `end` is true on the last call (with
+  // len 0). Return false to pause reading until `c10k_reply_resume_body`.
+  // May be NULL (the pieces are dropped).
+  bool (*on_body)(void *user_data, uint64_t reply, const uint8_t *data, size_t len, bool end);
+} c10k_http_callbacks;
+
+// One header field, borrowed for the call it is passed to.
+typedef struct c10k_header {
+  const uint8_t *name;
+  size_t name_len;
+  const uint8_t *value;
+  size_t value_len;
+} c10k_header;
 
 // A task for `c10k_loop_post`: runs once on the loop thread.
 typedef void (*c10k_task_cb)(void *user_data, struct c10k_loop *lp);
@@ -342,6 +403,248 @@ int32_t c10k_conn_set_write_marks(uint64_t conn, uint32_t low, uint32_t high);
 //
 // Thread safety: loop thread only.
 int32_t c10k_conn_pending(uint64_t conn, uint64_t *out);
+
+// Fills `config` with the defaults, `size` included. NULL is a no-op.
+//
+// Thread safety: any thread.
+void c10k_http_config_init(struct c10k_http_config *config);
+
+// Serves HTTP/1.1 on a numeric address. Every request goes to
+// `callbacks->on_request` with `user_data`, on the loop thread. `config`
+// may be NULL for the defaults. On success `*out` receives a listener,
+// closed with `c10k_listener_close`.
+//
+// Returns 0, `C10K_EINVAL` (NULL loop, address, callbacks, `on_request`
+// or out; bad address or config), `C10K_EADDRINUSE`, `C10K_EACCES`, or
+// `C10K_EWRONGTHREAD`.
+//
+// Thread safety: loop thread only.
+int32_t c10k_http_listen(struct c10k_loop *lp,
+                         const char *addr,
+                         const struct c10k_http_config *config,
+                         const struct c10k_http_callbacks *callbacks,
+                         void *user_data,
+                         struct c10k_listener **out);
+
+// Stores the method (`GET`) in `*out`/`*out_len`, borrowed from the
+// request: valid during `on_request`. Same rules for every
+// `c10k_request_*` view below.
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_request_method(const struct c10k_request *req, const uint8_t **out, size_t *out_len);
+
+// Stores the target as sent (`/path?query`, not decoded).
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_request_target(const struct c10k_request *req, const uint8_t **out, size_t *out_len);
+
+// Stores the target's path, not decoded (see `c10k_percent_decode`).
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_request_path(const struct c10k_request *req, const uint8_t **out, size_t *out_len);
+
+// Stores the query after `?`, not decoded; `C10K_ENOENT` when the target
+// has no `?`.
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_request_query(const struct c10k_request *req, const uint8_t **out, size_t *out_len);
+
+// Stores the body (empty if none; with `stream_bodies`, always empty).
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_request_body(const struct c10k_request *req, const uint8_t **out, size_t *out_len);
+
+// Stores the value of the first header named `name` (NUL-terminated,
+// case-insensitive); `C10K_ENOENT` if there is none.
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_request_header(const struct c10k_request *req,
+                            const char *name,
+                            const uint8_t **out,
+                            size_t *out_len);
+
+// How many header fields the request has (0 for NULL).
+//
+// Thread safety: the thread running `on_request`.
+size_t c10k_request_header_count(const struct c10k_request *req);
+
+// Stores header field `index` (0-based, in arrival order) as two views;
+// `C10K_ENOENT` past the last one.
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_request_header_at(const struct c10k_request *req,
+                               size_t index,
+                               const uint8_t **name,
+                               size_t *name_len,
+                               const uint8_t **value,
+                               size_t *value_len);
+
+// How many trailer fields a chunked body carried.
+//
+// Thread safety: the thread running `on_request`.
+size_t c10k_request_trailer_count(const struct c10k_request *req);
+
+// Stores trailer field `index` as two views; `C10K_ENOENT` past the last.
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_request_trailer_at(const struct c10k_request *req,
+                                size_t index,
+                                const uint8_t **name,
+                                size_t *name_len,
+                                const uint8_t **value,
+                                size_t *value_len);
+
+// The HTTP minor version: 0 for HTTP/1.0, 1 for HTTP/1.1; `C10K_EINVAL` for NULL.
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_request_version(const struct c10k_request *req);
+
+// Whether the connection stays open after this request (false for NULL).
+//
+// Thread safety: the thread running `on_request`.
+bool c10k_request_keep_alive(const struct c10k_request *req);
+
+// Writes the client's address (`"127.0.0.1:50000"`) with a NUL into
+// `buf` of `len` bytes (`C10K_ADDRSTRLEN` is enough).
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_request_peer_addr(const struct c10k_request *req, char *buf, size_t len);
+
+// Percent-decodes `len` bytes at `input` into `out` (capacity `cap`),
+// storing the decoded length in `*out_len`. With `plus_as_space`, `+`
+// becomes a space (for query strings, not paths). Returns 0,
+// `C10K_EINVAL` for a malformed `%XY` or NULL pointers, `C10K_ENOMEM` if
+// `cap` is too small (the decoded form is never longer than the input).
+//
+// Thread safety: any thread.
+int32_t c10k_percent_decode(const uint8_t *input,
+                            size_t len,
+                            bool plus_as_space,
+                            uint8_t *out,
+                            size_t cap,
+                            size_t *out_len);
+
+// Answers the request: status, `n` headers (copied; Content-Length,
+// Transfer-Encoding and, unless given, Date and Connection are added by
+// the library) and `len` body bytes (copied). HEAD requests get the
+// headers only. The response goes out with the others produced in this
+// turn, in one `writev`.
+//
+// Returns 0; `C10K_EINVAL` for a status outside 100-999, a header with a
+// CR, LF or NUL, a bad name, NULL views, or a request already answered
+// (nothing is sent); `C10K_ECLOSED`/`C10K_EPIPE` if the connection is gone.
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_respond(struct c10k_request *req,
+                     uint16_t status,
+                     const struct c10k_header *headers,
+                     size_t n,
+                     const uint8_t *body,
+                     size_t len);
+
+// Answers with `len` bytes of the open file `fd` from `offset`, sent by
+// the loop with `sendfile(2)`: the handler never pumps bytes. `fd` is
+// borrowed (the library duplicates it). Returns as `c10k_respond`, plus
+// `C10K_EBADF`.
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_respond_file(struct c10k_request *req,
+                          uint16_t status,
+                          const struct c10k_header *headers,
+                          size_t n,
+                          int32_t fd,
+                          uint64_t offset,
+                          uint64_t len);
+
+// Answers with the whole file at `path` (NUL-terminated), sent with
+// `sendfile(2)`. If the file cannot be opened nothing is sent and the
+// error is returned (`C10K_ENOENT`, `C10K_EACCES`, `C10K_EISDIR`), so the
+// handler can answer 404 or 403 itself.
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_respond_path(struct c10k_request *req,
+                          uint16_t status,
+                          const struct c10k_header *headers,
+                          size_t n,
+                          const char *path);
+
+// Keeps the request open and stores its reply handle in `*out_reply`: the
+// handler returns, and any thread completes the reply later with
+// `c10k_reply_send` (or `c10k_reply_start`, `_write`, `_end`). Thousands
+// of pending replies cost no threads. If the client leaves first,
+// `on_abort` reports it and the handle answers `C10K_ECLOSED`. Requests
+// pipelined behind this one wait, in order.
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_request_defer(struct c10k_request *req, uint64_t *out_reply);
+
+// Answers 101 Switching Protocols with `n` headers (include `Upgrade`
+// and `Connection: upgrade`) and hands the connection over: from now on
+// it is a plain connection reporting to `callbacks` with `user_data`
+// (`on_open` first, then any bytes that followed the request). Only for a
+// request that asked to upgrade; `C10K_EINVAL` otherwise.
+//
+// Thread safety: the thread running `on_request` (the loop thread).
+int32_t c10k_respond_upgrade(struct c10k_request *req,
+                             const struct c10k_header *headers,
+                             size_t n,
+                             const struct c10k_conn_callbacks *callbacks,
+                             void *user_data);
+
+// Completes a deferred reply with a whole response (as `c10k_respond`).
+// Headers and body are copied before this returns.
+//
+// Returns 0; `C10K_ECLOSED` if the client left or the reply already
+// ended; `C10K_EINVAL` as `c10k_respond`, or if the reply was started.
+//
+// Thread safety: any thread.
+int32_t c10k_reply_send(uint64_t reply,
+                        uint16_t status,
+                        const struct c10k_header *headers,
+                        size_t n,
+                        const uint8_t *body,
+                        size_t len);
+
+// Completes a deferred reply with `len` bytes of the file `fd` from
+// `offset` (borrowed: duplicated), sent with `sendfile(2)`.
+//
+// Thread safety: any thread.
+int32_t c10k_reply_send_file(uint64_t reply,
+                             uint16_t status,
+                             const struct c10k_header *headers,
+                             size_t n,
+                             int32_t fd,
+                             uint64_t offset,
+                             uint64_t len);
+
+// Starts a streamed response to a deferred reply: the head now, the body
+// with `c10k_reply_write`, then `c10k_reply_end`. `content_length` points
+// to the exact body length, or is NULL when it is unknown (the body is
+// then sent chunked to HTTP/1.1 clients, close-delimited to HTTP/1.0).
+//
+// Thread safety: any thread.
+int32_t c10k_reply_start(uint64_t reply,
+                         uint16_t status,
+                         const struct c10k_header *headers,
+                         size_t n,
+                         const uint64_t *content_length);
+
+// Sends `len` bytes (copied) of a started response. Writing more than a
+// declared length returns `C10K_EINVAL`.
+//
+// Thread safety: any thread.
+int32_t c10k_reply_write(uint64_t reply, const uint8_t *data, size_t len);
+
+// Ends a started response. If fewer bytes than a declared length were
+// written, the connection closes after them.
+//
+// Thread safety: any thread.
+int32_t c10k_reply_end(uint64_t reply);
+
+// Resumes a body stream paused by `on_body` returning false.
+//
+// Thread safety: any thread.
+int32_t c10k_reply_resume_body(uint64_t reply);
 
 // Creates a loop owned by the calling thread and stores it in `*out`.
 //
