@@ -106,6 +106,27 @@ typedef struct c10k_loop c10k_loop;
 // Returning without any of these answers 500.
 typedef struct c10k_request c10k_request;
 
+// A server: N loops on N threads, each with its own `SO_REUSEPORT`
+// listener per address (the kernel spreads connections; a connection stays
+// on its loop for life), and optionally a worker pool for HTTP handlers.
+//
+// Lifecycle: `c10k_server_new` → `c10k_server_listen` /
+// `c10k_server_http_listen` → `c10k_server_start` (all loops on library
+// threads) then `c10k_server_wait`, or `c10k_server_run` (loop 0 on the
+// calling thread) → `c10k_server_stop` or `c10k_server_request_stop` →
+// `c10k_server_free`.
+//
+// Where handlers run, chosen per server:
+// 1. `workers == 0`: on the loop threads, inline (must not block).
+// 2. `workers > 0`: HTTP `on_request` runs on a pool thread and may block;
+//    the loop reads the whole request first and writes the answer (files
+//    with `sendfile`). A full queue answers 503 at once.
+// 3. Deferred replies (`c10k_request_defer`) work in both.
+//
+// Connection callbacks (`c10k_server_listen`) and `on_abort`/`on_body`
+// run on the thread of the connection's loop.
+typedef struct c10k_server c10k_server;
+
 // Options of `c10k_listen`. Initialise with `c10k_listen_options_init`,
 // which sets `size`, then change what you need.
 typedef struct c10k_listen_options {
@@ -216,6 +237,46 @@ typedef void (*c10k_task_cb)(void *user_data, struct c10k_loop *lp);
 
 // A timer callback: `timer` is the handle `c10k_timer_start` returned.
 typedef void (*c10k_timer_cb)(void *user_data, uint64_t timer);
+
+// Layout of a server. Initialise with `c10k_server_config_init`.
+typedef struct c10k_server_config {
+  // `sizeof(c10k_server_config)`.
+  uint32_t size;
+  // Loops, one thread each; 0 (default): one per CPU.
+  uint32_t loops;
+  // Worker threads for HTTP handlers; 0 (default): handlers run on the loops.
+  uint32_t workers;
+  // Requests waiting for a worker before the loop answers 503. Default 1024.
+  uint32_t queue_limit;
+  // Deadline of `c10k_server_request_stop` and of `c10k_server_free` on a
+  // running server, in milliseconds. Default 5000.
+  uint32_t shutdown_timeout_ms;
+} c10k_server_config;
+
+// Counters of a loop or of a whole server. Set `size` to
+// `sizeof(c10k_stats)` before passing it.
+typedef struct c10k_stats {
+  uint32_t size;
+  // Connections open now.
+  uint64_t open_connections;
+  uint64_t accepted;
+  uint64_t closed;
+  uint64_t bytes_in;
+  uint64_t bytes_out;
+  // Times accepting paused because descriptors ran out (EMFILE/ENFILE).
+  uint64_t accept_pauses;
+  // Connections closed by an idle, header or body timeout.
+  uint64_t timeouts;
+  // HTTP requests received (heads parsed).
+  uint64_t requests;
+  uint64_t responses_1xx;
+  uint64_t responses_2xx;
+  uint64_t responses_3xx;
+  uint64_t responses_4xx;
+  uint64_t responses_5xx;
+  // Requests answered 503 because the worker pool's queue was full.
+  uint64_t pool_rejections;
+} c10k_stats;
 
 #ifdef __cplusplus
 extern "C" {
@@ -751,6 +812,110 @@ int32_t c10k_timer_start(struct c10k_loop *lp,
 //
 // Thread safety: loop thread only.
 int32_t c10k_timer_stop(uint64_t timer);
+
+// Fills `config` with the defaults, `size` included. NULL is a no-op.
+//
+// Thread safety: any thread.
+void c10k_server_config_init(struct c10k_server_config *config);
+
+// Creates a server (not yet running) and stores it in `*out`; `config`
+// may be NULL for the defaults. The worker threads, if any, start now.
+// Free it with `c10k_server_free`.
+//
+// Thread safety: any thread.
+int32_t c10k_server_new(const struct c10k_server_config *config, struct c10k_server **out);
+
+// Serves raw TCP on `addr` on every loop; each accepted connection
+// reports to `callbacks` (copied) with `user_data`, on its loop's thread,
+// so the callbacks must be safe to run on several threads at once.
+// Before `c10k_server_start`/`_run` only (`C10K_EBUSY` after).
+//
+// Thread safety: any thread.
+int32_t c10k_server_listen(struct c10k_server *server,
+                           const char *addr,
+                           const struct c10k_listen_options *opts,
+                           const struct c10k_conn_callbacks *callbacks,
+                           void *user_data);
+
+// Serves HTTP on `addr` on every loop. `on_request` runs on the loop
+// threads (no workers) or on the pool threads (workers), possibly on
+// several threads at once. Before `c10k_server_start`/`_run` only.
+//
+// Thread safety: any thread.
+int32_t c10k_server_http_listen(struct c10k_server *server,
+                                const char *addr,
+                                const struct c10k_http_config *config,
+                                const struct c10k_http_callbacks *callbacks,
+                                void *user_data);
+
+// Starts every loop on a library thread; returns once all of them
+// listen (or with the first error, everything stopped again).
+//
+// Thread safety: any thread.
+int32_t c10k_server_start(struct c10k_server *server);
+
+// Runs loop 0 on the calling thread (so its callbacks arrive on a thread
+// the host owns) and the other loops on library threads. Returns after a
+// stop, once everything is closed.
+//
+// Thread safety: any thread.
+int32_t c10k_server_run(struct c10k_server *server);
+
+// Stops gracefully: stops accepting, lets requests in flight finish and
+// their responses flush, closes idle keep-alive connections, aborts what
+// is left after `deadline_ms`, then returns. Must not be called from one
+// of the server's own callbacks (it would wait for itself).
+//
+// Thread safety: any thread.
+int32_t c10k_server_stop(struct c10k_server *server, uint32_t deadline_ms);
+
+// Requests a graceful stop with the configured `shutdown_timeout_ms`, and
+// returns at once. Async-signal-safe (atomics and one `write`): this is
+// the way to stop on SIGINT/SIGTERM. `c10k_server_run` carries it out;
+// after `c10k_server_start`, a thread blocked in `c10k_server_wait` does.
+//
+// Thread safety: any thread, and signal handlers.
+int32_t c10k_server_request_stop(struct c10k_server *server);
+
+// Blocks until the server stopped, carrying out a stop requested by
+// `c10k_server_request_stop` meanwhile.
+//
+// Thread safety: any thread.
+int32_t c10k_server_wait(struct c10k_server *server);
+
+// Stops the server if it runs (with its `shutdown_timeout_ms`) and frees
+// it. NULL is a no-op.
+//
+// Thread safety: any thread but the server's own callbacks.
+int32_t c10k_server_free(struct c10k_server *server);
+
+// How many loops the server runs.
+//
+// Thread safety: any thread.
+uint32_t c10k_server_loop_count(const struct c10k_server *server);
+
+// Writes the address listener `index` (in the order of the listen calls)
+// is bound to, with a NUL, into `buf` of `len` bytes; useful after port 0.
+// `C10K_ENOENT` before the server runs or for a bad index.
+//
+// Thread safety: any thread.
+int32_t c10k_server_addr(const struct c10k_server *server, size_t index, char *buf, size_t len);
+
+// Stores the server's counters summed over its loops in `*total`, and
+// those of each loop in `per_loop[0..per_loop_len]` (may be NULL with
+// length 0; extra entries are left alone). Every struct's `size` must be
+// set. Cheap: per-loop counters, summed on read.
+//
+// Thread safety: any thread.
+int32_t c10k_server_stats(const struct c10k_server *server,
+                          struct c10k_stats *total,
+                          struct c10k_stats *per_loop,
+                          size_t per_loop_len);
+
+// Stores a single loop's counters in `*out` (`size` set by the caller).
+//
+// Thread safety: any thread.
+int32_t c10k_loop_stats(const struct c10k_loop *lp, struct c10k_stats *out);
 
 // The library's version as `"MAJOR.MINOR.PATCH"`; a static string.
 //

@@ -11,6 +11,7 @@ pub mod ffi;
 pub mod http;
 pub mod net;
 pub mod reactor;
+pub mod server;
 
 pub use conn::{ConnHandler, OwnedBuf};
 pub use net::{Acceptor, ListenOptions};

@@ -37,6 +37,11 @@ pub trait ConnHandler {
     /// other code (a deferred reply) changed. Runs at the end of the turn,
     /// never inside another of this handler's methods.
     fn on_notify(&mut self, _lp: &Loop, _conn: ConnId) {}
+    /// The server is shutting down gracefully: finish what is in flight,
+    /// then close. The default closes once queued output is written.
+    fn on_shutdown(&mut self, lp: &Loop, conn: ConnId) {
+        let _ = lp.conn_close(conn);
+    }
     /// Last call: the connection is gone. `reason` is 0 for a clean close or
     /// a negative `C10K_E*` code; `user_data` is the connection's user data,
     /// handed back since the handle no longer answers.

@@ -273,8 +273,22 @@ impl Loop {
         }
     }
 
+    /// Starts a graceful shutdown: closes every listener and asks every
+    /// connection's handler to finish its work and close (`on_shutdown`).
+    pub fn begin_shutdown(&self) {
+        let keys = self.core.borrow().sources.keys();
+        for (slot, generation) in keys {
+            let is_conn = matches!(self.core.borrow_mut().sources.get_mut(slot, generation), Some(Source::Conn(_)));
+            if is_conn {
+                self.call_handler(slot, generation, |h, lp, id| h.on_shutdown(lp, id));
+            } else {
+                let _ = self.listener_close(Handle::new(self.id(), slot, generation));
+            }
+        }
+    }
+
     /// Closes every connection with `C10K_ECANCELED` and every listener.
-    pub(crate) fn close_all_sources(&self) {
+    pub fn close_all_sources(&self) {
         let keys = self.core.borrow().sources.keys();
         for (slot, generation) in keys {
             let is_conn = matches!(self.core.borrow_mut().sources.get_mut(slot, generation), Some(Source::Conn(_)));

@@ -128,9 +128,9 @@ impl ConnHandler for CConn {
     }
 }
 
-struct CAcceptor {
-    callbacks: c10k_conn_callbacks,
-    user_data: usize,
+pub(super) struct CAcceptor {
+    pub callbacks: c10k_conn_callbacks,
+    pub user_data: usize,
 }
 
 impl Acceptor for CAcceptor {

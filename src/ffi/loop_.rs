@@ -20,6 +20,13 @@ pub struct c10k_loop {
     lp: Box<Loop>,
 }
 
+impl c10k_loop {
+    /// The loop's counters; readable from any thread.
+    pub(super) fn stats(&self) -> crate::reactor::stats::Snapshot {
+        self.handle.stats()
+    }
+}
+
 /// A task for `c10k_loop_post`: runs once on the loop thread.
 pub type c10k_task_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, lp: *mut c10k_loop)>;
 

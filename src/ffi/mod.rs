@@ -7,11 +7,13 @@ mod guard;
 mod conn;
 mod http;
 mod loop_;
+mod server;
 mod version;
 
 pub use conn::*;
 pub use http::*;
 pub use loop_::*;
+pub use server::*;
 pub use version::*;
 
 use std::ffi::{CStr, c_char};

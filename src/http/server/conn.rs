@@ -34,6 +34,8 @@ pub(crate) struct HttpConn {
     output_blocked: bool,
     /// Request line of the deferred request, kept only for the access log.
     log_line: Option<Vec<u8>>,
+    /// Graceful shutdown: close after the exchange in flight.
+    draining: bool,
 }
 
 enum Phase {
@@ -60,7 +62,7 @@ struct BodyState {
 
 impl HttpConn {
     pub fn new(svc: Rc<Service>) -> HttpConn {
-        HttpConn { svc, inbuf: Vec::new(), phase: Phase::Head { started: false }, served: 0, peer_ended: false, output_blocked: false, log_line: None }
+        HttpConn { svc, inbuf: Vec::new(), phase: Phase::Head { started: false }, served: 0, peer_ended: false, output_blocked: false, log_line: None, draining: false }
     }
 
     /// Processes buffered input (after a reply ended or the queue drained).
@@ -217,7 +219,7 @@ impl HttpConn {
     /// The exchange is over: wait for the next request, or close.
     fn finish(&mut self, lp: &Loop, conn: ConnId, keep_alive: bool) {
         self.served += 1;
-        if !keep_alive {
+        if !keep_alive || self.draining {
             return self.close(lp, conn);
         }
         self.phase = Phase::Head { started: false };
@@ -327,6 +329,13 @@ impl ConnHandler for HttpConn {
             Phase::Waiting(_) | Phase::Closed => return false,
         }
         true
+    }
+
+    fn on_shutdown(&mut self, lp: &Loop, conn: ConnId) {
+        self.draining = true;
+        if matches!(self.phase, Phase::Head { started: false }) && self.inbuf.is_empty() {
+            self.close(lp, conn);
+        }
     }
 
     fn on_close(&mut self, _lp: &Loop, _conn: ConnId, _reason: i32, _user_data: usize) {

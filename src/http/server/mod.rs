@@ -19,6 +19,7 @@ use std::time::SystemTime;
 
 pub use reply::{Body, ReplyId};
 pub use request::Request;
+pub(crate) use request::OwnedRequest;
 
 use crate::conn::ConnHandler;
 use crate::error::Result;

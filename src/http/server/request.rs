@@ -30,7 +30,8 @@ pub(crate) enum Answer<'a> {
     /// On the loop thread, inside the handler call.
     Inline { lp: &'a Loop, conn: ConnId, svc: &'a Service, outcome: &'a mut Outcome },
     /// On another thread, through a deferred reply (the worker pool).
-    Reply { reply: ReplyId, peer: Option<SocketAddr> },
+    /// `kept`: the handler deferred it to complete later itself.
+    Reply { reply: ReplyId, peer: Option<SocketAddr>, kept: bool },
 }
 
 /// A request: borrowed views valid for the handler call.
@@ -149,7 +150,10 @@ impl<'a> Request<'a> {
     /// [`reply::send`] or [`reply::start`], from any thread.
     pub fn defer(&mut self) -> Result<ReplyId> {
         match &mut self.answer {
-            Answer::Reply { reply, .. } => Ok(*reply),
+            Answer::Reply { reply, kept, .. } => {
+                *kept = true;
+                Ok(*reply)
+            }
             Answer::Inline { lp, conn, outcome, .. } => match outcome {
                 Outcome::Open => {
                     let reply = reply::register(lp, *conn, self.info);
@@ -186,6 +190,29 @@ impl<'a> Request<'a> {
         Ok(())
     }
 
+    /// Defers the request and copies it, for a handler on another thread.
+    pub(crate) fn hand_off(&mut self) -> Result<OwnedRequest> {
+        let peer = self.peer_addr().ok();
+        let reply = self.defer()?;
+        Ok(OwnedRequest {
+            head: self.head.clone(),
+            buf: self.buf.to_vec(),
+            body: self.body.to_vec(),
+            trailers: self.trailers.to_vec(),
+            info: self.info,
+            reply,
+            peer,
+        })
+    }
+
+    /// The loop the request arrived on, when the handler runs there.
+    pub(crate) fn inline_loop(&self) -> Option<&Loop> {
+        match &self.answer {
+            Answer::Inline { lp, .. } => Some(lp),
+            Answer::Reply { .. } => None,
+        }
+    }
+
     /// `METHOD TARGET HTTP/1.x`, for the access log.
     pub(crate) fn request_line(&self) -> Vec<u8> {
         request_line(self.head, self.buf)
@@ -199,4 +226,33 @@ pub(crate) fn request_line(head: &Head, buf: &[u8]) -> Vec<u8> {
     line.extend_from_slice(head.target(buf));
     line.extend_from_slice(if head.version_minor == 1 { b" HTTP/1.1" } else { b" HTTP/1.0" });
     line
+}
+
+/// A request copied out of its connection, answered through its reply.
+pub(crate) struct OwnedRequest {
+    head: Head,
+    buf: Vec<u8>,
+    body: Vec<u8>,
+    trailers: Vec<(Vec<u8>, Vec<u8>)>,
+    info: ReqInfo,
+    reply: ReplyId,
+    peer: Option<SocketAddr>,
+}
+
+impl OwnedRequest {
+    /// Lets `handle` answer the request; one it neither answered nor kept
+    /// deferred gets a 500.
+    pub fn serve(&self, handle: impl FnOnce(&mut Request<'_>)) {
+        let answer = Answer::Reply { reply: self.reply, peer: self.peer, kept: false };
+        let mut req = Request::new(&self.head, &self.buf, &self.body, &self.trailers, self.info, answer);
+        handle(&mut req);
+        let kept = matches!(req.answer, Answer::Reply { kept: true, .. });
+        if !kept && reply::state(self.reply) == Some(reply::ReplyState::Pending) {
+            let _ = reply::send(self.reply, 500, &[], Body::Bytes(b"the handler did not answer\n"));
+        }
+    }
+
+    pub fn reply(&self) -> ReplyId {
+        self.reply
+    }
 }

@@ -1,0 +1,361 @@
+//! `c10k_server`: several loops, a worker pool, graceful shutdown, stats.
+
+use std::ffi::{c_char, c_void};
+use std::sync::Arc;
+
+use super::conn::{CAcceptor, c10k_conn_callbacks, c10k_listen_options, listen_options};
+use super::http::{CHttpHandler, c10k_http_callbacks, c10k_http_config, http_config};
+use super::loop_::c10k_loop;
+use super::{code, parse_c_addr, write_c_addr};
+use crate::error::*;
+use crate::reactor::stats::Snapshot;
+use crate::server::{Server, ServerConfig};
+
+/// A server: N loops on N threads, each with its own `SO_REUSEPORT`
+/// listener per address (the kernel spreads connections; a connection stays
+/// on its loop for life), and optionally a worker pool for HTTP handlers.
+///
+/// Lifecycle: `c10k_server_new` → `c10k_server_listen` /
+/// `c10k_server_http_listen` → `c10k_server_start` (all loops on library
+/// threads) then `c10k_server_wait`, or `c10k_server_run` (loop 0 on the
+/// calling thread) → `c10k_server_stop` or `c10k_server_request_stop` →
+/// `c10k_server_free`.
+///
+/// Where handlers run, chosen per server:
+/// 1. `workers == 0`: on the loop threads, inline (must not block).
+/// 2. `workers > 0`: HTTP `on_request` runs on a pool thread and may block;
+///    the loop reads the whole request first and writes the answer (files
+///    with `sendfile`). A full queue answers 503 at once.
+/// 3. Deferred replies (`c10k_request_defer`) work in both.
+///
+/// Connection callbacks (`c10k_server_listen`) and `on_abort`/`on_body`
+/// run on the thread of the connection's loop.
+pub struct c10k_server {
+    server: Server,
+}
+
+/// Layout of a server. Initialise with `c10k_server_config_init`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct c10k_server_config {
+    /// `sizeof(c10k_server_config)`.
+    pub size: u32,
+    /// Loops, one thread each; 0 (default): one per CPU.
+    pub loops: u32,
+    /// Worker threads for HTTP handlers; 0 (default): handlers run on the loops.
+    pub workers: u32,
+    /// Requests waiting for a worker before the loop answers 503. Default 1024.
+    pub queue_limit: u32,
+    /// Deadline of `c10k_server_request_stop` and of `c10k_server_free` on a
+    /// running server, in milliseconds. Default 5000.
+    pub shutdown_timeout_ms: u32,
+}
+
+/// Counters of a loop or of a whole server. Set `size` to
+/// `sizeof(c10k_stats)` before passing it.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct c10k_stats {
+    pub size: u32,
+    /// Connections open now.
+    pub open_connections: u64,
+    pub accepted: u64,
+    pub closed: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Times accepting paused because descriptors ran out (EMFILE/ENFILE).
+    pub accept_pauses: u64,
+    /// Connections closed by an idle, header or body timeout.
+    pub timeouts: u64,
+    /// HTTP requests received (heads parsed).
+    pub requests: u64,
+    pub responses_1xx: u64,
+    pub responses_2xx: u64,
+    pub responses_3xx: u64,
+    pub responses_4xx: u64,
+    pub responses_5xx: u64,
+    /// Requests answered 503 because the worker pool's queue was full.
+    pub pool_rejections: u64,
+}
+
+impl From<Snapshot> for c10k_stats {
+    fn from(s: Snapshot) -> c10k_stats {
+        c10k_stats {
+            size: size_of::<c10k_stats>() as u32,
+            open_connections: s.open_connections,
+            accepted: s.accepted,
+            closed: s.closed,
+            bytes_in: s.bytes_in,
+            bytes_out: s.bytes_out,
+            accept_pauses: s.accept_pauses,
+            timeouts: s.timeouts,
+            requests: s.requests,
+            responses_1xx: s.responses_1xx,
+            responses_2xx: s.responses_2xx,
+            responses_3xx: s.responses_3xx,
+            responses_4xx: s.responses_4xx,
+            responses_5xx: s.responses_5xx,
+            pool_rejections: s.pool_rejections,
+        }
+    }
+}
+
+/// Writes `snapshot` into a caller's struct after checking its size.
+///
+/// # Safety
+/// `out` is NULL or valid for writing a `c10k_stats`.
+unsafe fn put_stats(snapshot: Snapshot, out: *mut c10k_stats) -> Result<()> {
+    // SAFETY: as the caller promises.
+    let out = unsafe { out.as_mut() }.ok_or(C10K_EINVAL)?;
+    if out.size as usize != size_of::<c10k_stats>() {
+        return Err(C10K_EINVAL);
+    }
+    *out = snapshot.into();
+    Ok(())
+}
+
+/// Fills `config` with the defaults, `size` included. NULL is a no-op.
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_server_config_init(config: *mut c10k_server_config) {
+    guard!((), {
+        let d = ServerConfig::default();
+        // SAFETY: config is NULL or given for writing.
+        if let Some(config) = unsafe { config.as_mut() } {
+            *config = c10k_server_config {
+                size: size_of::<c10k_server_config>() as u32,
+                loops: d.loops as u32,
+                workers: d.workers as u32,
+                queue_limit: d.queue_limit as u32,
+                shutdown_timeout_ms: d.shutdown_timeout_ms,
+            };
+        }
+    })
+}
+
+/// Creates a server (not yet running) and stores it in `*out`; `config`
+/// may be NULL for the defaults. The worker threads, if any, start now.
+/// Free it with `c10k_server_free`.
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_server_new(config: *const c10k_server_config, out: *mut *mut c10k_server) -> i32 {
+    guard!(C10K_EPANIC, {
+        if out.is_null() {
+            return C10K_EINVAL;
+        }
+        // SAFETY: config is NULL or initialised, per the caller.
+        let config = match unsafe { config.as_ref() } {
+            None => ServerConfig::default(),
+            Some(c) if c.size as usize != size_of::<c10k_server_config>() => return C10K_EINVAL,
+            Some(c) => ServerConfig { loops: c.loops as usize, workers: c.workers as usize, queue_limit: c.queue_limit as usize, shutdown_timeout_ms: c.shutdown_timeout_ms },
+        };
+        match Server::new(config) {
+            Ok(server) => {
+                // SAFETY: out is non-null and given for writing.
+                unsafe { *out = Box::into_raw(Box::new(c10k_server { server })) };
+                0
+            }
+            Err(e) => e,
+        }
+    })
+}
+
+/// The server behind a C pointer.
+///
+/// # Safety
+/// `server` is NULL or live.
+unsafe fn server_ref<'a>(server: *const c10k_server) -> Result<&'a Server> {
+    // SAFETY: as the caller promises.
+    unsafe { server.as_ref() }.map(|s| &s.server).ok_or(C10K_EINVAL)
+}
+
+/// Serves raw TCP on `addr` on every loop; each accepted connection
+/// reports to `callbacks` (copied) with `user_data`, on its loop's thread,
+/// so the callbacks must be safe to run on several threads at once.
+/// Before `c10k_server_start`/`_run` only (`C10K_EBUSY` after).
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_server_listen(
+    server: *mut c10k_server,
+    addr: *const c_char,
+    opts: *const c10k_listen_options,
+    callbacks: *const c10k_conn_callbacks,
+    user_data: *mut c_void,
+) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: pointers as documented, checked for NULL inside.
+        code(unsafe { server_ref(server) }.and_then(|s| {
+            let addr = unsafe { parse_c_addr(addr) }?;
+            let options = unsafe { listen_options(opts) }?;
+            let callbacks = unsafe { callbacks.as_ref() }.copied().ok_or(C10K_EINVAL)?;
+            let user_data = user_data as usize;
+            s.listen(addr, options, Arc::new(move |_| Box::new(CAcceptor { callbacks, user_data })))
+        }))
+    })
+}
+
+/// Serves HTTP on `addr` on every loop. `on_request` runs on the loop
+/// threads (no workers) or on the pool threads (workers), possibly on
+/// several threads at once. Before `c10k_server_start`/`_run` only.
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_server_http_listen(
+    server: *mut c10k_server,
+    addr: *const c_char,
+    config: *const c10k_http_config,
+    callbacks: *const c10k_http_callbacks,
+    user_data: *mut c_void,
+) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: pointers as documented, checked for NULL inside.
+        code(unsafe { server_ref(server) }.and_then(|s| {
+            let addr = unsafe { parse_c_addr(addr) }?;
+            let (options, config) = unsafe { http_config(config) }?;
+            let handler = unsafe { CHttpHandler::new(callbacks, user_data) }?;
+            s.http_listen(addr, options, config, Arc::new(handler))
+        }))
+    })
+}
+
+/// Starts every loop on a library thread; returns once all of them
+/// listen (or with the first error, everything stopped again).
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_server_start(server: *mut c10k_server) -> i32 {
+    // SAFETY: as documented.
+    guard!(C10K_EPANIC, { code(unsafe { server_ref(server) }.and_then(Server::start)) })
+}
+
+/// Runs loop 0 on the calling thread (so its callbacks arrive on a thread
+/// the host owns) and the other loops on library threads. Returns after a
+/// stop, once everything is closed.
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_server_run(server: *mut c10k_server) -> i32 {
+    // SAFETY: as documented.
+    guard!(C10K_EPANIC, { code(unsafe { server_ref(server) }.and_then(Server::run)) })
+}
+
+/// Stops gracefully: stops accepting, lets requests in flight finish and
+/// their responses flush, closes idle keep-alive connections, aborts what
+/// is left after `deadline_ms`, then returns. Must not be called from one
+/// of the server's own callbacks (it would wait for itself).
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_server_stop(server: *mut c10k_server, deadline_ms: u32) -> i32 {
+    // SAFETY: as documented.
+    guard!(C10K_EPANIC, { code(unsafe { server_ref(server) }.and_then(|s| s.stop(deadline_ms))) })
+}
+
+/// Requests a graceful stop with the configured `shutdown_timeout_ms`, and
+/// returns at once. Async-signal-safe (atomics and one `write`): this is
+/// the way to stop on SIGINT/SIGTERM. `c10k_server_run` carries it out;
+/// after `c10k_server_start`, a thread blocked in `c10k_server_wait` does.
+///
+/// Thread safety: any thread, and signal handlers.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_server_request_stop(server: *mut c10k_server) -> i32 {
+    // No guard: nothing here panics, and a signal handler calls it.
+    // SAFETY: as documented.
+    match unsafe { server.as_ref() } {
+        Some(s) => {
+            s.server.request_stop();
+            0
+        }
+        None => C10K_EINVAL,
+    }
+}
+
+/// Blocks until the server stopped, carrying out a stop requested by
+/// `c10k_server_request_stop` meanwhile.
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_server_wait(server: *mut c10k_server) -> i32 {
+    // SAFETY: as documented.
+    guard!(C10K_EPANIC, { code(unsafe { server_ref(server) }.and_then(Server::wait)) })
+}
+
+/// Stops the server if it runs (with its `shutdown_timeout_ms`) and frees
+/// it. NULL is a no-op.
+///
+/// Thread safety: any thread but the server's own callbacks.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_server_free(server: *mut c10k_server) -> i32 {
+    guard!(C10K_EPANIC, {
+        if !server.is_null() {
+            // SAFETY: from Box::into_raw in c10k_server_new.
+            drop(unsafe { Box::from_raw(server) });
+        }
+        0
+    })
+}
+
+/// How many loops the server runs.
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_server_loop_count(server: *const c10k_server) -> u32 {
+    // SAFETY: as documented.
+    guard!(0, { unsafe { server_ref(server) }.map_or(0, |s| s.loop_count() as u32) })
+}
+
+/// Writes the address listener `index` (in the order of the listen calls)
+/// is bound to, with a NUL, into `buf` of `len` bytes; useful after port 0.
+/// `C10K_ENOENT` before the server runs or for a bad index.
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_server_addr(server: *const c10k_server, index: usize, buf: *mut c_char, len: usize) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: pointers as documented.
+        code(unsafe { server_ref(server) }.and_then(|s| {
+            let addr = *s.addrs().get(index).ok_or(C10K_ENOENT)?;
+            unsafe { write_c_addr(addr, buf, len) }
+        }))
+    })
+}
+
+/// Stores the server's counters summed over its loops in `*total`, and
+/// those of each loop in `per_loop[0..per_loop_len]` (may be NULL with
+/// length 0; extra entries are left alone). Every struct's `size` must be
+/// set. Cheap: per-loop counters, summed on read.
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_server_stats(server: *const c10k_server, total: *mut c10k_stats, per_loop: *mut c10k_stats, per_loop_len: usize) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: pointers as documented.
+        code(unsafe { server_ref(server) }.and_then(|s| {
+            let (loops, sum) = s.stats();
+            unsafe { put_stats(sum, total) }?;
+            for (i, snapshot) in loops.into_iter().take(per_loop_len).enumerate() {
+                // SAFETY: per_loop has per_loop_len entries.
+                unsafe { put_stats(snapshot, per_loop.add(i)) }?;
+            }
+            Ok(())
+        }))
+    })
+}
+
+/// Stores a single loop's counters in `*out` (`size` set by the caller).
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_loop_stats(lp: *const c10k_loop, out: *mut c10k_stats) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: lp is NULL or live; its counters may be read from any thread.
+        match unsafe { lp.as_ref() } {
+            // SAFETY: out as documented.
+            Some(lp) => code(unsafe { put_stats(lp.stats(), out) }),
+            None => C10K_EINVAL,
+        }
+    })
+}
