@@ -268,9 +268,12 @@ impl Inner {
         Ok(())
     }
 
-    /// Records loop 0 and the bound addresses.
+    /// Records loop 0 and the bound addresses. When loop 0 runs on the
+    /// caller's thread, a stop request stops it so that `run` can drain.
     fn publish(&self, first: LoopHandle, addrs: &[SocketAddr]) {
-        self.first_loop.store(Arc::as_ptr(first.shared()) as *mut Shared, Ordering::Release);
+        if *self.state.lock() == State::Caller {
+            self.first_loop.store(Arc::as_ptr(first.shared()) as *mut Shared, Ordering::Release);
+        }
         self.loops.lock().insert(0, first);
         *self.addrs.lock() = addrs.to_vec();
     }

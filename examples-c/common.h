@@ -1,0 +1,109 @@
+/* Helpers the HTTP examples share: argument parsing, byte-view
+ * comparisons, signal handling and the server's life cycle. */
+#ifndef C10K_EXAMPLES_COMMON_H
+#define C10K_EXAMPLES_COMMON_H
+
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* sigaction */
+#endif
+#include <c10k.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A header from two string literals. */
+#define HEADER(name, value) \
+    { (const uint8_t *)(name), sizeof(name) - 1, (const uint8_t *)(value), sizeof(value) - 1 }
+
+/* Whether the view (ptr, len) equals the NUL-terminated text. */
+static inline int view_is(const uint8_t *ptr, size_t len, const char *text) {
+    return len == strlen(text) && memcmp(ptr, text, len) == 0;
+}
+
+/* The value of "--name N" in argv, or fallback. */
+static inline unsigned option(int argc, char **argv, const char *name, unsigned fallback) {
+    for (int i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], name) == 0) {
+            return (unsigned)strtoul(argv[i + 1], NULL, 10);
+        }
+    }
+    return fallback;
+}
+
+/* The first argument that is not an option (nor an option's value), or fallback. */
+static inline const char *positional(int argc, char **argv, int skip, const char *fallback) {
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) == 0) {
+            i++; /* skip the option's value */
+        } else if (skip-- == 0) {
+            return argv[i];
+        }
+    }
+    return fallback;
+}
+
+static c10k_server *running_server;
+
+/* SIGINT/SIGTERM: c10k_server_request_stop is async-signal-safe. */
+static void request_stop(int sig) {
+    (void)sig;
+    c10k_server_request_stop(running_server);
+}
+
+static inline int fail(const char *what, int code) {
+    fprintf(stderr, "%s: %s (%s)\n", what, c10k_strerror(code), c10k_err_name(code));
+    return 1;
+}
+
+/* Starts `server`, prints "listening on ADDR", serves until SIGINT or
+ * SIGTERM, then stops gracefully and frees it. Returns the exit status. */
+static inline int serve_until_signal(c10k_server *server) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = request_stop;
+    sigemptyset(&sa.sa_mask);
+    running_server = server;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    int rc = c10k_server_start(server);
+    if (rc != 0) {
+        c10k_server_free(server);
+        return fail("start", rc);
+    }
+    char addr[C10K_ADDRSTRLEN];
+    c10k_server_addr(server, 0, addr, sizeof addr);
+    printf("listening on %s\n", addr);
+    fflush(stdout);
+    rc = c10k_server_wait(server);
+    c10k_server_free(server);
+    return rc == 0 ? 0 : fail("wait", rc);
+}
+
+/* A server with `loops` loops and `workers` workers serving `callbacks` on `addr`. */
+static inline c10k_server *http_server(const char *addr, unsigned loops, unsigned workers,
+                                       const c10k_http_callbacks *callbacks, void *user_data) {
+    c10k_server_config config;
+    c10k_server_config_init(&config);
+    config.loops = loops;
+    config.workers = workers;
+    c10k_server *server = NULL;
+    int rc = c10k_server_new(&config, &server);
+    if (rc != 0) {
+        fail("server", rc);
+        return NULL;
+    }
+    c10k_http_config http;
+    c10k_http_config_init(&http);
+    rc = c10k_server_http_listen(server, addr, &http, callbacks, user_data);
+    if (rc != 0) {
+        fail(addr, rc);
+        c10k_server_free(server);
+        return NULL;
+    }
+    return server;
+}
+
+#endif
