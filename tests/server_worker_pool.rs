@@ -1,0 +1,61 @@
+//! The worker pool: blocking handlers run on pool threads; a slow one does
+//! not hold up the others; a full queue answers 503 at once.
+
+mod server_support;
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use c10k::http::server::{Body, HttpHandler, Request};
+use c10k::server::ServerConfig;
+use server_support::*;
+
+#[test]
+fn a_slow_handler_does_not_delay_other_requests() {
+    let config = ServerConfig { loops: 1, workers: 4, ..Default::default() };
+    let (server, addr) = start(config, Arc::new(Sleepy));
+    let slow = thread::spawn(move || get(addr, "/sleep?ms=3000"));
+    thread::sleep(std::time::Duration::from_millis(100));
+    for _ in 0..50 {
+        assert_eq!(get(addr, "/"), 200);
+    }
+    assert!(!slow.is_finished(), "the fast requests waited for the slow one");
+    assert_eq!(slow.join().unwrap(), 200);
+    server.stop(1000).unwrap();
+}
+
+/// Blocks every request until the test lets it go.
+struct Gate(Mutex<mpsc::Receiver<()>>);
+
+impl HttpHandler for Gate {
+    fn on_request(&self, req: &mut Request<'_>) {
+        self.0.lock().unwrap().recv().unwrap();
+        req.respond(200, &[], Body::Bytes(b"let through")).unwrap();
+    }
+}
+
+#[test]
+fn a_full_queue_answers_503_at_once() {
+    let (open, gate) = mpsc::channel();
+    let config = ServerConfig { loops: 1, workers: 1, queue_limit: 1, ..Default::default() };
+    let (server, addr) = start(config, Arc::new(Gate(Mutex::new(gate))));
+    let running = thread::spawn(move || get(addr, "/first"));
+    while server.stats().1.requests < 1 {
+        thread::yield_now();
+    }
+    let queued = thread::spawn(move || get(addr, "/second"));
+    while server.stats().1.requests < 2 {
+        thread::yield_now();
+    }
+    // One handler runs, one request waits in the queue: the third is refused.
+    assert_eq!(get(addr, "/third"), 503);
+    open.send(()).unwrap();
+    open.send(()).unwrap();
+    assert_eq!(running.join().unwrap(), 200);
+    assert_eq!(queued.join().unwrap(), 200);
+    let total = server.stats().1;
+    assert_eq!(total.pool_rejections, 1);
+    assert_eq!(total.responses_5xx, 1);
+    server.stop(1000).unwrap();
+}
