@@ -57,11 +57,13 @@ test-rust:
 	$(CARGO) test
 
 # Staleness, documentation and exported symbols (tests/header.rs); then the
-# header must compile on its own as strict C99 and as C++.
+# header must compile on its own as strict C99 and as C++, and the README's
+# C example must still compile against it.
 test-header: tools
 	$(CARGO) test --test header
 	printf '#include "c10k.h"\n' | $(CC) -std=c99 -Wall -Wextra -pedantic -Werror -Iinclude -x c -fsyntax-only -
 	printf '#include "c10k.h"\n' | $(CXX) -std=c++11 -Wall -Wextra -Werror -Iinclude -x c++ -fsyntax-only -
+	awk '/^```c$$/{f=1;next} /^```$$/{f=0} f' README.md | $(CC) $(CSTD) -Iinclude -x c -fsyntax-only -
 
 test-c: test-c-asan test-c-valgrind
 
