@@ -415,7 +415,8 @@ int32_t c10k_conn_shutdown(uint64_t conn);
 
 // Closes the connection once queued output is written; `on_close`
 // follows (with 0) after the current callback returns, never inside this
-// call. Closing twice returns `C10K_ECLOSED` the second time.
+// call. Closing again before `on_close` returns 0 and changes nothing;
+// after `on_close` the handle is stale and every call returns `C10K_ECLOSED`.
 //
 // Thread safety: loop thread only.
 int32_t c10k_conn_close(uint64_t conn);
@@ -778,7 +779,9 @@ int32_t c10k_loop_fd(const struct c10k_loop *lp);
 
 // Stores in `*out_ms` how many milliseconds a nesting host may wait before
 // calling `c10k_loop_run_once` again: 0 when work is waiting, -1 when no
-// timer is set (wait for `c10k_loop_fd` only).
+// timer is set (wait for `c10k_loop_fd` only). A stopped timer's deadline
+// may still be reported once: waking early is harmless, ask again after
+// the turn.
 //
 // Thread safety: loop thread only.
 int32_t c10k_loop_next_timeout(const struct c10k_loop *lp, int64_t *out_ms);
