@@ -45,7 +45,7 @@ $(DEBUG)/libc10k.so: FORCE
 # Examples link the release library; the rpath finds it from the tree.
 target/examples-c/%: examples-c/%.c include/c10k.h $(RELEASE)/libc10k.so
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) -O2 -g -Iinclude $< -o $@ -L$(RELEASE) -lc10k -Wl,-rpath,'$$ORIGIN/../release'
+	$(CC) $(CSTD) -O2 -g -pthread -Iinclude $< -o $@ -L$(RELEASE) -lc10k -Wl,-rpath,'$$ORIGIN/../release'
 
 header:
 	C10K_BLESS=1 $(CARGO) test --test header
