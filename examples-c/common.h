@@ -32,9 +32,13 @@ static inline unsigned option(int argc, char **argv, const char *name, unsigned 
     return fallback;
 }
 
-/* The first argument that is not an option (nor an option's value), or fallback. */
+/* Argument `skip` (0-based) among those that are neither options nor
+ * option values, or fallback. "--list" is the one option without a value. */
 static inline const char *positional(int argc, char **argv, int skip, const char *fallback) {
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--list") == 0) {
+            continue;
+        }
         if (strncmp(argv[i], "--", 2) == 0) {
             i++; /* skip the option's value */
         } else if (skip-- == 0) {

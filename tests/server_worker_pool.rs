@@ -25,33 +25,41 @@ fn a_slow_handler_does_not_delay_other_requests() {
     server.stop(1000).unwrap();
 }
 
-/// Blocks every request until the test lets it go.
-struct Gate(Mutex<mpsc::Receiver<()>>);
+/// Tells the test a request arrived on a worker, then blocks it until the
+/// test lets it go.
+struct Gate {
+    entered: Mutex<mpsc::Sender<()>>,
+    release: Mutex<mpsc::Receiver<()>>,
+}
 
 impl HttpHandler for Gate {
     fn on_request(&self, req: &mut Request<'_>) {
-        self.0.lock().unwrap().recv().unwrap();
+        self.entered.lock().unwrap().send(()).unwrap();
+        // An error means the test ended early: answer instead of hanging.
+        let _ = self.release.lock().unwrap().recv();
         req.respond(200, &[], Body::Bytes(b"let through")).unwrap();
     }
 }
 
 #[test]
 fn a_full_queue_answers_503_at_once() {
-    let (open, gate) = mpsc::channel();
+    let (entered_tx, entered) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel();
+    let gate = Gate { entered: Mutex::new(entered_tx), release: Mutex::new(release_rx) };
     let config = ServerConfig { loops: 1, workers: 1, queue_limit: 1, ..Default::default() };
-    let (server, addr) = start(config, Arc::new(Gate(Mutex::new(gate))));
+    let (server, addr) = start(config, Arc::new(gate));
+    // Declared after the server, so dropped before it if an assertion fails.
+    let release = release;
     let running = thread::spawn(move || get(addr, "/first"));
-    while server.stats().1.requests < 1 {
-        thread::yield_now();
-    }
+    entered.recv().unwrap(); // the only worker is busy now
     let queued = thread::spawn(move || get(addr, "/second"));
     while server.stats().1.requests < 2 {
         thread::yield_now();
     }
     // One handler runs, one request waits in the queue: the third is refused.
     assert_eq!(get(addr, "/third"), 503);
-    open.send(()).unwrap();
-    open.send(()).unwrap();
+    release.send(()).unwrap();
+    release.send(()).unwrap();
     assert_eq!(running.join().unwrap(), 200);
     assert_eq!(queued.join().unwrap(), 200);
     let total = server.stats().1;
