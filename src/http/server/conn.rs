@@ -137,7 +137,7 @@ impl HttpConn {
     /// Returns the new handler when the request upgraded the connection.
     fn start_request(&mut self, lp: &Loop, conn: ConnId, head: Head, head_bytes: &[u8]) -> Option<Box<dyn ConnHandler>> {
         let max = self.svc.config.max_requests_per_conn;
-        let info = ReqInfo::new(&head, max == 0 || self.served + 1 < max);
+        let info = ReqInfo::new(&head, !self.draining && (max == 0 || self.served + 1 < max));
         let kind = match head.body {
             BodyKind::Length(0) | BodyKind::None => return self.dispatch(lp, conn, &head, head_bytes, &[], &[], info),
             kind => kind,
@@ -333,8 +333,10 @@ impl ConnHandler for HttpConn {
 
     fn on_shutdown(&mut self, lp: &Loop, conn: ConnId) {
         self.draining = true;
-        if matches!(self.phase, Phase::Head { started: false }) && self.inbuf.is_empty() {
-            self.close(lp, conn);
+        match self.phase {
+            Phase::Head { started: false } if self.inbuf.is_empty() => self.close(lp, conn),
+            Phase::Waiting(reply) => reply::close_after(reply),
+            _ => {}
         }
     }
 

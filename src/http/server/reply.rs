@@ -53,6 +53,14 @@ pub(crate) fn take(reply: ReplyId) -> Option<ReplyState> {
     TABLE.lock().remove(reply.slot(), reply.generation()).map(|e| e.state)
 }
 
+/// Makes a reply that has not started say `Connection: close` (the server
+/// is shutting down).
+pub(crate) fn close_after(reply: ReplyId) {
+    if let Some(e) = TABLE.lock().get_mut(reply.slot(), reply.generation()) {
+        e.info.keep_alive = false;
+    }
+}
+
 /// The state of a reply without removing it.
 pub(crate) fn state(reply: ReplyId) -> Option<ReplyState> {
     TABLE.lock().get(reply.slot(), reply.generation()).map(|e| e.state)
