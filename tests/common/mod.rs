@@ -365,3 +365,14 @@ pub fn drive_until(lp: &Loop, what: &str, mut done: impl FnMut(&Loop) -> bool) {
         lp.run_once(Some(Duration::ZERO)).unwrap();
     }
 }
+
+/// An unlinked temporary file holding `data`.
+pub fn temp_file(data: &[u8]) -> std::fs::File {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let name = format!("c10k-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+    let path = std::env::temp_dir().join(name);
+    let mut f = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    f.write_all(data).unwrap();
+    f
+}
