@@ -124,6 +124,11 @@ impl WriteQueue {
     /// Queues a buffer owned elsewhere; it is dropped (released) once sent
     /// or when the queue is discarded.
     pub fn push_owned(&mut self, buf: Box<dyn OwnedBuf>) {
+        // An empty chunk would never be advanced past (a write of nothing
+        // writes 0 bytes), and flush would loop on it forever.
+        if buf.bytes().is_empty() {
+            return;
+        }
         self.pending += buf.bytes().len() as u64;
         self.chunks.push_back(Chunk::Owned(buf));
     }

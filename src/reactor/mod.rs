@@ -173,6 +173,10 @@ impl Loop {
         self.start.elapsed().as_millis() as u64
     }
 
+    fn clock_ms_ceil(&self) -> u64 {
+        self.start.elapsed().as_nanos().div_ceil(1_000_000) as u64
+    }
+
     /// Runs until [`LoopHandle::stop`]. A stop requested before `run`
     /// starts makes it return at once (the request is not lost).
     pub fn run(&self) -> Result<()> {
@@ -338,7 +342,9 @@ impl Loop {
     /// Calls `callback` after `delay_ms`, then every `repeat_ms` if that is not 0.
     pub fn timer_start(&self, delay_ms: u64, repeat_ms: u64, callback: TimerFn) -> TimerId {
         let mut core = self.core.borrow_mut();
-        let now = core.now_ms.max(self.clock_ms());
+        // Rounded up: the loop fires a deadline once the clock, rounded
+        // down, reaches it, so a start rounded down would fire up to 1 ms early.
+        let now = core.now_ms.max(self.clock_ms_ceil());
         let (slot, generation) = core.timers.start(now, delay_ms, repeat_ms, callback);
         Handle::new(self.id, slot, generation)
     }

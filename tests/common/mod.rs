@@ -88,11 +88,12 @@ pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
-/// A listening loop on its own thread, shut down by [`Server::finish`],
-/// which proves the loop closed everything.
+/// A loop on its own thread, usually listening, shut down by
+/// [`Server::finish`], which proves the loop closed everything.
 pub struct Server {
+    /// The listener's address (unspecified for a bare loop).
     pub addr: SocketAddr,
-    pub listener: ListenerId,
+    pub listener: Option<ListenerId>,
     pub handle: LoopHandle,
     thread: thread::JoinHandle<()>,
 }
@@ -104,11 +105,27 @@ impl Server {
         M: FnOnce() -> Box<dyn Acceptor> + Send + 'static,
     {
         let addr: SocketAddr = addr.parse().unwrap();
+        Server::start_with(move |lp| {
+            let id = lp.listen(&addr, &options, make()).unwrap();
+            Some(id)
+        })
+    }
+
+    /// A loop with nothing open, for timers and posted tasks.
+    pub fn bare() -> Server {
+        Server::start_with(|_| None)
+    }
+
+    fn start_with<F>(setup: F) -> Server
+    where
+        F: FnOnce(&Loop) -> Option<ListenerId> + Send + 'static,
+    {
         let (tx, rx) = mpsc::channel();
         let thread = thread::spawn(move || {
             let lp = Loop::new().unwrap();
-            let id = lp.listen(&addr, &options, make()).unwrap();
-            tx.send((lp.listener_addr(id).unwrap(), id, lp.handle())).unwrap();
+            let listener = setup(&lp);
+            let addr = listener.map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |id| lp.listener_addr(id).unwrap());
+            tx.send((addr, listener, lp.handle())).unwrap();
             lp.run().unwrap();
         });
         let (addr, listener, handle) = rx.recv().unwrap();
@@ -131,8 +148,9 @@ impl Server {
     /// Closes the listener, waits until the loop reports nothing open
     /// (clients must have closed their side), then stops and joins the loop.
     pub fn finish(self) {
-        let listener = self.listener;
-        self.on_loop(move |lp| lp.listener_close(listener)).unwrap();
+        if let Some(listener) = self.listener {
+            self.on_loop(move |lp| lp.listener_close(listener)).unwrap();
+        }
         wait_until("the loop reports no open handles", || self.on_loop(|lp| lp.open_handles()) == (0, 0));
         assert_eq!(self.handle.stats().open_connections, 0);
         self.handle.stop();
@@ -364,4 +382,22 @@ pub fn drive_until(lp: &Loop, what: &str, mut done: impl FnMut(&Loop) -> bool) {
         loop_fd_ready(lp, timeout);
         lp.run_once(Some(Duration::ZERO)).unwrap();
     }
+}
+
+/// An unlinked temporary file holding `data`.
+pub fn temp_file(data: &[u8]) -> std::fs::File {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let name = format!("c10k-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+    let path = std::env::temp_dir().join(name);
+    let mut f = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    f.write_all(data).unwrap();
+    f
+}
+
+/// Reads exactly `n` bytes, or the error (end of stream included) that prevented it.
+pub fn read_exact_or_err(s: &mut TcpStream, n: usize) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; n];
+    s.read_exact(&mut buf)?;
+    Ok(buf)
 }
