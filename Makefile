@@ -20,7 +20,7 @@ VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-k
 # Commands the tests need, as command:debian-package; installed when missing.
 TEST_TOOLS := valgrind:valgrind g++:g++ nm:binutils readelf:binutils
 
-.PHONY: all lib examples header test test-rust test-header test-c test-examples test-c-asan \
+.PHONY: all lib examples header test test-rust test-rust-poll test-header test-c test-examples test-c-asan \
         test-c-valgrind tools demo install bench clean FORCE
 
 all: lib examples
@@ -51,10 +51,15 @@ header:
 	C10K_BLESS=1 $(CARGO) test --test header
 
 ## Tests. Other suites (Python, Lisp) add themselves to this list.
-test: test-rust test-header test-c test-examples
+test: test-rust test-rust-poll test-header test-c test-examples
 
 test-rust:
 	$(CARGO) test
+
+# The same suite on polling's portable poll(2) backend (STYLE.md), in a
+# target directory of its own so the two builds do not invalidate each other.
+test-rust-poll:
+	RUSTFLAGS="--cfg polling_test_poll_backend" CARGO_TARGET_DIR=target/poll-backend $(CARGO) test --lib --tests
 
 # Staleness, documentation and exported symbols (tests/header.rs); then the
 # header must compile on its own as strict C99 and as C++, and the README's

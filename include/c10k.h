@@ -773,7 +773,8 @@ int32_t c10k_loop_post(struct c10k_loop *lp, c10k_task_cb cb, void *user_data);
 
 // The loop's pollable descriptor: it becomes readable when the loop has
 // events to handle. Returns the descriptor (owned by the loop: do not
-// close it), or `C10K_EINVAL` for NULL.
+// close it), `C10K_EINVAL` for NULL, or `C10K_ENOTSUP` on a platform
+// whose poller has no such descriptor.
 //
 // Thread safety: any thread.
 int32_t c10k_loop_fd(const struct c10k_loop *lp);

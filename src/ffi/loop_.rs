@@ -193,7 +193,8 @@ pub unsafe extern "C" fn c10k_loop_post(lp: *mut c10k_loop, cb: c10k_task_cb, us
 
 /// The loop's pollable descriptor: it becomes readable when the loop has
 /// events to handle. Returns the descriptor (owned by the loop: do not
-/// close it), or `C10K_EINVAL` for NULL.
+/// close it), `C10K_EINVAL` for NULL, or `C10K_ENOTSUP` on a platform
+/// whose poller has no such descriptor.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -201,7 +202,7 @@ pub unsafe extern "C" fn c10k_loop_fd(lp: *const c10k_loop) -> i32 {
     guard!(C10K_EPANIC, {
         // SAFETY: the caller gives a live loop or NULL.
         match unsafe { lp.as_ref() } {
-            Some(lp) => lp.lp.fd(),
+            Some(lp) => lp.lp.fd().unwrap_or_else(|e| e),
             None => C10K_EINVAL,
         }
     })

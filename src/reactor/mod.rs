@@ -149,8 +149,15 @@ impl Loop {
 
     /// The poller's descriptor: readable when the loop has work, for hosts
     /// that nest this loop in their own.
-    pub fn fd(&self) -> RawFd {
-        self.shared.poller.as_raw_fd()
+    #[cfg(not(polling_test_poll_backend))]
+    pub fn fd(&self) -> Result<RawFd> {
+        Ok(self.shared.poller.as_raw_fd())
+    }
+
+    /// The portable `poll(2)` backend has no single descriptor to watch.
+    #[cfg(polling_test_poll_backend)]
+    pub fn fd(&self) -> Result<RawFd> {
+        Err(crate::error::C10K_ENOTSUP)
     }
 
     /// Milliseconds since the loop was created, as of the start of this turn.

@@ -364,7 +364,7 @@ pub fn spawn_self(name: &str, env: &[(&str, &str)]) -> std::process::Child {
 /// Whether the loop's descriptor is readable within `timeout_ms`: whether
 /// the loop has work (a host nesting the loop would call `run_once`).
 pub fn loop_fd_ready(lp: &Loop, timeout_ms: i32) -> bool {
-    let mut pfd = libc::pollfd { fd: lp.fd(), events: libc::POLLIN, revents: 0 };
+    let mut pfd = libc::pollfd { fd: lp.fd().expect("the poller has a descriptor"), events: libc::POLLIN, revents: 0 };
     // SAFETY: pfd is valid for the call.
     let n = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
     assert!(n >= 0, "poll: {}", io::Error::last_os_error());
@@ -379,8 +379,13 @@ pub fn drive_until(lp: &Loop, what: &str, mut done: impl FnMut(&Loop) -> bool) {
     while !done(lp) {
         assert!(start.elapsed() < PATIENCE, "timed out driving the loop until {what}");
         let timeout = lp.next_timeout_ms().map_or(50, |ms| ms.min(50) as i32);
-        loop_fd_ready(lp, timeout);
-        lp.run_once(Some(Duration::ZERO)).unwrap();
+        if lp.fd().is_ok() {
+            loop_fd_ready(lp, timeout);
+            lp.run_once(Some(Duration::ZERO)).unwrap();
+        } else {
+            // A poller without a descriptor (the portable poll backend): block in it.
+            lp.run_once(Some(Duration::from_millis(timeout as u64))).unwrap();
+        }
     }
 }
 
