@@ -253,6 +253,23 @@ unsafe fn view(req: *const c10k_request, out: *mut *const u8, out_len: *mut usiz
     })
 }
 
+/// Runs `pick` on the request and stores the (name, value) it returns.
+unsafe fn field(
+    req: *const c10k_request,
+    out: [*mut *const u8; 2],
+    out_len: [*mut usize; 2],
+    pick: impl for<'r> FnOnce(&'r Request<'r>) -> Option<(&'r [u8], &'r [u8])>,
+) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: pointers as documented.
+        code(unsafe { request(req) }.and_then(|r| {
+            let (name, value) = pick(r).ok_or(C10K_ENOENT)?;
+            unsafe { put_bytes(name, out[0], out_len[0]) }?;
+            unsafe { put_bytes(value, out[1], out_len[1]) }
+        }))
+    })
+}
+
 /// Stores the method (`GET`) in `*out`/`*out_len`, borrowed from the
 /// request: valid during `on_request`. Same rules for every
 /// `c10k_request_*` view below.
@@ -338,14 +355,8 @@ pub unsafe extern "C" fn c10k_request_header_at(
     value: *mut *const u8,
     value_len: *mut usize,
 ) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: pointers as documented.
-        code(unsafe { request(req) }.and_then(|r| {
-            let (n, v) = r.header_at(index).ok_or(C10K_ENOENT)?;
-            unsafe { put_bytes(n, name, name_len) }?;
-            unsafe { put_bytes(v, value, value_len) }
-        }))
-    })
+    // SAFETY: forwarded as documented.
+    unsafe { field(req, [name, value], [name_len, value_len], |r| r.header_at(index)) }
 }
 
 /// How many trailer fields a chunked body carried.
@@ -369,14 +380,8 @@ pub unsafe extern "C" fn c10k_request_trailer_at(
     value: *mut *const u8,
     value_len: *mut usize,
 ) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: pointers as documented.
-        code(unsafe { request(req) }.and_then(|r| {
-            let (n, v) = r.trailers().get(index).ok_or(C10K_ENOENT)?;
-            unsafe { put_bytes(n, name, name_len) }?;
-            unsafe { put_bytes(v, value, value_len) }
-        }))
-    })
+    // SAFETY: forwarded as documented.
+    unsafe { field(req, [name, value], [name_len, value_len], |r| r.trailers().get(index).map(|(n, v)| (&n[..], &v[..]))) }
 }
 
 /// The HTTP minor version: 0 for HTTP/1.0, 1 for HTTP/1.1; `C10K_EINVAL` for NULL.
