@@ -296,7 +296,8 @@ pub fn python(code: &str, args: &[&str]) -> Option<String> {
     Some(String::from_utf8(out.stdout).unwrap())
 }
 
-/// Unescapes `\r`, `\n`, `\t`, `\\`, `\0` and `\xNN` (the corpus notation).
+/// Unescapes `\r`, `\n`, `\t`, `\\`, `\0`, `\xNN`, and `\{N}` (the byte
+/// before, N more times): the corpus notation.
 pub fn unescape(text: &str) -> Vec<u8> {
     let mut out = Vec::new();
     let mut bytes = text.bytes();
@@ -311,6 +312,11 @@ pub fn unescape(text: &str) -> Vec<u8> {
             Some(b't') => out.push(b'\t'),
             Some(b'0') => out.push(0),
             Some(b'\\') => out.push(b'\\'),
+            Some(b'{') => {
+                let count: String = bytes.by_ref().take_while(|&b| b != b'}').map(char::from).collect();
+                let last = *out.last().expect("\\{N} after nothing");
+                out.extend(std::iter::repeat_n(last, count.parse().unwrap()));
+            }
             Some(b'x') => {
                 let hex = [bytes.next().unwrap(), bytes.next().unwrap()];
                 out.push(u8::from_str_radix(std::str::from_utf8(&hex).unwrap(), 16).unwrap());
