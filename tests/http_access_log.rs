@@ -90,3 +90,20 @@ fn deferred_responses_are_logged_too() {
     drop(server);
     worker.join().unwrap();
 }
+
+#[test]
+fn refused_requests_and_unanswered_handlers_are_logged_too() {
+    let mut file = log_file("refused");
+    let config = HttpConfig { access_log_fd: Some(file.as_raw_fd()), ..HttpConfig::default() };
+    let server = serve(config, handler(|req| if req.path() != b"/mute" { req.respond(200, &[], Body::Bytes(b"ok")).unwrap() }));
+    // A malformed request has no trustworthy request line: "-".
+    exchange_until_close(server.addr, b"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n");
+    let got = lines(&mut file, 1);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(after_clf_prefix(&got[0]), "\"-\" 400 26");
+    // A handler that does not answer gets a 500 in its name.
+    exchange_until_close(server.addr, b"GET /mute HTTP/1.1\r\nHost: x\r\n\r\n");
+    let got = lines(&mut file, 2);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(after_clf_prefix(&got[1]), "\"GET /mute HTTP/1.1\" 500 27");
+}
