@@ -70,3 +70,15 @@ fn without_upgrade_headers_the_connection_stays_http() {
         assert_eq!((r.status, &r.body[..]), (200, &b"plain"[..]));
     }
 }
+
+#[test]
+fn an_upgrade_request_with_a_body_is_refused_without_a_101() {
+    let server = upgrading_server();
+    let mut s = connect(server.addr);
+    s.write_all(b"POST /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\nContent-Length: 4\r\n\r\nbody").unwrap();
+    let r = read_message(&mut s, false);
+    assert_eq!((r.status, &r.body[..]), (200, &b"plain"[..]), "{}", r.without_date());
+    // Still HTTP.
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert_eq!(read_message(&mut s, false).body, b"plain");
+}
