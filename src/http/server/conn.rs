@@ -197,7 +197,7 @@ impl HttpConn {
                     self.log_line = Some(request_line(head, buf));
                 }
             }
-            Outcome::Open => self.fail(lp, conn, &HttpError { status: 500, reason: "the handler did not answer" }),
+            Outcome::Open => self.fail_logged(lp, conn, &HttpError { status: 500, reason: "the handler did not answer" }, &request_line(head, buf)),
             Outcome::Upgraded(handler) => return Some(handler),
         }
         None
@@ -245,11 +245,22 @@ impl HttpConn {
         }
     }
 
-    /// Answers a request that cannot be served and closes.
+    /// Answers a request that cannot be served and closes; the access log
+    /// shows it as `"-"`, since its request line cannot be trusted.
     fn fail(&mut self, lp: &Loop, conn: ConnId, err: &HttpError) {
+        self.fail_logged(lp, conn, err, b"-");
+    }
+
+    /// [`Self::fail`], logging `line` as the request.
+    fn fail_logged(&mut self, lp: &Loop, conn: ConnId, err: &HttpError, line: &[u8]) {
         let date = self.svc.date();
-        if lp.conn_write_with(conn, |out| write_error(out, err, &date)).is_ok() {
+        let written = lp.conn_write_with(conn, |out| write_error(out, err, &date));
+        if written.is_ok() {
             count_response(lp, err.status);
+            if let Some(log) = &self.svc.log {
+                // The body write_error sends: the reason and a newline.
+                log.record(lp.conn_peer_addr(conn).ok(), line, err.status, err.reason.len() as u64 + 1);
+            }
         }
         self.close(lp, conn);
     }

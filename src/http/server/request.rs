@@ -9,7 +9,7 @@ use super::reply::{self, Body, ReplyId};
 use super::{ReqInfo, Service, count_response};
 use crate::conn::ConnHandler;
 use crate::error::*;
-use crate::http::{BodyMode, Head, HeadOptions, ResponseFraming, write_head};
+use crate::http::{BodyKind, BodyMode, Head, HeadOptions, ResponseFraming, write_head};
 use crate::reactor::{ConnId, Loop};
 
 /// Bodies up to this size are copied next to the head, into one buffer.
@@ -169,9 +169,10 @@ impl<'a> Request<'a> {
     /// Answers 101 with `headers` (which name the new protocol) and hands
     /// the connection to `handler`: it gets `on_open`, then any bytes that
     /// followed the request, then everything the client sends. Only for a
-    /// request that asked to upgrade (`C10K_EINVAL` otherwise).
+    /// request that asked to upgrade and has no body (`C10K_EINVAL`
+    /// otherwise: after a body the connection cannot change hands).
     pub fn upgrade(&mut self, headers: &[(&[u8], &[u8])], handler: Box<dyn ConnHandler>) -> Result<()> {
-        if !self.head.upgrade {
+        if !self.head.upgrade || !matches!(self.head.body, BodyKind::None | BodyKind::Length(0)) {
             return Err(C10K_EINVAL);
         }
         let Answer::Inline { lp, conn, svc, outcome } = &mut self.answer else { return Err(C10K_EINVAL) };

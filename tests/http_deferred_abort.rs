@@ -1,0 +1,106 @@
+//! A deferred reply whose client left: `on_abort` runs exactly once for it,
+//! and completing it afterwards answers `C10K_ECLOSED`.
+
+mod http_support;
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use c10k::error::C10K_ECLOSED;
+use c10k::http::server::{Body, HttpConfig, HttpHandler, Request, reply};
+use http_support::*;
+
+struct Deferring {
+    deferred: Mutex<mpsc::Sender<reply::ReplyId>>,
+    aborted: Mutex<mpsc::Sender<reply::ReplyId>>,
+    aborts: Arc<AtomicUsize>,
+}
+
+impl HttpHandler for Deferring {
+    fn on_request(&self, req: &mut Request<'_>) {
+        self.deferred.lock().unwrap().send(req.defer().unwrap()).unwrap();
+    }
+    fn on_abort(&self, reply: reply::ReplyId) {
+        self.aborts.fetch_add(1, Ordering::SeqCst);
+        self.aborted.lock().unwrap().send(reply).unwrap();
+    }
+}
+
+struct Fixture {
+    server: Server,
+    deferred: mpsc::Receiver<reply::ReplyId>,
+    aborted: mpsc::Receiver<reply::ReplyId>,
+    aborts: Arc<AtomicUsize>,
+}
+
+fn fixture(config: HttpConfig) -> Fixture {
+    let (dtx, deferred) = mpsc::channel();
+    let (atx, aborted) = mpsc::channel();
+    let aborts = Arc::new(AtomicUsize::new(0));
+    let handler = Deferring { deferred: Mutex::new(dtx), aborted: Mutex::new(atx), aborts: aborts.clone() };
+    Fixture { server: serve(config, handler), deferred, aborted, aborts }
+}
+
+fn request(f: &Fixture) -> (TcpStream, reply::ReplyId) {
+    let mut s = connect(f.server.addr);
+    s.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let id = f.deferred.recv_timeout(Duration::from_secs(5)).unwrap();
+    (s, id)
+}
+
+fn assert_aborted_once(f: &Fixture, id: reply::ReplyId) {
+    assert_eq!(f.aborted.recv_timeout(Duration::from_secs(5)).unwrap(), id);
+    // Completing it now, whichever way, answers ECLOSED.
+    assert_eq!(reply::send(id, 200, &[], Body::Bytes(b"late")), Err(C10K_ECLOSED));
+    assert_eq!(reply::start(id, 200, &[], None), Err(C10K_ECLOSED));
+    assert_eq!(reply::end(id), Err(C10K_ECLOSED));
+    assert!(f.aborted.recv_timeout(Duration::from_millis(100)).is_err(), "on_abort ran twice");
+    assert_eq!(f.aborts.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_client_that_resets_aborts_its_reply_once() {
+    let f = fixture(HttpConfig::default());
+    let (s, id) = request(&f);
+    // SO_LINGER 0: close sends RST.
+    let sock = socket_linger_zero(s);
+    drop(sock);
+    assert_aborted_once(&f, id);
+}
+
+#[test]
+fn a_client_that_closes_aborts_its_reply_once_after_the_idle_timeout() {
+    // A FIN alone may be a half-close still waiting for its answer: the
+    // reply is aborted when it makes no progress for the keep-alive time.
+    let f = fixture(HttpConfig { keepalive_timeout_ms: 200, ..HttpConfig::default() });
+    let (s, id) = request(&f);
+    drop(s);
+    assert_aborted_once(&f, id);
+}
+
+#[test]
+fn a_half_closed_client_still_gets_its_answer() {
+    let f = fixture(HttpConfig::default());
+    let (mut s, id) = request(&f);
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    reply::send(id, 200, &[], Body::Bytes(b"still here")).unwrap();
+    let r = read_message(&mut s, false);
+    assert_eq!((r.status, &r.body[..]), (200, &b"still here"[..]));
+    assert!(closed_quietly(&mut s));
+    assert_eq!(f.aborts.load(Ordering::SeqCst), 0);
+}
+
+fn socket_linger_zero(s: TcpStream) -> TcpStream {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+    // SAFETY: a valid socket and a correctly sized option value.
+    let rc = unsafe {
+        libc::setsockopt(s.as_raw_fd(), libc::SOL_SOCKET, libc::SO_LINGER, &linger as *const _ as *const libc::c_void, std::mem::size_of::<libc::linger>() as libc::socklen_t)
+    };
+    assert_eq!(rc, 0);
+    s
+}
