@@ -645,7 +645,8 @@ int32_t c10k_request_defer(struct c10k_request *req, uint64_t *out_reply);
 // and `Connection: upgrade`) and hands the connection over: from now on
 // it is a plain connection reporting to `callbacks` with `user_data`
 // (`on_open` first, then any bytes that followed the request). Only for a
-// request that asked to upgrade; `C10K_EINVAL` otherwise.
+// request without a body that asked to upgrade; `C10K_EINVAL` otherwise
+// (nothing is sent, and the handler can still answer over HTTP).
 //
 // Thread safety: the thread running `on_request` (the loop thread).
 int32_t c10k_respond_upgrade(struct c10k_request *req,

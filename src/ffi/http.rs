@@ -590,7 +590,8 @@ pub unsafe extern "C" fn c10k_request_defer(req: *mut c10k_request, out_reply: *
 /// and `Connection: upgrade`) and hands the connection over: from now on
 /// it is a plain connection reporting to `callbacks` with `user_data`
 /// (`on_open` first, then any bytes that followed the request). Only for a
-/// request that asked to upgrade; `C10K_EINVAL` otherwise.
+/// request without a body that asked to upgrade; `C10K_EINVAL` otherwise
+/// (nothing is sent, and the handler can still answer over HTTP).
 ///
 /// Thread safety: the thread running `on_request` (the loop thread).
 #[unsafe(no_mangle)]

@@ -267,11 +267,21 @@ impl HttpConn {
 
     /// Closes once output is written, giving a client that does not read a
     /// bounded time to take it.
+    ///
+    /// Unless the client already ended or the server is shutting down, the
+    /// close lingers: our side sends FIN and input is read and dropped until
+    /// the client closes too (or the linger time passes). Closing at once
+    /// while the client still sends would answer its bytes with RST, which
+    /// can destroy the response it has not read yet.
     fn close(&mut self, lp: &Loop, conn: ConnId) {
         self.phase = Phase::Closed;
         self.inbuf = Vec::new();
         let _ = lp.conn_set_timeout(conn, CLOSE_LINGER_MS, false);
-        let _ = lp.conn_close(conn);
+        if self.peer_ended || self.draining {
+            let _ = lp.conn_close(conn);
+        } else {
+            let _ = lp.conn_shutdown(conn);
+        }
     }
 
     /// Pauses reading while input piles up unprocessed or the body stream is paused.
@@ -346,6 +356,7 @@ impl ConnHandler for HttpConn {
         self.draining = true;
         match self.phase {
             Phase::Head { started: false } if self.inbuf.is_empty() => self.close(lp, conn),
+            Phase::Closed => drop(lp.conn_close(conn)), // stop lingering
             Phase::Waiting(reply) => reply::close_after(reply),
             _ => {}
         }
