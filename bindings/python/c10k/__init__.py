@@ -20,6 +20,7 @@ from ._http import HttpServer
 from ._request import Headers, Request
 from ._response import FileResponse, Response, StreamResponse
 from ._server import Server
+from ._tcp import Protocol, TcpServer, Transport
 
 __version__: str = ffi.string(lib.c10k_version()).decode()
 """The version of the loaded library."""
@@ -31,6 +32,9 @@ __all__ = [
     "HttpServer",
     "Request",
     "Response",
+    "Protocol",
     "Server",
     "StreamResponse",
+    "TcpServer",
+    "Transport",
 ]

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-from types import TracebackType
 from typing import Any, Optional
 
 from ._errors import check
 from ._ffi import ffi, lib
 from ._modes import Handler, Mode, make_mode
 from ._request import _Views
-from ._server import Server
-
-log = logging.getLogger("c10k")
-
-
-def callback_error(kind: Optional[type], value: Optional[BaseException], tb: Optional[TracebackType]) -> None:
-    """Last resort for an exception escaping a cffi callback (the modes
-    catch everything a handler raises, so this means a bug here)."""
-    log.error("c10k: exception in a library callback", exc_info=(kind, value, tb))  # type: ignore[arg-type]
+from ._server import Server, callback_error
 
 
 class HttpServer(Server):

@@ -12,14 +12,19 @@ multi-loop server API (``c10k_server_*``), which this build lacks.
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
+from collections import deque
+from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import Any, Optional
 
 from ._errors import check
 from ._ffi import ffi, lib
 from ._request import parse_addr
+
+log = logging.getLogger("c10k")
 
 # How long one loop turn may wait before Python checks for signals and stop.
 _TURN_MS = 100
@@ -30,6 +35,12 @@ def format_addr(host: str, port: int) -> str:
     if not isinstance(port, int) or not 0 <= port <= 65535:
         raise ValueError(f"port must be an int in 0..65535, not {port!r}")
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def callback_error(kind: Optional[type], value: Optional[BaseException], tb: Optional[TracebackType]) -> None:
+    """Last resort for an exception escaping a cffi callback (the callbacks
+    catch what user code raises, so this means a bug in the binding)."""
+    log.error("c10k: exception in a library callback", exc_info=(kind, value, tb))  # type: ignore[arg-type]
 
 
 class Server:
@@ -58,6 +69,8 @@ class Server:
         self._startup_error: Optional[BaseException] = None
         self._thread: Optional[threading.Thread] = None
         self.address: Optional[tuple[str, int]] = None
+        self._posted: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
+        self._post_cb = ffi.callback("void(void *, c10k_loop *)", self._run_posted, onerror=callback_error)
 
     def _listen(self, loop: Any) -> Any:
         raise NotImplementedError
@@ -68,23 +81,25 @@ class Server:
     def _close(self) -> None:
         """Stops what ``_open`` started; the loop is no longer running."""
 
-    def serve_forever(self) -> None:
+    def serve_forever(self, ready: Optional[Callable[["Server"], None]] = None) -> None:
         """Serves on the calling thread until :meth:`stop`, SIGINT or SIGTERM.
 
         Every callback (and, in ``inline`` mode, every handler) runs on this
-        thread. Signal handlers are installed only when this is the main
-        thread, and the previous ones are restored on return.
+        thread. ``ready(server)``, if given, is called once listening
+        (:attr:`address` is then set). Signal handlers are installed only
+        when this is the main thread, and the previous ones are restored on
+        return.
         """
         with self._lock:
             if self._running:
                 raise RuntimeError("this server is already serving")
             self._running = True
         try:
-            self._serve(install_signals=threading.current_thread() is threading.main_thread())
+            self._serve(threading.current_thread() is threading.main_thread(), ready)
         finally:
             self._running = False
 
-    def _serve(self, install_signals: bool) -> None:
+    def _serve(self, install_signals: bool, ready: Optional[Callable[["Server"], None]] = None) -> None:
         try:
             lp = ffi.new("c10k_loop **")
             check(lib.c10k_loop_new(lp), "c10k_loop_new")
@@ -107,6 +122,8 @@ class Server:
             with self._lock:
                 self._loop = loop
             self._ready.set()
+            if ready is not None:
+                ready(self)
             while not self._stopping:
                 check(lib.c10k_loop_run_once(loop, _TURN_MS), "c10k_loop_run_once")
         except BaseException as err:
@@ -125,6 +142,22 @@ class Server:
             # Open connections are closed here (their on_close runs) and
             # replies completed after this point are dropped by the library.
             lib.c10k_loop_free(loop)
+
+    def call_soon_threadsafe(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Runs ``fn(*args)`` on the loop thread soon (``c10k_loop_post``),
+        in call order; the way for other threads to use a transport."""
+        with self._lock:
+            if self._loop is None:
+                raise RuntimeError("the server is not serving")
+            self._posted.append((fn, args))
+            check(lib.c10k_loop_post(self._loop, self._post_cb, ffi.NULL), "c10k_loop_post")
+
+    def _run_posted(self, user_data: Any, loop: Any) -> None:
+        fn, args = self._posted.popleft()
+        try:
+            fn(*args)
+        except Exception:
+            log.exception("c10k: a call posted to the loop failed")
 
     def _on_signal(self, signum: int, frame: Optional[FrameType]) -> None:
         # Runs on the serving thread between two turns or inside a callback,
