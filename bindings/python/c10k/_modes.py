@@ -12,6 +12,7 @@ its traceback and answered 500.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 import logging
 import queue
@@ -118,8 +119,18 @@ class ThreadsMode(Mode):
     def close(self) -> None:
         for job in list(self.pending.values()):
             job.cancelled = True
+        # The loop has stopped, so nothing is added: empty the queue, then
+        # wake each worker with a sentinel.
+        while True:
+            try:
+                self.queue.get_nowait()
+            except queue.Empty:
+                break
         for _ in self.workers:
-            self.queue.put(None)
+            try:
+                self.queue.put(None, timeout=_JOIN_TIMEOUT_S)
+            except queue.Full:
+                break
         for worker in self.workers:
             worker.join(_JOIN_TIMEOUT_S)
         self.workers.clear()
@@ -187,6 +198,8 @@ class AsyncioMode(Mode):
             return
         try:
             asyncio.run_coroutine_threadsafe(_cancel_all(), aloop).result(_JOIN_TIMEOUT_S)
+        except concurrent.futures.TimeoutError:
+            log.warning("c10k: the asyncio loop did not finish its tasks in %s s (is a handler blocking it?)", _JOIN_TIMEOUT_S)
         finally:
             aloop.call_soon_threadsafe(aloop.stop)
             thread.join(_JOIN_TIMEOUT_S)

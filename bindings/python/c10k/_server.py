@@ -136,12 +136,14 @@ class Server:
                 self._loop = None
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-            if listener is not None:
-                lib.c10k_listener_close(listener)
-            self._close()
-            # Open connections are closed here (their on_close runs) and
-            # replies completed after this point are dropped by the library.
-            lib.c10k_loop_free(loop)
+            try:
+                if listener is not None:
+                    lib.c10k_listener_close(listener)
+                self._close()
+            finally:
+                # Open connections are closed here (their on_close runs) and
+                # replies completed after this point are dropped by the library.
+                lib.c10k_loop_free(loop)
 
     def call_soon_threadsafe(self, fn: Callable[..., Any], *args: Any) -> None:
         """Runs ``fn(*args)`` on the loop thread soon (``c10k_loop_post``),
