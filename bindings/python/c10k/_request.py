@@ -111,17 +111,18 @@ class Request:
 
     def _load(self, field: str) -> Any:
         req, views = self._req, self._views
+        value: Any
         if req is None:
             raise RuntimeError(
                 f"Request.{field} was first read after the handler returned; "
                 "read it during the call (the library's views are gone)"
             )
         if field == "method":
-            value = views.read(lib.c10k_request_method, req).decode("latin-1")
+            value = (views.read(lib.c10k_request_method, req) or b"").decode("latin-1")
         elif field == "target":
-            value = views.read(lib.c10k_request_target, req).decode("latin-1")
+            value = (views.read(lib.c10k_request_target, req) or b"").decode("latin-1")
         elif field == "raw_path":
-            value = views.read(lib.c10k_request_path, req)
+            value = views.read(lib.c10k_request_path, req) or b""
         elif field == "query":
             value = (views.read(lib.c10k_request_query, req) or b"").decode("latin-1")
         elif field == "version":

@@ -134,8 +134,8 @@ class Server:
         finally:
             with self._lock:
                 self._loop = None
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
+            for number, previous_handler in previous.items():
+                signal.signal(number, previous_handler)
             try:
                 if listener is not None:
                     lib.c10k_listener_close(listener)

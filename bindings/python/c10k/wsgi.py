@@ -166,6 +166,8 @@ class WSGIServer(HttpServer):
     def _call_app(self, request: Request) -> AnyResponse:
         exchange = _Exchange()
         result = self.app(self.environ(request), exchange.start_response)
+        # Closed here unless the streamed body takes it over.
+        owned: Optional[Iterable[bytes]] = result
         try:
             iterator = iter(result)
             chunks: list[bytes] = []
@@ -184,11 +186,10 @@ class WSGIServer(HttpServer):
             if exhausted:
                 return Response(status, exchange.headers, b"".join(first))
             exchange.sent = True
-            body = _Body(first, iterator, result, exchange)
-            result = None
-            return StreamResponse(status, exchange.headers, body)
+            owned = None
+            return StreamResponse(status, exchange.headers, _Body(first, iterator, result, exchange))
         finally:
-            close = getattr(result, "close", None)
+            close = getattr(owned, "close", None)
             if close is not None:
                 close()
 

@@ -60,6 +60,7 @@ def test_queued_thread_work_is_dropped_when_the_client_leaves() -> None:
         while not seen:
             time.sleep(0.01)
         send_and_leave(server.address, "/abandoned")
+        time.sleep(0.5)  # time for the loop to see the reset and report on_abort
         release.set()
         blocker.join()
         assert requests.get(url(server, "/after"), timeout=5).text == "ok"
