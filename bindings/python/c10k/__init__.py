@@ -1,0 +1,40 @@
+"""c10k: many connections and HTTP/1.1 from Python, served by ``libc10k``.
+
+The library runs the sockets, parsing and writing; Python answers::
+
+    import c10k
+
+    def hello(request):
+        return 200, {"Content-Type": "text/plain"}, "Hello, World!"
+
+    c10k.HttpServer(hello, port=8080).serve_forever()
+
+See :class:`HttpServer` (modes ``inline``, ``threads``, ``asyncio``),
+:mod:`c10k.wsgi` for WSGI applications and :class:`TcpServer` with
+:class:`Protocol` for raw TCP.
+"""
+
+from ._errors import C10kError
+from ._ffi import ffi, lib
+from ._http import HttpServer
+from ._request import Headers, Request
+from ._response import FileResponse, Response, StreamResponse
+from ._server import Server
+from ._tcp import Protocol, TcpServer, Transport
+
+__version__: str = ffi.string(lib.c10k_version()).decode()
+"""The version of the loaded library."""
+
+__all__ = [
+    "C10kError",
+    "FileResponse",
+    "Headers",
+    "HttpServer",
+    "Request",
+    "Response",
+    "Protocol",
+    "Server",
+    "StreamResponse",
+    "TcpServer",
+    "Transport",
+]

@@ -1,0 +1,79 @@
+"""``HttpServer``: HTTP/1.1 served by the library, answered by Python."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ._errors import check
+from ._ffi import ffi, lib
+from ._modes import Handler, Mode, make_mode
+from ._request import _Views
+from ._server import Server, callback_error
+
+
+class HttpServer(Server):
+    """An HTTP/1.1 server calling ``handler(request)`` for each request.
+
+    ``handler`` takes a :class:`Request` and returns a :class:`Response`,
+    a :class:`FileResponse`, ``(status, headers, body)`` (an iterable body
+    is streamed), or bytes/str for a 200.
+
+    ``mode``:
+
+    - ``"inline"``: on the loop thread, during the library's callback;
+      fastest, must not block.
+    - ``"threads"``: on a pool of ``threads`` Python threads; at most
+      ``queue_size`` requests wait, more get 503.
+    - ``"asyncio"``: ``async def`` handlers on an asyncio loop of their own.
+
+    ``port=0`` picks a free port; :attr:`address` holds the real one once
+    listening. ``max_body_bytes`` raises the library's 1 MiB body limit.
+    """
+
+    def __init__(
+        self,
+        handler: Handler,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        *,
+        loops: int = 1,
+        mode: str = "inline",
+        threads: int = 8,
+        queue_size: int = 1024,
+        max_body_bytes: Optional[int] = None,
+    ) -> None:
+        super().__init__(host, port, loops)
+        self._views = _Views()
+        self._mode_name = mode
+        self._mode: Mode = make_mode(mode, handler, self._views, threads, queue_size)
+        self._config = ffi.new("c10k_http_config *")
+        lib.c10k_http_config_init(self._config)
+        if max_body_bytes is not None:
+            self._config.max_body_bytes = max_body_bytes
+        # Kept on the server: the library calls them for as long as it lives.
+        self._on_request = ffi.callback("void(void *, c10k_request *)", self._request_cb, onerror=callback_error)
+        self._on_abort = ffi.callback("void(void *, uint64_t)", self._abort_cb, onerror=callback_error)
+        self._callbacks = ffi.new("c10k_http_callbacks *", {"on_request": self._on_request, "on_abort": self._on_abort})
+
+    @property
+    def mode(self) -> str:
+        """The mode the server was made with."""
+        return self._mode_name
+
+    def _request_cb(self, user_data: Any, req: Any) -> None:
+        self._mode.on_request(req)
+
+    def _abort_cb(self, user_data: Any, reply: int) -> None:
+        self._mode.on_abort(reply)
+
+    def _open(self) -> None:
+        self._mode.open()
+
+    def _close(self) -> None:
+        self._mode.close()
+
+    def _listen(self, loop: Any) -> Any:
+        out = ffi.new("c10k_listener **")
+        code = lib.c10k_http_listen(loop, self._addr.encode(), self._config, self._callbacks, ffi.NULL, out)
+        check(code, f"listening on {self._addr}")
+        return out[0]

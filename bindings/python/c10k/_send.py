@@ -1,0 +1,177 @@
+"""Sending responses through the C API.
+
+Two targets: a request still inside its ``on_request`` call (the
+``c10k_respond*`` family, loop thread) and a deferred reply handle (the
+``c10k_reply_*`` family, any thread). A client that left makes the reply
+calls return ``C10K_ECLOSED``: that ends the work quietly, it is not an
+error worth a traceback.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import stat
+from collections.abc import Callable
+from typing import Any
+
+from ._errors import C10kError, check
+from ._ffi import ffi, lib
+from ._response import AnyResponse, FileResponse, Response, StreamResponse
+
+log = logging.getLogger("c10k")
+
+_NOT_FOUND = Response(404, None, "Not Found\n")
+_FORBIDDEN = Response(403, None, "Forbidden\n")
+INTERNAL_ERROR = Response(500, None, "Internal Server Error\n")
+SERVICE_UNAVAILABLE = Response(503, [("Retry-After", "1")], "Service Unavailable\n")
+
+_EMPTY = ffi.new("uint8_t[]", 1)
+
+
+def c_headers(pairs: list[tuple[bytes, bytes]]) -> tuple[Any, int, Any]:
+    """A ``c10k_header`` array over ``pairs``; the third item keeps the
+    bytes alive: hold it (as ``_keep``) until the C call returns."""
+    if not pairs:
+        return ffi.NULL, 0, None
+    blob = b"".join(name + value for name, value in pairs)
+    buf = ffi.from_buffer("uint8_t[]", blob)
+    array = ffi.new("c10k_header[]", len(pairs))
+    offset = 0
+    for i, (name, value) in enumerate(pairs):
+        field = array[i]
+        field.name = buf + offset
+        field.name_len = len(name)
+        offset += len(name)
+        field.value = buf + offset
+        field.value_len = len(value)
+        offset += len(value)
+    return array, len(pairs), buf
+
+
+def _bytes_ptr(data: bytes) -> Any:
+    return ffi.from_buffer("uint8_t[]", data) if data else _EMPTY
+
+
+def _file_error_response(code: int) -> Response:
+    return _FORBIDDEN if code in (lib.C10K_EACCES, lib.C10K_EPERM) else _NOT_FOUND
+
+
+def respond(req: Any, response: AnyResponse) -> None:
+    """Answers a request during its callback (loop thread)."""
+    if isinstance(response, Response):
+        array, n, _keep = c_headers(response.headers)
+        body = response.body
+        check(lib.c10k_respond(req, response.status, array, n, _bytes_ptr(body), len(body)), "c10k_respond")
+    elif isinstance(response, FileResponse):
+        array, n, _keep = c_headers(response.headers)
+        code = lib.c10k_respond_path(req, response.status, array, n, os.fsencode(response.path))
+        if code in (lib.C10K_ENOENT, lib.C10K_EISDIR, lib.C10K_EACCES, lib.C10K_EPERM):
+            respond(req, _file_error_response(code))
+        else:
+            check(code, "c10k_respond_path")
+    else:
+        reply = ffi.new("uint64_t *")
+        check(lib.c10k_request_defer(req, reply), "c10k_request_defer")
+        stream(reply[0], response, lambda: False)
+
+
+def _gone(code: int, context: str) -> bool:
+    """True when the client left; raises for any other error."""
+    if code == lib.C10K_ECLOSED:
+        return True
+    check(code, context)
+    return False
+
+
+def send(reply: int, response: AnyResponse, cancelled: Callable[[], bool]) -> None:
+    """Completes a deferred reply (any thread)."""
+    if isinstance(response, Response):
+        array, n, _keep = c_headers(response.headers)
+        body = response.body
+        _gone(lib.c10k_reply_send(reply, response.status, array, n, _bytes_ptr(body), len(body)), "c10k_reply_send")
+    elif isinstance(response, FileResponse):
+        send_file(reply, response)
+    else:
+        stream(reply, response, cancelled)
+
+
+def send_file(reply: int, response: FileResponse) -> None:
+    """Sends a file to a deferred reply with ``sendfile(2)``."""
+    try:
+        fd = os.open(response.path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as err:
+        code = lib.C10K_EACCES if err.errno in (errno.EACCES, errno.EPERM) else lib.C10K_ENOENT
+        send(reply, _file_error_response(code), lambda: False)
+        return
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            send(reply, _NOT_FOUND, lambda: False)
+            return
+        array, n, _keep = c_headers(response.headers)
+        # The library duplicates the descriptor, so closing ours below is safe.
+        _gone(lib.c10k_reply_send_file(reply, response.status, array, n, fd, 0, info.st_size), "c10k_reply_send_file")
+    finally:
+        os.close(fd)
+
+
+def stream_start(reply: int, response: StreamResponse) -> bool:
+    """Sends the head of a streamed response; False if the client left."""
+    array, n, _keep = c_headers(response.headers)
+    length = ffi.NULL if response.content_length is None else ffi.new("uint64_t *", response.content_length)
+    return not _gone(lib.c10k_reply_start(reply, response.status, array, n, length), "c10k_reply_start")
+
+
+def stream_write(reply: int, chunk: Any) -> bool:
+    """Sends one piece of a streamed body; False if the client left."""
+    if isinstance(chunk, str):
+        chunk = chunk.encode("utf-8")
+    if not chunk:
+        return True
+    return not _gone(lib.c10k_reply_write(reply, _bytes_ptr(chunk), len(chunk)), "c10k_reply_write")
+
+
+def stream_end(reply: int) -> None:
+    """Ends a streamed response."""
+    _gone(lib.c10k_reply_end(reply), "c10k_reply_end")
+
+
+def close_chunks(chunks: Any) -> None:
+    """Calls the iterable's ``close()``, as WSGI and generators expect."""
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception:
+            log.exception("c10k: closing a response body failed")
+
+
+def stream(reply: int, response: StreamResponse, cancelled: Callable[[], bool]) -> None:
+    """Streams a synchronous iterable to a deferred reply.
+
+    If the iterable raises after the head went out, the reply is left
+    unended: the client sees a truncated response (the keep-alive timeout
+    closes the connection) rather than a complete-looking one, since the
+    C API has no call to abort a reply.
+    """
+    chunks = response.chunks
+    try:
+        if not stream_start(reply, response):
+            return
+        for chunk in chunks:
+            if cancelled() or not stream_write(reply, chunk):
+                return
+        stream_end(reply)
+    finally:
+        close_chunks(chunks)
+
+
+def send_error(target: Callable[[Response], None], response: Response = INTERNAL_ERROR) -> None:
+    """Sends an error response, ignoring a target that can no longer take
+    one (already answered, started, or gone)."""
+    try:
+        target(response)
+    except C10kError:
+        pass
