@@ -206,6 +206,11 @@ typedef struct c10k_http_config {
   // Descriptor for a Common Log Format access log (borrowed: keep it
   // open), written in batches; -1 (default) for none.
   int32_t access_log_fd;
+  // A client that shuts down its sending side while its deferred reply
+  // is pending: false (default, as nginx) aborts the reply at once
+  // (`on_abort`); true treats it as a half-close still waiting for its
+  // answer.
+  bool answer_half_closed;
 } c10k_http_config;
 
 // What an HTTP server reports, on the loop thread (or, for `on_request`
@@ -223,6 +228,34 @@ typedef struct c10k_http_callbacks {
   // May be NULL (the pieces are dropped).
   bool (*on_body)(void *user_data, uint64_t reply, const uint8_t *data, size_t len, bool end);
 } c10k_http_callbacks;
+
+// The request's views in one call (for bindings, where every call costs):
+// borrowed like the single accessors, valid during `on_request`.
+typedef struct c10k_request_info {
+  // `sizeof(c10k_request_info)`, set by the caller.
+  uint32_t size;
+  // 0 for HTTP/1.0, 1 for HTTP/1.1.
+  uint32_t version_minor;
+  // Whether the connection stays open after this request.
+  bool keep_alive;
+  const uint8_t *method;
+  size_t method_len;
+  // The target as sent, not decoded.
+  const uint8_t *target;
+  size_t target_len;
+  // The target's path, not decoded.
+  const uint8_t *path;
+  size_t path_len;
+  // The query after `?`, not decoded; NULL when the target has no `?`.
+  const uint8_t *query;
+  size_t query_len;
+  const uint8_t *body;
+  size_t body_len;
+  // Read them with `c10k_request_header_at`.
+  size_t header_count;
+  // Read them with `c10k_request_trailer_at`.
+  size_t trailer_count;
+} c10k_request_info;
 
 // One header field, borrowed for the call it is passed to.
 typedef struct c10k_header {
@@ -489,6 +522,12 @@ int32_t c10k_http_listen(struct c10k_loop *lp,
                          void *user_data,
                          struct c10k_listener **out);
 
+// Fills `*out` (whose `size` the caller set to
+// `sizeof(c10k_request_info)`) with the request's views.
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_request_info(const struct c10k_request *req, struct c10k_request_info *out);
+
 // Stores the method (`GET`) in `*out`/`*out_len`, borrowed from the
 // request: valid during `on_request`. Same rules for every
 // `c10k_request_*` view below.
@@ -704,6 +743,15 @@ int32_t c10k_reply_write(uint64_t reply, const uint8_t *data, size_t len);
 //
 // Thread safety: any thread.
 int32_t c10k_reply_end(uint64_t reply);
+
+// Gives up on a deferred reply, started or not: the connection is aborted
+// (RST), so the client cannot take a cut response for a complete one
+// (for example when a streamed body fails half-way). `on_abort` does not
+// run for it. Returns 0, or `C10K_ECLOSED` if the reply already ended or
+// the client left.
+//
+// Thread safety: any thread.
+int32_t c10k_reply_abort(uint64_t reply);
 
 // Resumes a body stream paused by `on_body` returning false.
 //

@@ -79,6 +79,11 @@ pub struct c10k_http_config {
     /// Descriptor for a Common Log Format access log (borrowed: keep it
     /// open), written in batches; -1 (default) for none.
     pub access_log_fd: i32,
+    /// A client that shuts down its sending side while its deferred reply
+    /// is pending: false (default, as nginx) aborts the reply at once
+    /// (`on_abort`); true treats it as a half-close still waiting for its
+    /// answer.
+    pub answer_half_closed: bool,
 }
 
 /// Fills `config` with the defaults, `size` included. NULL is a no-op.
@@ -106,6 +111,7 @@ pub unsafe extern "C" fn c10k_http_config_init(config: *mut c10k_http_config) {
             max_requests_per_conn: d.max_requests_per_conn,
             stream_bodies: d.stream_bodies,
             access_log_fd: -1,
+            answer_half_closed: d.answer_half_closed,
         };
     })
 }
@@ -131,6 +137,7 @@ pub(super) unsafe fn http_config(config: *const c10k_http_config) -> Result<(cra
         max_requests_per_conn: c.max_requests_per_conn,
         stream_bodies: c.stream_bodies,
         access_log_fd: (c.access_log_fd >= 0).then_some(c.access_log_fd),
+        answer_half_closed: c.answer_half_closed,
     };
     Ok((listen, config))
 }
@@ -266,6 +273,72 @@ unsafe fn field(
             let (name, value) = pick(r).ok_or(C10K_ENOENT)?;
             unsafe { put_bytes(name, out[0], out_len[0]) }?;
             unsafe { put_bytes(value, out[1], out_len[1]) }
+        }))
+    })
+}
+
+/// The request's views in one call (for bindings, where every call costs):
+/// borrowed like the single accessors, valid during `on_request`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct c10k_request_info {
+    /// `sizeof(c10k_request_info)`, set by the caller.
+    pub size: u32,
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    pub version_minor: u32,
+    /// Whether the connection stays open after this request.
+    pub keep_alive: bool,
+    pub method: *const u8,
+    pub method_len: usize,
+    /// The target as sent, not decoded.
+    pub target: *const u8,
+    pub target_len: usize,
+    /// The target's path, not decoded.
+    pub path: *const u8,
+    pub path_len: usize,
+    /// The query after `?`, not decoded; NULL when the target has no `?`.
+    pub query: *const u8,
+    pub query_len: usize,
+    pub body: *const u8,
+    pub body_len: usize,
+    /// Read them with `c10k_request_header_at`.
+    pub header_count: usize,
+    /// Read them with `c10k_request_trailer_at`.
+    pub trailer_count: usize,
+}
+
+/// Fills `*out` (whose `size` the caller set to
+/// `sizeof(c10k_request_info)`) with the request's views.
+///
+/// Thread safety: the thread running `on_request`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_request_info(req: *const c10k_request, out: *mut c10k_request_info) -> i32 {
+    guard!(C10K_EPANIC, {
+        // SAFETY: pointers as documented.
+        code(unsafe { request(req) }.and_then(|r| {
+            let out = unsafe { out.as_mut() }.ok_or(C10K_EINVAL)?;
+            if out.size as usize != size_of::<c10k_request_info>() {
+                return Err(C10K_EINVAL);
+            }
+            let (query, query_len) = r.query().map_or((std::ptr::null(), 0), |q| (q.as_ptr(), q.len()));
+            *out = c10k_request_info {
+                size: out.size,
+                version_minor: r.version_minor() as u32,
+                keep_alive: r.keep_alive(),
+                method: r.method().as_ptr(),
+                method_len: r.method().len(),
+                target: r.target().as_ptr(),
+                target_len: r.target().len(),
+                path: r.path().as_ptr(),
+                path_len: r.path().len(),
+                query,
+                query_len,
+                body: r.body().as_ptr(),
+                body_len: r.body().len(),
+                header_count: r.header_count(),
+                trailer_count: r.trailers().len(),
+            };
+            Ok(())
         }))
     })
 }
@@ -665,6 +738,18 @@ pub unsafe extern "C" fn c10k_reply_write(reply: u64, data: *const u8, len: usiz
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_reply_end(reply: u64) -> i32 {
     guard!(C10K_EPANIC, { code(reply::end(Handle(reply))) })
+}
+
+/// Gives up on a deferred reply, started or not: the connection is aborted
+/// (RST), so the client cannot take a cut response for a complete one
+/// (for example when a streamed body fails half-way). `on_abort` does not
+/// run for it. Returns 0, or `C10K_ECLOSED` if the reply already ended or
+/// the client left.
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn c10k_reply_abort(reply: u64) -> i32 {
+    guard!(C10K_EPANIC, { code(reply::abort(Handle(reply))) })
 }
 
 /// Resumes a body stream paused by `on_body` returning false.

@@ -327,8 +327,9 @@ impl ConnHandler for HttpConn {
 
     fn on_end(&mut self, _lp: &Loop, _conn: ConnId) -> bool {
         self.peer_ended = true;
-        // A request being answered still gets its answer.
-        matches!(self.phase, Phase::Waiting(_))
+        // Keep the connection only for a pending answer the config says a
+        // half-closed client still waits for; closing aborts the reply.
+        matches!(self.phase, Phase::Waiting(_)) && self.svc.config.answer_half_closed
     }
 
     fn on_drain(&mut self, lp: &Loop, conn: ConnId) {

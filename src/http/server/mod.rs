@@ -49,6 +49,11 @@ pub struct HttpConfig {
     pub stream_bodies: bool,
     /// Write a Common Log Format line per response to this descriptor.
     pub access_log_fd: Option<RawFd>,
+    /// A client that shuts down its sending side while its deferred reply
+    /// is pending: false (default, as nginx does) means it has gone, so the
+    /// reply is aborted at once (`on_abort`) and the host can drop the
+    /// work; true treats it as a half-close that still waits for the answer.
+    pub answer_half_closed: bool,
 }
 
 impl Default for HttpConfig {
@@ -61,6 +66,7 @@ impl Default for HttpConfig {
             max_requests_per_conn: 10_000,
             stream_bodies: false,
             access_log_fd: None,
+            answer_half_closed: false,
         }
     }
 }

@@ -202,6 +202,20 @@ pub fn end(reply: ReplyId) -> Result<()> {
     })
 }
 
+/// Gives up on a reply: its connection is aborted (RST), so that a client
+/// never mistakes a cut response for a complete one. `on_abort` does not
+/// run: the caller knows.
+pub fn abort(reply: ReplyId) -> Result<()> {
+    if matches!(state(reply), None | Some(ReplyState::Ended { .. })) {
+        return Err(C10K_ECLOSED);
+    }
+    with_conn(reply, |lp, conn| {
+        let _ = lp.conn_abort(conn);
+    })?;
+    take(reply);
+    Ok(())
+}
+
 /// Asks the loop to run `task` with the connection of `reply` (for example
 /// to resume reading a streamed body).
 pub(crate) fn with_conn(reply: ReplyId, task: impl FnOnce(&Loop, ConnId) + Send + 'static) -> Result<()> {
