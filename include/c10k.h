@@ -526,7 +526,7 @@ int32_t c10k_http_listen(struct c10k_loop *lp,
 // `sizeof(c10k_request_info)`) with the request's views.
 //
 // Thread safety: the thread running `on_request`.
-int32_t c10k_request_info(const struct c10k_request *req, struct c10k_request_info *out);
+int32_t c10k_request_get_info(const struct c10k_request *req, struct c10k_request_info *out);
 
 // Stores the method (`GET`) in `*out`/`*out_len`, borrowed from the
 // request: valid during `on_request`. Same rules for every

@@ -312,7 +312,7 @@ pub struct c10k_request_info {
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_request_info(req: *const c10k_request, out: *mut c10k_request_info) -> i32 {
+pub unsafe extern "C" fn c10k_request_get_info(req: *const c10k_request, out: *mut c10k_request_info) -> i32 {
     guard!(C10K_EPANIC, {
         // SAFETY: pointers as documented.
         code(unsafe { request(req) }.and_then(|r| {
