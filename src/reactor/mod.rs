@@ -13,7 +13,7 @@ pub mod stats;
 mod timers;
 
 use std::cell::{Cell, RefCell};
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{BorrowedFd, RawFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -148,9 +148,14 @@ impl Loop {
     }
 
     /// The poller's descriptor: readable when the loop has work, for hosts
-    /// that nest this loop in their own.
+    /// that nest this loop in their own. -1 with polling's portable `poll`
+    /// backend (`--cfg polling_test_poll_backend`), which has none.
+    #[allow(unexpected_cfgs)]
     pub fn fd(&self) -> RawFd {
-        self.shared.poller.as_raw_fd()
+        #[cfg(not(polling_test_poll_backend))]
+        return std::os::fd::AsRawFd::as_raw_fd(&self.shared.poller);
+        #[cfg(polling_test_poll_backend)]
+        return -1;
     }
 
     /// Milliseconds since the loop was created, as of the start of this turn.
