@@ -19,7 +19,7 @@ fn tasks_from_eight_threads_run_once_in_order_on_the_loop_thread() {
     let lp = Server::bare();
     let loop_thread = lp.on_loop(|_| thread::current().id());
     // Written only on the loop thread; the mutex is there to satisfy Send.
-    let seen = Arc::new(Mutex::new(vec![Vec::with_capacity(TASKS); THREADS]));
+    let seen = Arc::new(Mutex::new(vec![Vec::new(); THREADS]));
     let wrong_thread = Arc::new(Mutex::new(0usize));
     let posters: Vec<_> = (0..THREADS)
         .map(|t| {

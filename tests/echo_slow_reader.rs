@@ -10,8 +10,8 @@ use std::time::Duration;
 
 #[test]
 fn sixteen_mib_through_a_slow_reader() {
-    let (addr, handle, server) = common::spawn_echo(Default::default());
-    let mut client = TcpStream::connect(addr).unwrap();
+    let server = common::Server::echo(Default::default());
+    let mut client = TcpStream::connect(server.addr).unwrap();
     let data: Vec<u8> = (0..16 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     let mut writer = client.try_clone().unwrap();
     let sent = data.clone();
@@ -34,6 +34,6 @@ fn sixteen_mib_through_a_slow_reader() {
     let max_pending = common::ECHO_MAX_PENDING.load(std::sync::atomic::Ordering::Relaxed);
     assert!(max_pending > 512 * 1024, "the slow reader never filled the queue ({max_pending})");
     assert!(max_pending <= 1024 * 1024 + 64 * 1024, "queue grew to {max_pending} bytes");
-    handle.stop();
-    server.join().unwrap();
+    drop(client);
+    server.finish();
 }

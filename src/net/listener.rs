@@ -122,6 +122,8 @@ impl Loop {
         };
         add(&self.stats().accepted, 1);
         let Ok(id) = self.insert_conn(fd, Conn::new(fd, None, 0, Some((slot, generation)))) else {
+            // Put the acceptor back, or every later connection would get no handler.
+            self.with_listener(slot, generation, |l| l.acceptor = acceptor);
             self.listener_conn_closed(slot, generation);
             return;
         };

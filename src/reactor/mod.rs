@@ -13,7 +13,7 @@ pub mod stats;
 mod timers;
 
 use std::cell::{Cell, RefCell};
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{BorrowedFd, RawFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -151,7 +151,7 @@ impl Loop {
     /// that nest this loop in their own.
     #[cfg(not(polling_test_poll_backend))]
     pub fn fd(&self) -> Result<RawFd> {
-        Ok(self.shared.poller.as_raw_fd())
+        Ok(std::os::fd::AsRawFd::as_raw_fd(&self.shared.poller))
     }
 
     /// The portable `poll(2)` backend has no single descriptor to watch.

@@ -41,31 +41,6 @@ impl Acceptor for EchoAcceptor {
     }
 }
 
-/// A loop on its own thread with whatever `setup` listens on; returns the
-/// address `setup` reports, the loop's handle and the thread.
-pub fn spawn_loop<F>(setup: F) -> (SocketAddr, LoopHandle, thread::JoinHandle<()>)
-where
-    F: FnOnce(&Loop) -> SocketAddr + Send + 'static,
-{
-    let (tx, rx) = mpsc::channel();
-    let thread = thread::spawn(move || {
-        let lp = Loop::new().unwrap();
-        let addr = setup(&lp);
-        tx.send((addr, lp.handle())).unwrap();
-        lp.run().unwrap();
-    });
-    let (addr, handle) = rx.recv().unwrap();
-    (addr, handle, thread)
-}
-
-/// An echo server on 127.0.0.1 on a free port.
-pub fn spawn_echo(options: ListenOptions) -> (SocketAddr, LoopHandle, thread::JoinHandle<()>) {
-    spawn_loop(move |lp| {
-        let id = lp.listen(&"127.0.0.1:0".parse().unwrap(), &options, Box::new(EchoAcceptor)).unwrap();
-        lp.listener_addr(id).unwrap()
-    })
-}
-
 /// Runs `f` on the loop thread and returns its result.
 pub fn on_loop<R, F>(handle: &LoopHandle, f: F) -> R
 where
