@@ -17,7 +17,8 @@
                (:file "request")
                (:file "http")
                (:file "response")
-               (:file "tcp"))
+               (:file "tcp")
+               (:file "serve"))
   :in-order-to ((test-op (test-op "c10k/tests"))))
 
 (defsystem "c10k/tests"
@@ -32,5 +33,6 @@
                (:file "deferred")
                (:file "concurrency")
                (:file "tcp")
-               (:file "lifecycle"))
+               (:file "lifecycle")
+               (:file "examples"))
   :perform (test-op (op c) (symbol-call :c10k/tests :run-tests)))

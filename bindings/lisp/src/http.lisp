@@ -94,20 +94,3 @@ Signals C10K-ERROR if the address cannot be bound."
   (start-server-thread
    (open-http-server host port handler on-abort
                      (alexandria:remove-from-plist options :host :port :handler :on-abort))))
-
-(defun serve (&rest options &key (host "127.0.0.1") (port 8080) handler on-abort on-ready
-                                  stop-signals backlog max-connections max-body-bytes
-                                  keepalive-timeout-ms)
-  "Like START-HTTP-SERVER, but runs the loop on the calling thread, and returns
-once the server stopped: handlers run on this thread. ON-READY is called
-with the server when it listens (to print its address, or keep it for
-STOP-SERVER). STOP-SIGNALS, a list of :INT and :TERM, makes those signals
-stop the server while it runs."
-  (declare (ignore backlog max-connections max-body-bytes keepalive-timeout-ms))
-  (let ((server (open-http-server
-                 host port handler on-abort
-                 (alexandria:remove-from-plist options :host :port :handler :on-abort
-                                               :on-ready :stop-signals))))
-    (call-with-signals-stopping server stop-signals
-                                (lambda () (run-server server on-ready)))
-    server))

@@ -80,6 +80,13 @@ reported and aborts the connection: it must not unwind into C."
               on-close (cffi:callback tcp-on-close)))
       (c10k-listen lp address (cffi:null-pointer) callbacks (cffi:null-pointer) out))))
 
+(defun open-tcp-server (host port on-open on-data on-drain on-close)
+  "A TCP server listening on HOST:PORT, its loop not yet running."
+  (flet ((function-or-nil (f) (and f (alexandria:ensure-function f))))
+    (open-server (make-tcp-server (function-or-nil on-open) (function-or-nil on-data)
+                                  (function-or-nil on-drain) (function-or-nil on-close))
+                 (tcp-listener (listen-address host port)))))
+
 (defun start-tcp-server (&key (host "127.0.0.1") (port 0) on-open on-data on-drain on-close)
   "Accepts TCP connections on HOST:PORT from a new Lisp thread and returns the
 server (STOP-SERVER ends it, SERVER-PORT gives the port). The functions run
@@ -91,14 +98,9 @@ on that thread, each with the CONNECTION:
   ON-CLOSE (connection reason)  last event; REASON is NIL for a clean close,
                                 else a keyword such as :ECONNRESET.
 When the peer half-closes, the connection closes once queued output is
-written. A condition in ON-OPEN, ON-DATA or ON-DRAIN is reported and aborts
-that connection."
-  (start-server-thread
-   (open-server (make-tcp-server (and on-open (alexandria:ensure-function on-open))
-                                 (and on-data (alexandria:ensure-function on-data))
-                                 (and on-drain (alexandria:ensure-function on-drain))
-                                 (and on-close (alexandria:ensure-function on-close)))
-                (tcp-listener (listen-address host port)))))
+written. A condition in ON-OPEN, ON-DATA or ON-DRAIN is reported on the
+*ERROR-OUTPUT* in effect at this call and aborts that connection."
+  (start-server-thread (open-tcp-server host port on-open on-data on-drain on-close)))
 
 (defun conn-write (connection data)
   "Queues a copy of DATA (a string, sent as UTF-8, or octets) for CONNECTION.
