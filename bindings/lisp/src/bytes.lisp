@@ -50,29 +50,52 @@ gives \"content-type\"), numbers printed."
 (defconstant +stack-header-bytes+ 2048
   "Header blocks up to this size are built on the stack, larger ones on the heap.")
 
+(defun header-field (thing)
+  "A header name or value ready for PUT-FIELD: an ASCII string as it is (the
+usual case, written without an intermediate vector), anything else as UTF-8
+octets."
+  (let ((text (header-text thing)))
+    (if (every (lambda (c) (< (char-code c) 128)) text)
+        text
+        (string-octets text))))
+
+(defun put-field (field pointer)
+  "Writes FIELD (from HEADER-FIELD) at POINTER and returns its length."
+  (etypecase field
+    (simple-string
+     (dotimes (i (length field))
+       (setf (cffi:mem-aref pointer :uint8 i) (char-code (schar field i)))))
+    (string
+     (dotimes (i (length field))
+       (setf (cffi:mem-aref pointer :uint8 i) (char-code (char field i)))))
+    (octets
+     (cffi:with-pointer-to-vector-data (data field)
+       (memcpy pointer data (length field)))))
+  (length field))
+
 (defun call-with-header-array (headers function)
   "Calls FUNCTION with a foreign c10k_header array built from the alist
 HEADERS and its length. The array and the bytes it points to live in one
 block that is freed when FUNCTION returns (C copies what it keeps)."
   (let* ((count (length headers))
+         (entry (load-time-value (cffi:foreign-type-size '(:struct c10k-header))))
          (fields (loop for (name . value) in headers
-                       collect (string-octets (header-text name))
-                       collect (string-octets (header-text value))))
-         (entry (cffi:foreign-type-size '(:struct c10k-header)))
+                       collect (header-field name)
+                       collect (header-field value)))
          (size (+ (* count entry) (reduce #'+ fields :key #'length))))
     (flet ((fill-and-call (block)
-             (let ((text (cffi:inc-pointer block (* count entry))))
-               (loop for i from 0
-                     for (name value) on fields by #'cddr
-                     for header = (cffi:mem-aptr block '(:struct c10k-header) i)
-                     do (flet ((put (octets pointer-slot length-slot)
-                                 (cffi:with-pointer-to-vector-data (data octets)
-                                   (memcpy text data (length octets)))
-                                 (setf (cffi:foreign-slot-value header '(:struct c10k-header) pointer-slot) text
-                                       (cffi:foreign-slot-value header '(:struct c10k-header) length-slot) (length octets)
-                                       text (cffi:inc-pointer text (length octets)))))
-                          (put name 'name 'name-len)
-                          (put value 'value 'value-len))))
+             (loop with text = (cffi:inc-pointer block (* count entry))
+                   for i from 0
+                   for (name value) on fields by #'cddr
+                   for header = (cffi:inc-pointer block (* i entry))
+                   do (let ((length (put-field name text)))
+                        (setf (cffi:foreign-slot-value header '(:struct c10k-header) 'name) text
+                              (cffi:foreign-slot-value header '(:struct c10k-header) 'name-len) length
+                              text (cffi:inc-pointer text length)))
+                      (let ((length (put-field value text)))
+                        (setf (cffi:foreign-slot-value header '(:struct c10k-header) 'value) text
+                              (cffi:foreign-slot-value header '(:struct c10k-header) 'value-len) length
+                              text (cffi:inc-pointer text length))))
              (funcall function block count)))
       (if (<= size +stack-header-bytes+)
           (cffi:with-foreign-pointer (block +stack-header-bytes+)
