@@ -23,7 +23,8 @@ when idle. c10k_loop_stop wakes it at once, so stopping never waits for it.")
   (thread nil)
   (stopping nil)
   (lock (bt:make-lock "c10k server"))
-  (closed (bt:make-condition-variable))
+  (closed-p nil)
+  (closed-signal (bt:make-condition-variable))
   (report-stream *error-output*))
 
 (defvar *server* nil
@@ -37,7 +38,14 @@ so that callbacks find their server without a lookup.")
 
 (defun server-running-p (server)
   "True until SERVER's loop has stopped and been freed."
-  (not (cffi:null-pointer-p (server-loop-pointer server))))
+  (not (server-closed-p server)))
+
+(defmacro with-server-lock ((server) &body body)
+  "Runs BODY holding SERVER's lock with interrupts deferred, so that a signal
+handler calling STOP-SERVER cannot find the lock held by its own thread."
+  `(sb-sys:without-interrupts
+     (bt:with-lock-held ((server-lock ,server))
+       ,@body)))
 
 (defun listen-address (host port)
   "\"host:port\", bracketing IPv6 hosts, as c10k_listen parses it."
@@ -62,17 +70,21 @@ leaving nothing open, if either step fails."
 
 (defun close-server (server)
   "Closes the listener and frees the loop; its connections close with
-C10K_ECANCELED. Runs on the loop thread. The lock, held without interrupts,
-keeps STOP-SERVER (from another thread or a signal handler) off a loop being
-freed."
-  (sb-sys:without-interrupts
-    (bt:with-lock-held ((server-lock server))
-      (let ((lp (server-loop-pointer server)))
-        (c10k-listener-close (server-listener server))
-        (setf (server-listener server) (cffi:null-pointer))
-        (c10k-loop-free lp)
-        (setf (server-loop-pointer server) (cffi:null-pointer))
-        (bt:condition-notify (server-closed server))))))
+C10K_ECANCELED, their on-close handlers running here. Runs on the loop
+thread. The loop pointer is cleared first, under the lock, so that
+STOP-SERVER never calls c10k_loop_stop on a loop being freed."
+  (let ((lp (server-loop-pointer server)))
+    (with-server-lock (server)
+      (setf (server-loop-pointer server) (cffi:null-pointer)))
+    (c10k-listener-close (server-listener server))
+    (setf (server-listener server) (cffi:null-pointer))
+    (let ((code (c10k-loop-free lp)))
+      (unless (zerop code)
+        (report (make-condition 'c10k-error :code code :operation "c10k_loop_free")
+                "closing ~A" (server-address server))))
+    (with-server-lock (server)
+      (setf (server-closed-p server) t)
+      (bt:condition-notify (server-closed-signal server)))))
 
 (defun run-server (server &optional on-ready)
   "Runs SERVER's loop on the calling thread until STOP-SERVER, then closes it.
@@ -103,15 +115,15 @@ itself. Waits for that unless called on the loop thread (from a handler),
 where it only asks. Safe from any thread, from signal handlers, and more
 than once. Returns SERVER."
   (setf (server-stopping server) t)
-  (sb-sys:without-interrupts
-    (bt:with-lock-held ((server-lock server))
-      (let ((lp (server-loop-pointer server)))
-        (unless (cffi:null-pointer-p lp)
-          (c10k-loop-stop lp)))))
+  (with-server-lock (server)
+    (let ((lp (server-loop-pointer server)))
+      (unless (cffi:null-pointer-p lp)
+        (c10k-loop-stop lp))))
   (unless (eq (server-thread server) (bt:current-thread))
-    (bt:with-lock-held ((server-lock server))
-      (loop while (server-running-p server)
-            do (bt:condition-wait (server-closed server) (server-lock server)))))
+    (with-server-lock (server)
+      (loop until (server-closed-p server)
+            do (sb-sys:with-local-interrupts
+                 (bt:condition-wait (server-closed-signal server) (server-lock server))))))
   server)
 
 (defun open-handles (server)
