@@ -40,7 +40,7 @@ nothing unwinds out of here, since C frames are below."
             (serious-condition (condition)
               (report condition "on-abort failed"))))))))
 
-(defun http-listener (address &key backlog max-connections max-body-bytes
+(defun http-listener (address &key backlog reuse-port max-connections max-body-bytes
                                    keepalive-timeout-ms)
   "A function opening an HTTP listener on ADDRESS with these settings, for
 OPEN-SERVER."
@@ -51,6 +51,8 @@ OPEN-SERVER."
       (let ((listen (cffi:foreign-slot-pointer config '(:struct c10k-http-config) 'listen)))
         (when backlog
           (setf (cffi:foreign-slot-value listen '(:struct c10k-listen-options) 'backlog) backlog))
+        (when reuse-port
+          (setf (cffi:foreign-slot-value listen '(:struct c10k-listen-options) 'reuse-port) t))
         (when max-connections
           (setf (cffi:foreign-slot-value listen '(:struct c10k-listen-options) 'max-connections)
                 max-connections)))
@@ -73,8 +75,8 @@ OPEN-SERVER."
                (apply #'http-listener (listen-address host port) options)))
 
 (defun start-http-server (&rest options &key (host "127.0.0.1") (port 8080) handler on-abort
-                                              backlog max-connections max-body-bytes
-                                              keepalive-timeout-ms)
+                                              backlog reuse-port max-connections
+                                              max-body-bytes keepalive-timeout-ms)
   "Serves HTTP/1.1 on HOST:PORT (a numeric address; :PORT 0 picks a free port,
 see SERVER-PORT) from a new Lisp thread, and returns the server; STOP-SERVER
 ends it.
@@ -86,11 +88,13 @@ vector, a pathname (sent with sendfile) or NIL. To answer later or from
 another thread, call DEFER-REPLY. A condition signalled by HANDLER gives 500
 and is reported on the *ERROR-OUTPUT* in effect at this call; the server
 keeps serving. ON-ABORT, if given, is called with a deferred REPLY whose
-client left. BACKLOG, MAX-CONNECTIONS, MAX-BODY-BYTES and
-KEEPALIVE-TIMEOUT-MS set the c10k_http_config fields of those names.
+client left. BACKLOG, REUSE-PORT, MAX-CONNECTIONS, MAX-BODY-BYTES and
+KEEPALIVE-TIMEOUT-MS set the c10k_http_config fields of those names:
+several servers started with :REUSE-PORT T on one port each run a loop on
+their own Lisp thread, and the kernel spreads connections among them.
 
 Signals C10K-ERROR if the address cannot be bound."
-  (declare (ignore backlog max-connections max-body-bytes keepalive-timeout-ms))
+  (declare (ignore backlog reuse-port max-connections max-body-bytes keepalive-timeout-ms))
   (start-server-thread
    (open-http-server host port handler on-abort
                      (alexandria:remove-from-plist options :host :port :handler :on-abort))))

@@ -4,7 +4,7 @@
 
 (defun serve (&rest options &key (protocol :http) (host "127.0.0.1") (port 8080)
                                   on-ready stop-signals
-                                  handler on-abort backlog max-connections max-body-bytes
+                                  handler on-abort backlog reuse-port max-connections max-body-bytes
                                   keepalive-timeout-ms
                                   on-open on-data on-drain on-close)
   "Runs a server on the calling thread and returns it once it stopped: its
@@ -15,7 +15,7 @@ ON-READY is called with the server once it listens (to print its address,
 or keep it for STOP-SERVER, which any thread may call). STOP-SIGNALS, a list
 of :INT and :TERM, makes those signals stop the server while it runs; SBCL's
 own handlers are back afterwards."
-  (declare (ignore backlog max-connections max-body-bytes keepalive-timeout-ms))
+  (declare (ignore backlog reuse-port max-connections max-body-bytes keepalive-timeout-ms))
   (let ((server (ecase protocol
                   (:http (open-http-server
                           host port handler on-abort

@@ -67,3 +67,17 @@
                                 (values 200 nil "")))
       (http (c10k:server-port server) "GET" "/"))
     (is (equal '(2 0) counts) "listener and one connection open during a request: ~S" counts)))
+
+(test servers-sharing-a-port-with-reuse-port
+  (let* ((first (c10k:start-http-server :port 0 :reuse-port t :handler (constantly 201)))
+         (second (c10k:start-http-server :port (c10k:server-port first) :reuse-port t
+                                         :handler (constantly 202))))
+    (unwind-protect
+         (let ((statuses (loop repeat 40
+                               collect (http (c10k:server-port first) "GET" "/"))))
+           (is (= (c10k:server-port first) (c10k:server-port second)))
+           (is (subsetp statuses '(201 202)))
+           (is (member 201 statuses))
+           (is (member 202 statuses)))
+      (c10k:stop-server first)
+      (c10k:stop-server second))))
