@@ -14,10 +14,10 @@
   "True for the codes that mean the client has left: nothing to answer."
   (or (= code +eclosed+) (= code +epipe+)))
 
-(defun file-error-status (code)
-  "The status answering a file that could not be opened, or NIL."
-  (cond ((or (= code +enoent+) (= code +eisdir+)) 404)
-        ((= code +eacces+) 403)))
+(defun file-error-answer (code)
+  "The status and body answering a file that could not be opened, or NIL."
+  (cond ((or (= code +enoent+) (= code +eisdir+)) (values 404 "Not Found"))
+        ((= code +eacces+) (values 403 "Forbidden"))))
 
 (defun respond (request status headers body)
   "Answers the live REQUEST. BODY is a string (sent as UTF-8), an octet
@@ -28,14 +28,14 @@ a pathname (sent with sendfile; 404 or 403 if it cannot be opened)."
     (with-header-array (array count) headers
       (let ((code (if (pathnamep body)
                       (c10k-respond-path pointer status array count
-                                         (uiop:native-namestring body))
+                                         (uiop:native-namestring (merge-pathnames body)))
                       (with-octets (data length) (body-octets body)
                         (c10k-respond pointer status array count data length)))))
-        (cond ((gone-p code))
-              ((and (pathnamep body) (file-error-status code))
-               (respond request (file-error-status code)
-                        '(("content-type" . "text/plain")) "Not Found"))
-              (t (check code "respond")))))))
+        (multiple-value-bind (file-status file-body) (file-error-answer code)
+          (cond ((gone-p code))
+                ((and (pathnamep body) file-status)
+                 (respond request file-status '(("content-type" . "text/plain")) file-body))
+                (t (check code "respond"))))))))
 
 (defstruct (reply (:constructor make-reply (handle server request)))
   "A deferred HTTP reply: completed once, from any thread, with SEND-REPLY."
