@@ -8,12 +8,17 @@
 ;;;; take callbacks on foreign threads in builds with that support, which is
 ;;;; why this binding does not use the library-owned threads of
 ;;;; c10k_server_*.
+;;;;
+;;;; Calls into C that run callbacks or take the library's locks are made
+;;;; with interrupts deferred: an interrupt (SIGINT handler, TERMINATE-THREAD,
+;;;; the exit of the Lisp) must never unwind through the library's frames.
+;;;; It takes effect when the call returns, within one turn.
 
 (in-package #:c10k)
 
-(defconstant +turn-ms+ 100
-  "Longest wait of one loop turn: how often the loop thread returns to Lisp
-when idle. c10k_loop_stop wakes it at once, so stopping never waits for it.")
+(defconstant +turn-ms+ 50
+  "Longest wait of one loop turn: how often the loop thread returns to Lisp,
+where deferred interrupts run. c10k_loop_stop wakes it at once.")
 
 (defstruct (server (:constructor nil))
   "A listener on its own c10k loop. Callbacks run on the loop's Lisp thread."
@@ -78,7 +83,7 @@ STOP-SERVER never calls c10k_loop_stop on a loop being freed."
       (setf (server-loop-pointer server) (cffi:null-pointer)))
     (c10k-listener-close (server-listener server))
     (setf (server-listener server) (cffi:null-pointer))
-    (let ((code (c10k-loop-free lp)))
+    (let ((code (sb-sys:without-interrupts (c10k-loop-free lp))))
       (unless (zerop code)
         (report (make-condition 'c10k-error :code code :operation "c10k_loop_free")
                 "closing ~A" (server-address server))))
@@ -95,7 +100,8 @@ ON-READY, if given, is called with SERVER first."
     (unwind-protect
          (loop initially (when on-ready (funcall on-ready server))
                until (server-stopping server)
-               do (let ((code (c10k-loop-run-once (server-loop-pointer server) +turn-ms+)))
+               do (let ((code (sb-sys:without-interrupts
+                                (c10k-loop-run-once (server-loop-pointer server) +turn-ms+))))
                     (when (minusp code)
                       (report (make-condition 'c10k-error :code code :operation "c10k_loop_run_once")
                               "loop of ~A stopped" (server-address server))

@@ -83,10 +83,12 @@ response (a header with CR or LF, for example), which leaves REPLY pending."
     (with-header-array (array count) headers
       (let ((code (if (pathnamep body)
                       (with-open-file (file body :element-type '(unsigned-byte 8))
-                        (c10k-reply-send-file handle status array count
-                                              (sb-sys:fd-stream-fd file) 0 (file-length file)))
+                        (sb-sys:without-interrupts
+                          (c10k-reply-send-file handle status array count
+                                                (sb-sys:fd-stream-fd file) 0 (file-length file))))
                       (with-octets (data length) (body-octets body)
-                        (c10k-reply-send handle status array count data length)))))
+                        (sb-sys:without-interrupts
+                          (c10k-reply-send handle status array count data length))))))
         (cond ((zerop code) (forget-reply reply :sent) t)
               ((= code +eclosed+) (forget-reply reply :aborted) nil)
               (t (check code "c10k_reply_send")))))))

@@ -81,3 +81,17 @@
            (is (member 202 statuses)))
       (c10k:stop-server first)
       (c10k:stop-server second))))
+
+(test killing-the-loop-thread-still-closes-cleanly
+  ;; The interrupt waits for the end of the turn instead of unwinding
+  ;; through the library's frames, so the loop is freed, not left running.
+  (let* ((log (make-string-output-stream))
+         (server (let ((*error-output* log))
+                   (c10k:start-http-server :port 0 :handler #'hello-handler)))
+         (port (c10k:server-port server)))
+    (is (= 200 (http port "GET" "/")))
+    (bt:destroy-thread (c10k::server-thread server))
+    (loop repeat 200 while (c10k:server-running-p server) do (sleep 0.01))
+    (is (not (c10k:server-running-p server)))
+    (is (refused-p port))
+    (is (string= "" (get-output-stream-string log)))))
