@@ -1,0 +1,100 @@
+;;;; HTTP servers: handlers called from c10k's on_request, on the loop thread.
+
+(in-package #:c10k)
+
+(defstruct (http-server (:include server) (:constructor make-http-server (handler on-abort)))
+  "A server answering HTTP/1.1 requests with a Lisp handler."
+  (handler nil :type function)
+  (on-abort nil :type (or null function))
+  (replies (make-hash-table :synchronized t) :read-only t))
+
+(defun handle-request (server pointer)
+  "Calls SERVER's handler on the C request POINTER and answers with its
+values. A condition from the handler or the answer gives 500 and a report;
+nothing unwinds out of here, since C frames are below."
+  (let ((request (make-request pointer)))
+    (handler-case
+        (multiple-value-bind (status headers body)
+            (funcall (http-server-handler server) request)
+          (unless (%request-reply request)
+            (respond request status headers body)))
+      (serious-condition (condition)
+        (report condition "handler failed on ~A ~A"
+                (ignore-errors (request-method request))
+                (ignore-errors (request-target request)))
+        (fail-request request)))
+    (setf (%request-pointer request) nil)))
+
+(cffi:defcallback http-on-request :void ((user-data :pointer) (pointer :pointer))
+  (declare (ignore user-data))
+  (handle-request *server* pointer))
+
+(cffi:defcallback http-on-abort :void ((user-data :pointer) (handle :uint64))
+  (declare (ignore user-data))
+  (let ((reply (gethash handle (http-server-replies *server*))))
+    (when reply
+      (forget-reply reply :aborted)
+      (let ((on-abort (http-server-on-abort *server*)))
+        (when on-abort
+          (handler-case (funcall on-abort reply)
+            (serious-condition (condition)
+              (report condition "on-abort failed"))))))))
+
+(defun http-listener (address &key backlog reuse-port max-connections max-body-bytes
+                                   keepalive-timeout-ms)
+  "A function opening an HTTP listener on ADDRESS with these settings, for
+OPEN-SERVER."
+  (lambda (lp out)
+    (cffi:with-foreign-objects ((config '(:struct c10k-http-config))
+                                (callbacks '(:struct c10k-http-callbacks)))
+      (c10k-http-config-init config)
+      (let ((listen (cffi:foreign-slot-pointer config '(:struct c10k-http-config) 'listen)))
+        (when backlog
+          (setf (cffi:foreign-slot-value listen '(:struct c10k-listen-options) 'backlog) backlog))
+        (when reuse-port
+          (setf (cffi:foreign-slot-value listen '(:struct c10k-listen-options) 'reuse-port) t))
+        (when max-connections
+          (setf (cffi:foreign-slot-value listen '(:struct c10k-listen-options) 'max-connections)
+                max-connections)))
+      (when max-body-bytes
+        (setf (cffi:foreign-slot-value config '(:struct c10k-http-config) 'max-body-bytes)
+              max-body-bytes))
+      (when keepalive-timeout-ms
+        (setf (cffi:foreign-slot-value config '(:struct c10k-http-config) 'keepalive-timeout-ms)
+              keepalive-timeout-ms))
+      (cffi:with-foreign-slots ((on-request on-abort on-body) callbacks (:struct c10k-http-callbacks))
+        (setf on-request (cffi:callback http-on-request)
+              on-abort (cffi:callback http-on-abort)
+              on-body (cffi:null-pointer)))
+      (c10k-http-listen lp address config callbacks (cffi:null-pointer) out))))
+
+(defun open-http-server (host port handler on-abort options)
+  "An HTTP server listening on HOST:PORT, its loop not yet running."
+  (open-server (make-http-server (alexandria:ensure-function handler)
+                                 (and on-abort (alexandria:ensure-function on-abort)))
+               (apply #'http-listener (listen-address host port) options)))
+
+(defun start-http-server (&rest options &key (host "127.0.0.1") (port 8080) handler on-abort
+                                              backlog reuse-port max-connections
+                                              max-body-bytes keepalive-timeout-ms)
+  "Serves HTTP/1.1 on HOST:PORT (a numeric address; :PORT 0 picks a free port,
+see SERVER-PORT) from a new Lisp thread, and returns the server; STOP-SERVER
+ends it.
+
+HANDLER is called with each REQUEST on that thread (so it must not block
+for long: every connection waits meanwhile) and returns (values status
+headers body): HEADERS an alist of strings, BODY a string (UTF-8), an octet
+vector, a pathname (sent with sendfile) or NIL. To answer later or from
+another thread, call DEFER-REPLY. A condition signalled by HANDLER gives 500
+and is reported on the *ERROR-OUTPUT* in effect at this call; the server
+keeps serving. ON-ABORT, if given, is called with a deferred REPLY whose
+client left. BACKLOG, REUSE-PORT, MAX-CONNECTIONS, MAX-BODY-BYTES and
+KEEPALIVE-TIMEOUT-MS set the c10k_http_config fields of those names:
+several servers started with :REUSE-PORT T on one port each run a loop on
+their own Lisp thread, and the kernel spreads connections among them.
+
+Signals C10K-ERROR if the address cannot be bound."
+  (declare (ignore backlog reuse-port max-connections max-body-bytes keepalive-timeout-ms))
+  (start-server-thread
+   (open-http-server host port handler on-abort
+                     (alexandria:remove-from-plist options :host :port :handler :on-abort))))

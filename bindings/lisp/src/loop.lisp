@@ -1,0 +1,163 @@
+;;;; Servers: one c10k loop with one listener, run by one Lisp thread.
+;;;;
+;;;; The loop is created and the listener opened on the thread that starts
+;;;; the server, so errors (address in use) reach the caller; then the
+;;;; thread that runs the loop becomes its loop thread (c10k.h:
+;;;; c10k_loop_run_once) and every callback arrives there, inside
+;;;; c10k_loop_run_once. That thread is always a Lisp thread: SBCL can only
+;;;; take callbacks on foreign threads in builds with that support, which is
+;;;; why this binding does not use the library-owned threads of
+;;;; c10k_server_*.
+;;;;
+;;;; Calls into C that run callbacks or take the library's locks are made
+;;;; with interrupts deferred: an interrupt (SIGINT handler, TERMINATE-THREAD,
+;;;; the exit of the Lisp) must never unwind through the library's frames.
+;;;; It takes effect when the call returns, within one turn.
+
+(in-package #:c10k)
+
+(defconstant +turn-ms+ 50
+  "Longest wait of one loop turn: how often the loop thread returns to Lisp,
+where deferred interrupts run. c10k_loop_stop wakes it at once.")
+
+(defstruct (server (:constructor nil))
+  "A listener on its own c10k loop. Callbacks run on the loop's Lisp thread."
+  (loop-pointer (cffi:null-pointer) :type cffi:foreign-pointer)
+  (listener (cffi:null-pointer) :type cffi:foreign-pointer)
+  (address nil :type (or null string))
+  (thread nil)
+  (stopping nil)
+  (lock (bt:make-lock "c10k server"))
+  (closed-p nil)
+  (closed-signal (bt:make-condition-variable))
+  (report-stream *error-output*))
+
+(defvar *server* nil
+  "The server whose loop the current thread runs; bound on the loop thread,
+so that callbacks find their server without a lookup.")
+
+(defun server-port (server)
+  "The port SERVER is bound to: the real one, so :PORT 0 works."
+  (let ((address (server-address server)))
+    (parse-integer address :start (1+ (position #\: address :from-end t)))))
+
+(defun server-running-p (server)
+  "True until SERVER's loop has stopped and been freed."
+  (not (server-closed-p server)))
+
+(defmacro with-server-lock ((server) &body body)
+  "Runs BODY holding SERVER's lock with interrupts deferred, so that a signal
+handler calling STOP-SERVER cannot find the lock held by its own thread."
+  `(sb-sys:without-interrupts
+     (bt:with-lock-held ((server-lock ,server))
+       ,@body)))
+
+(defun listen-address (host port)
+  "\"host:port\", bracketing IPv6 hosts, as c10k_listen parses it."
+  (format nil (if (find #\: host) "[~A]:~D" "~A:~D") host port))
+
+(defun open-server (server listen)
+  "Creates SERVER's loop and calls LISTEN with it and a pointer for the
+listener; on success stores both and the bound address. Signals C10K-ERROR,
+leaving nothing open, if either step fails."
+  (cffi:with-foreign-objects ((loop-out :pointer) (listener-out :pointer)
+                              (text :char +addrstrlen+))
+    (check (c10k-loop-new loop-out) "c10k_loop_new")
+    (let ((lp (cffi:mem-ref loop-out :pointer)))
+      (handler-bind ((error (lambda (c) (declare (ignore c)) (c10k-loop-free lp))))
+        (check (funcall listen lp listener-out) "listen")
+        (let ((listener (cffi:mem-ref listener-out :pointer)))
+          (check (c10k-listener-addr listener text +addrstrlen+) "c10k_listener_addr")
+          (setf (server-loop-pointer server) lp
+                (server-listener server) listener
+                (server-address server) (cffi:foreign-string-to-lisp text))))))
+  server)
+
+(defun close-server (server)
+  "Closes the listener and frees the loop; its connections close with
+C10K_ECANCELED, their on-close handlers running here. Runs on the loop
+thread. The loop pointer is cleared first, under the lock, so that
+STOP-SERVER never calls c10k_loop_stop on a loop being freed."
+  (let ((lp (server-loop-pointer server)))
+    (with-server-lock (server)
+      (setf (server-loop-pointer server) (cffi:null-pointer)))
+    (c10k-listener-close (server-listener server))
+    (setf (server-listener server) (cffi:null-pointer))
+    (let ((code (sb-sys:without-interrupts (c10k-loop-free lp))))
+      (unless (zerop code)
+        (report (make-condition 'c10k-error :code code :operation "c10k_loop_free")
+                "closing ~A" (server-address server))))
+    (with-server-lock (server)
+      (setf (server-closed-p server) t)
+      (bt:condition-notify (server-closed-signal server)))))
+
+(defun run-server (server &optional on-ready)
+  "Runs SERVER's loop on the calling thread until STOP-SERVER, then closes it.
+ON-READY, if given, is called with SERVER first."
+  (setf (server-thread server) (bt:current-thread))
+  (let ((*server* server)
+        (*report-stream* (server-report-stream server)))
+    (unwind-protect
+         (loop initially (when on-ready (funcall on-ready server))
+               until (server-stopping server)
+               do (let ((code (sb-sys:without-interrupts
+                                (c10k-loop-run-once (server-loop-pointer server) +turn-ms+))))
+                    (when (minusp code)
+                      (report (make-condition 'c10k-error :code code :operation "c10k_loop_run_once")
+                              "loop of ~A stopped" (server-address server))
+                      (return))))
+      (close-server server))))
+
+(defun start-server-thread (server)
+  "Runs SERVER's loop on a new Lisp thread and returns SERVER."
+  (bt:make-thread (lambda () (run-server server))
+                  :name (format nil "c10k loop ~A" (server-address server)))
+  server)
+
+(defun stop-server (server)
+  "Stops SERVER: its loop finishes the current turn, closes the listener and
+every connection (on-close handlers run, deferred replies die) and frees
+itself. Waits for that unless called on the loop thread (from a handler),
+where it only asks. Safe from any thread, from signal handlers, and more
+than once. Returns SERVER."
+  (setf (server-stopping server) t)
+  (with-server-lock (server)
+    (let ((lp (server-loop-pointer server)))
+      (unless (cffi:null-pointer-p lp)
+        (c10k-loop-stop lp))))
+  (unless (eq (server-thread server) (bt:current-thread))
+    (with-server-lock (server)
+      (loop until (server-closed-p server)
+            do (sb-sys:with-local-interrupts
+                 (bt:condition-wait (server-closed-signal server) (server-lock server))))))
+  server)
+
+(defun open-handles (server)
+  "Connections plus listeners open on SERVER's loop, and its timers, as two
+values. Loop thread only: call it from a callback."
+  (cffi:with-foreign-objects ((sources :size) (timers :size))
+    (check (c10k-loop-open-handles (server-loop-pointer server) sources timers)
+           "c10k_loop_open_handles")
+    (values (cffi:mem-ref sources :size) (cffi:mem-ref timers :size))))
+
+;;; SB-SYS:ENABLE-INTERRUPT does not return the handler it replaces, so the
+;;; handlers put back are SBCL's own (an interactive interrupt, an exit).
+(defun signal-number-and-default (name)
+  "The number of signal NAME (:int or :term) and SBCL's usual handler for it."
+  (ecase name
+    (:int (values sb-unix:sigint #'sb-unix::sigint-handler))
+    (:term (values sb-unix:sigterm #'sb-unix::sigterm-handler))))
+
+(defun call-with-signals-stopping (server signals function)
+  "Calls FUNCTION with each of SIGNALS (:int, :term) stopping SERVER."
+  (flet ((install (name handler)
+           (sb-sys:enable-interrupt (signal-number-and-default name) handler)))
+    (unwind-protect
+         (progn
+           (dolist (name signals)
+             (install name (lambda (&rest arguments)
+                             (declare (ignore arguments))
+                             (stop-server server))))
+           (funcall function))
+      (dolist (name signals)
+        (install name (nth-value 1 (signal-number-and-default name)))))))

@@ -1,0 +1,135 @@
+;;;; HTTP requests: Lisp values read out of the borrowed c10k_request.
+;;;;
+;;;; The C views die when on_request returns, so each accessor copies what it
+;;;; reads and keeps the copy: a field read during the handler stays readable
+;;;; afterwards; DEFER-REPLY copies all of them, so a deferred request can be
+;;;; read from any thread. Reading an uncopied field later is an error, never
+;;;; a read of freed memory.
+
+(in-package #:c10k)
+
+(defstruct (request (:constructor make-request (pointer)) (:conc-name %request-))
+  "An HTTP request given to a handler."
+  (pointer nil :type (or null cffi:foreign-pointer))
+  (method '%unread)
+  (target '%unread)
+  (path '%unread)
+  (query '%unread)
+  (headers '%unread)
+  (body '%unread)
+  (peer '%unread)
+  (http-minor '%unread)
+  (keep-alive-p '%unread)
+  (reply nil))
+
+(defun live-pointer (request)
+  "The C request behind REQUEST; an error once its handler has returned."
+  (or (%request-pointer request)
+      (error "This request's handler has returned, and the field was not read ~
+              during it: read it in the handler, or call DEFER-REPLY, which ~
+              copies every field.")))
+
+(defmacro define-field (name slot documentation &body reader)
+  "Defines NAME, returning REQUEST's SLOT, computed once by READER (which sees
+POINTER, the live C request) and cached."
+  `(defun ,name (request)
+     ,documentation
+     (let ((value (,slot request)))
+       (if (eq value '%unread)
+           (setf (,slot request)
+                 (let ((pointer (live-pointer request)))
+                   (declare (ignorable pointer))
+                   ,@reader))
+           value))))
+
+(defun read-view (function pointer &optional (decode #'view-string))
+  "Calls the c10k_request_* view getter FUNCTION on POINTER and DECODEs the
+view; NIL when the field is absent (C10K_ENOENT)."
+  (cffi:with-foreign-objects ((data :pointer) (length :size))
+    (let ((code (funcall function pointer data length)))
+      (unless (= code +enoent+)
+        (check code "request view")
+        (funcall decode (cffi:mem-ref data :pointer) (cffi:mem-ref length :size))))))
+
+(defparameter *methods*
+  (mapcar (lambda (k) (cons (symbol-name k) k))
+          '(:get :head :post :put :delete :patch :options :connect :trace))
+  "Methods returned as keywords; others stay strings, so that clients cannot
+intern symbols at will.")
+
+(define-field request-method %request-method
+  "The method as a keyword (:GET, :POST, ...); an uncommon method as its string."
+  (let ((name (read-view #'c10k-request-method pointer)))
+    (or (cdr (assoc name *methods* :test #'string=)) name)))
+
+(define-field request-target %request-target
+  "The request target as sent, \"/path?query\", not decoded."
+  (read-view #'c10k-request-target pointer))
+
+(define-field request-path %request-path
+  "The target's path, not decoded (see URL-DECODE)."
+  (read-view #'c10k-request-path pointer))
+
+(define-field request-query %request-query
+  "The query after ?, not decoded (see URL-DECODE :PLUS-AS-SPACE T); NIL if none."
+  (read-view #'c10k-request-query pointer))
+
+(define-field request-body %request-body
+  "The body as a fresh octet vector (empty if none)."
+  (read-view #'c10k-request-body pointer #'view-octets))
+
+(define-field request-peer %request-peer
+  "The client's address, \"127.0.0.1:50000\"."
+  (cffi:with-foreign-pointer-as-string (text +addrstrlen+)
+    (check (c10k-request-peer-addr pointer text +addrstrlen+) "c10k_request_peer_addr")))
+
+(define-field request-http-minor %request-http-minor
+  "The HTTP minor version: 1 for HTTP/1.1, 0 for HTTP/1.0."
+  (check (c10k-request-version pointer) "c10k_request_version"))
+
+(define-field request-keep-alive-p %request-keep-alive-p
+  "True if the connection stays open after this request."
+  (c10k-request-keep-alive pointer))
+
+(define-field request-headers %request-headers
+  "The header fields as an alist of strings (name . value), in arrival order,
+names as the client spelled them."
+  (cffi:with-foreign-objects ((name :pointer) (name-length :size)
+                              (value :pointer) (value-length :size))
+    (loop for i below (c10k-request-header-count pointer)
+          do (check (c10k-request-header-at pointer i name name-length value value-length)
+                    "c10k_request_header_at")
+          collect (cons (view-string (cffi:mem-ref name :pointer) (cffi:mem-ref name-length :size))
+                        (view-string (cffi:mem-ref value :pointer) (cffi:mem-ref value-length :size))))))
+
+(defun request-header (request name)
+  "The value of the first header field called NAME (a string or symbol,
+compared case-insensitively), or NIL."
+  (let ((name (header-text name))
+        (headers (%request-headers request)))
+    (if (eq headers '%unread)
+        (cffi:with-foreign-objects ((data :pointer) (length :size))
+          (let ((code (c10k-request-header (live-pointer request) name data length)))
+            (unless (= code +enoent+)
+              (check code "c10k_request_header")
+              (view-string (cffi:mem-ref data :pointer) (cffi:mem-ref length :size)))))
+        (cdr (assoc name headers :test #'string-equal)))))
+
+(defun request-body-string (request)
+  "The body decoded as UTF-8."
+  (let ((babel-encodings:*suppress-character-coding-errors* t))
+    (babel:octets-to-string (request-body request) :encoding :utf-8)))
+
+(defun copy-all-fields (request)
+  "Reads every field of REQUEST, so that it outlives its C request."
+  (dolist (reader '(request-method request-target request-path request-query
+                    request-headers request-body request-peer request-http-minor
+                    request-keep-alive-p))
+    (funcall reader request))
+  request)
+
+(defmethod print-object ((request request) stream)
+  (print-unreadable-object (request stream :type t :identity t)
+    (let ((method (%request-method request)) (target (%request-target request)))
+      (unless (or (eq method '%unread) (eq target '%unread))
+        (format stream "~A ~A" method target)))))

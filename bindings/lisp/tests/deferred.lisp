@@ -1,0 +1,98 @@
+;;;; Deferred replies: handlers that return at once and answer later from
+;;;; other Lisp threads.
+
+(in-package #:c10k/tests)
+
+(in-suite c10k)
+
+(defun make-mailbox ()
+  (list (bt:make-lock) (bt:make-condition-variable) nil))
+
+(defun mailbox-put (mailbox item)
+  (destructuring-bind (lock cv &rest items) mailbox
+    (declare (ignore items))
+    (bt:with-lock-held (lock)
+      (push item (third mailbox))
+      (bt:condition-notify cv))))
+
+(defun mailbox-take (mailbox)
+  (destructuring-bind (lock cv &rest items) mailbox
+    (declare (ignore items))
+    (bt:with-lock-held (lock)
+      (loop until (third mailbox) do (bt:condition-wait cv lock))
+      (pop (third mailbox)))))
+
+(test deferred-reply-from-another-thread
+  (let* ((mailbox (make-mailbox))
+         (worker (bt:make-thread
+                  (lambda ()
+                    (loop for reply = (mailbox-take mailbox)
+                          until (eq reply :quit)
+                          do (c10k:send-reply
+                              reply 200 '(("content-type" . "text/plain"))
+                              (format nil "later: ~A ~A on ~A"
+                                      (c10k:request-path (c10k:reply-request reply))
+                                      (c10k:request-body-string (c10k:reply-request reply))
+                                      (bt:thread-name (bt:current-thread))))))
+                  :name "replier")))
+    (unwind-protect
+         (with-http-server (server (lambda (request)
+                                     (mailbox-put mailbox (c10k:defer-reply request))
+                                     (values 500 nil "ignored: the reply was deferred")))
+           (let ((port (c10k:server-port server)))
+             (multiple-value-bind (status headers body) (http port "POST" "/slow" :body "x")
+               (declare (ignore headers))
+               (is (= 200 status))
+               (is (string= "later: /slow x on replier" body)))))
+      (mailbox-put mailbox :quit)
+      (bt:join-thread worker))))
+
+(test many-pending-replies-completed-together
+  (let* ((lock (bt:make-lock))
+         (pending '())
+         (count 50))
+    (with-http-server (server (lambda (request)
+                                (let ((reply (c10k:defer-reply request)))
+                                  (bt:with-lock-held (lock) (push reply pending)))
+                                nil))
+      (let* ((port (c10k:server-port server))
+             (results (make-array count :initial-element nil))
+             (clients (loop for i below count
+                            collect (let ((i i))
+                                      (bt:make-thread
+                                       (lambda ()
+                                         (setf (aref results i)
+                                               (nth-value 2 (http port "GET" (format nil "/~D" i))))))))))
+        (loop until (bt:with-lock-held (lock) (= count (length pending)))
+              do (sleep 0.01))
+        (bt:join-thread
+         (bt:make-thread (lambda ()
+                           (dolist (reply (bt:with-lock-held (lock) pending))
+                             (c10k:send-reply reply 200 nil (c10k:request-path
+                                                             (c10k:reply-request reply)))))))
+        (mapc #'bt:join-thread clients)
+        (is (every (lambda (i) (equal (format nil "/~D" i) (aref results i)))
+                   (alexandria:iota count)))))))
+
+(test reply-to-a-client-that-left
+  ;; A FIN alone may be a half-close from a client still waiting for its
+  ;; answer, so the library notices a departed client by the keep-alive
+  ;; timeout (or a reset): keep it short here.
+  (let ((mailbox (make-mailbox))
+        (aborted (make-mailbox)))
+    (with-http-server (server (lambda (request)
+                                (mailbox-put mailbox (c10k:defer-reply request))
+                                nil)
+                              :keepalive-timeout-ms 300
+                              :on-abort (lambda (reply) (mailbox-put aborted reply)))
+      (multiple-value-bind (stream socket) (connect (c10k:server-port server))
+        (write-sequence (octets (format nil "GET /gone HTTP/1.1~C~CHost: t~C~C~C~C"
+                                        #\Return #\Newline #\Return #\Newline
+                                        #\Return #\Newline))
+                        stream)
+        (finish-output stream)
+        (let ((reply (mailbox-take mailbox)))
+          (sb-bsd-sockets:socket-close socket)
+          (is (eq reply (mailbox-take aborted)))
+          (is (c10k:reply-aborted-p reply))
+          (is (null (c10k:send-reply reply 200 nil "too late"))))))))
