@@ -20,7 +20,7 @@ VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-k
 # Commands the tests need, as command:debian-package; installed when missing.
 TEST_TOOLS := valgrind:valgrind g++:g++ nm:binutils readelf:binutils
 
-.PHONY: all lib examples header test test-rust test-rust-poll test-header test-c test-examples test-python test-c-asan \
+.PHONY: all lib examples header test test-rust test-rust-poll test-header test-c test-examples test-python test-lisp test-c-asan \
         test-c-valgrind tools demo install bench clean FORCE
 
 all: lib examples
@@ -51,7 +51,7 @@ header:
 	C10K_BLESS=1 $(CARGO) test --test header
 
 ## Tests. Other suites (Python, Lisp) add themselves to this list.
-test: test-rust test-rust-poll test-header test-c test-examples test-python
+test: test-rust test-rust-poll test-header test-c test-examples test-python test-lisp
 
 test-rust:
 	$(CARGO) test
@@ -75,6 +75,10 @@ test-c: test-c-asan test-c-valgrind
 # The Python binding: a venv under target/, pip install, pytest.
 test-python:
 	bash bindings/python/test.sh
+
+# The Common Lisp binding: SBCL and Debian's CFFI, fiveam.
+test-lisp: lib
+	bash bindings/lisp/test.sh
 
 # The C examples as a user runs them: processes on 127.0.0.1, real clients.
 test-examples: examples

@@ -60,6 +60,7 @@ int main(int argc, char **argv) {
     /* Unset callbacks are NULL: when the peer closes (on_end is NULL) the
      * connection closes after its queued output is written. */
     static const c10k_conn_callbacks callbacks = {
+        .size = sizeof(c10k_conn_callbacks),
         .on_data = on_data,
         .on_drain = on_drain,
     };

@@ -85,6 +85,10 @@
 // the queue is above its high-water mark: stop writing until `on_drain`.
 #define C10K_QUEUE_FULL 1
 
+// `c10k_loop_run_once` returns this (positive, not an error) when a stop
+// was requested.
+#define C10K_STOPPED 2
+
 // A listening socket on a loop. Lifecycle: `c10k_listen` (or
 // `c10k_listen_fd`) → connections arrive with the callbacks given →
 // `c10k_listener_close`, which frees it. Connections it accepted stay open.
@@ -130,7 +134,9 @@ typedef struct c10k_server c10k_server;
 // Options of `c10k_listen`. Initialise with `c10k_listen_options_init`,
 // which sets `size`, then change what you need.
 typedef struct c10k_listen_options {
-  // `sizeof(c10k_listen_options)`, so that later versions can add fields.
+  // `sizeof(c10k_listen_options)`, so that later versions can add fields: a shorter
+  // struct from an older header is accepted (its missing fields keep
+  // their defaults), a longer one refused with `C10K_EINVAL`.
   uint32_t size;
   // Length of the kernel's accept queue. Default 1024.
   int32_t backlog;
@@ -153,6 +159,9 @@ typedef struct c10k_listen_options {
 // member may be NULL. Calling back into c10k from a callback is allowed,
 // closing the connection included.
 typedef struct c10k_conn_callbacks {
+  // `sizeof(c10k_conn_callbacks)`: callbacks added in later versions are
+  // NULL for a caller built against this header.
+  uint32_t size;
   // The connection is established: accepted, or an outgoing connect succeeded.
   void (*on_open)(void *user_data, uint64_t conn);
   // Bytes arrived. `data` is borrowed: valid only until the callback returns.
@@ -181,7 +190,9 @@ typedef void (*c10k_release_cb)(void *user_data, const uint8_t *data, size_t len
 // Settings of an HTTP listener. Initialise with `c10k_http_config_init`
 // (strict, safe defaults), then change what you need.
 typedef struct c10k_http_config {
-  // `sizeof(c10k_http_config)`, so that later versions can add fields.
+  // `sizeof(c10k_http_config)`, so that later versions can add fields: a shorter
+  // struct from an older header is accepted (its missing fields keep
+  // their defaults), a longer one refused with `C10K_EINVAL`.
   uint32_t size;
   // Socket options (backlog, SO_REUSEPORT, connection limit).
   struct c10k_listen_options listen;
@@ -216,6 +227,9 @@ typedef struct c10k_http_config {
 // What an HTTP server reports, on the loop thread (or, for `on_request`
 // with a worker pool, on a pool thread). `user_data` comes first.
 typedef struct c10k_http_callbacks {
+  // `sizeof(c10k_http_callbacks)`: callbacks added in later versions are
+  // NULL for a caller built against this header.
+  uint32_t size;
   // A request arrived: its head and (unless `stream_bodies`) its whole
   // body. Required.
   void (*on_request)(void *user_data, struct c10k_request *req);
@@ -273,7 +287,8 @@ typedef void (*c10k_timer_cb)(void *user_data, uint64_t timer);
 
 // Layout of a server. Initialise with `c10k_server_config_init`.
 typedef struct c10k_server_config {
-  // `sizeof(c10k_server_config)`.
+  // `sizeof(c10k_server_config)`; a shorter struct from an older header is accepted
+  // (its missing fields keep their defaults), a longer one refused.
   uint32_t size;
   // Loops, one thread each; 0 (default): one per CPU.
   uint32_t loops;
@@ -287,7 +302,8 @@ typedef struct c10k_server_config {
 } c10k_server_config;
 
 // Counters of a loop or of a whole server. Set `size` to
-// `sizeof(c10k_stats)` before passing it.
+// `sizeof(c10k_stats)` before passing it; a caller built against an older
+// (shorter) header gets the fields it knows.
 typedef struct c10k_stats {
   uint32_t size;
   // Connections open now.
@@ -796,7 +812,10 @@ int32_t c10k_loop_run(struct c10k_loop *lp);
 //
 // For hosts with their own event loop: watch `c10k_loop_fd` for
 // readability and call this with 0 when it is readable, and when the time
-// from `c10k_loop_next_timeout` has passed. Returns as `c10k_loop_run`.
+// from `c10k_loop_next_timeout` has passed. Returns 0, `C10K_STOPPED`
+// (positive) when `c10k_loop_stop` was called since the last turn (the
+// request is consumed: time for the host to stop driving the loop), or an
+// error as `c10k_loop_run`.
 //
 // Thread safety: any thread, one loop call at a time; the caller becomes the loop thread.
 int32_t c10k_loop_run_once(struct c10k_loop *lp, int32_t timeout_ms);

@@ -91,3 +91,14 @@ fn a_stop_before_run_makes_run_return_at_once() {
     assert_eq!(second, Ok(()));
     assert_eq!(open, (0, 0));
 }
+
+#[test]
+fn run_once_reports_a_stop_request_once() {
+    let lp = c10k::Loop::new().unwrap();
+    let zero = Some(std::time::Duration::ZERO);
+    assert!(!lp.run_once(zero).unwrap());
+    let handle = lp.handle();
+    std::thread::spawn(move || handle.stop()).join().unwrap();
+    assert!(lp.run_once(zero).unwrap(), "the stop request was lost");
+    assert!(!lp.run_once(zero).unwrap(), "the stop request was not consumed");
+}

@@ -3,6 +3,7 @@
 use std::ffi::{c_char, c_void};
 
 use super::loop_::{c10k_loop, loop_of, loop_ref};
+use super::sized::read_sized;
 use super::{code, parse_c_addr, write_c_addr};
 use crate::conn::{ConnHandler, OwnedBuf};
 use crate::error::*;
@@ -25,6 +26,9 @@ pub struct c10k_listener {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct c10k_conn_callbacks {
+    /// `sizeof(c10k_conn_callbacks)`: callbacks added in later versions are
+    /// NULL for a caller built against this header.
+    pub size: u32,
     /// The connection is established: accepted, or an outgoing connect succeeded.
     pub on_open: Option<unsafe extern "C" fn(user_data: *mut c_void, conn: u64)>,
     /// Bytes arrived. `data` is borrowed: valid only until the callback returns.
@@ -52,7 +56,9 @@ pub struct c10k_conn_callbacks {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct c10k_listen_options {
-    /// `sizeof(c10k_listen_options)`, so that later versions can add fields.
+    /// `sizeof(c10k_listen_options)`, so that later versions can add fields: a shorter
+    /// struct from an older header is accepted (its missing fields keep
+    /// their defaults), a longer one refused with `C10K_EINVAL`.
     pub size: u32,
     /// Length of the kernel's accept queue. Default 1024.
     pub backlog: i32,
@@ -147,17 +153,21 @@ pub unsafe extern "C" fn c10k_listen_options_init(opts: *mut c10k_listen_options
     guard!((), {
         // SAFETY: opts is NULL or given for writing.
         if let Some(opts) = unsafe { opts.as_mut() } {
-            let d = ListenConfig::default();
-            *opts = c10k_listen_options {
-                size: size_of::<c10k_listen_options>() as u32,
-                backlog: d.backlog,
-                reuse_port: d.reuse_port,
-                ipv6_only: d.ipv6_only,
-                max_connections: 0,
-                idle_timeout_ms: 0,
-            };
+            *opts = default_listen_options();
         }
     })
+}
+
+pub(super) fn default_listen_options() -> c10k_listen_options {
+    let d = ListenConfig::default();
+    c10k_listen_options {
+        size: size_of::<c10k_listen_options>() as u32,
+        backlog: d.backlog,
+        reuse_port: d.reuse_port,
+        ipv6_only: d.ipv6_only,
+        max_connections: 0,
+        idle_timeout_ms: 0,
+    }
 }
 
 /// Reads C options (NULL: defaults), refusing a struct of another size.
@@ -166,8 +176,8 @@ pub unsafe extern "C" fn c10k_listen_options_init(opts: *mut c10k_listen_options
 /// `opts` is NULL or points to options initialised by `c10k_listen_options_init`.
 pub(super) unsafe fn listen_options(opts: *const c10k_listen_options) -> Result<ListenOptions> {
     // SAFETY: as the caller promises.
-    let Some(opts) = (unsafe { opts.as_ref() }) else { return Ok(ListenOptions::default()) };
-    if opts.size as usize != size_of::<c10k_listen_options>() || opts.backlog < 0 {
+    let opts = unsafe { read_sized(opts, default_listen_options()) }?;
+    if opts.backlog < 0 {
         return Err(C10K_EINVAL);
     }
     Ok(ListenOptions {
@@ -175,6 +185,19 @@ pub(super) unsafe fn listen_options(opts: *const c10k_listen_options) -> Result<
         max_connections: opts.max_connections,
         idle_timeout_ms: opts.idle_timeout_ms,
     })
+}
+
+/// Reads the C callbacks, refusing NULL.
+///
+/// # Safety
+/// `callbacks` is NULL or a struct that starts with its size.
+pub(super) unsafe fn conn_callbacks(callbacks: *const c10k_conn_callbacks) -> Result<c10k_conn_callbacks> {
+    if callbacks.is_null() {
+        return Err(C10K_EINVAL);
+    }
+    let none = c10k_conn_callbacks { size: 0, on_open: None, on_data: None, on_end: None, on_drain: None, on_timeout: None, on_close: None };
+    // SAFETY: as the caller promises.
+    unsafe { read_sized(callbacks, none) }
 }
 
 /// Returns a new listener through `out`.
@@ -194,7 +217,7 @@ pub(super) unsafe fn finish_listen(lp: &Loop, id: ListenerId, out: *mut *mut c10
 /// `callbacks` is NULL or a valid struct.
 unsafe fn c_acceptor(callbacks: *const c10k_conn_callbacks, user_data: *mut c_void) -> Result<Box<dyn Acceptor>> {
     // SAFETY: as the caller promises.
-    let callbacks = unsafe { callbacks.as_ref() }.copied().ok_or(C10K_EINVAL)?;
+    let callbacks = unsafe { conn_callbacks(callbacks) }?;
     Ok(Box::new(CAcceptor { callbacks, user_data: user_data as usize }))
 }
 
@@ -346,7 +369,7 @@ pub unsafe extern "C" fn c10k_connect(
         // SAFETY: pointers as documented, checked for NULL inside.
         let result = unsafe { loop_ref(lp) }.and_then(|lp| {
             let addr = unsafe { parse_c_addr(addr) }?;
-            let callbacks = unsafe { callbacks.as_ref() }.copied().ok_or(C10K_EINVAL)?;
+            let callbacks = unsafe { conn_callbacks(callbacks) }?;
             lp.connect(&addr, Box::new(CConn::new(callbacks)), user_data as usize)
         });
         match result {

@@ -4,7 +4,8 @@ use std::ffi::{CStr, c_char, c_void};
 use std::fs::File;
 use std::os::fd::{FromRawFd, OwnedFd};
 
-use super::conn::{CConn, c10k_conn_callbacks, c10k_listen_options, c10k_listener, finish_listen, listen_options};
+use super::conn::{CConn, c10k_conn_callbacks, c10k_listen_options, c10k_listener, conn_callbacks, default_listen_options, finish_listen, listen_options};
+use super::sized::{read_sized, write_sized};
 use super::loop_::{c10k_loop, loop_ref};
 use super::{code, parse_c_addr, write_c_addr};
 use crate::error::*;
@@ -36,6 +37,9 @@ pub struct c10k_header {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct c10k_http_callbacks {
+    /// `sizeof(c10k_http_callbacks)`: callbacks added in later versions are
+    /// NULL for a caller built against this header.
+    pub size: u32,
     /// A request arrived: its head and (unless `stream_bodies`) its whole
     /// body. Required.
     pub on_request: Option<unsafe extern "C" fn(user_data: *mut c_void, req: *mut c10k_request)>,
@@ -54,7 +58,9 @@ pub struct c10k_http_callbacks {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct c10k_http_config {
-    /// `sizeof(c10k_http_config)`, so that later versions can add fields.
+    /// `sizeof(c10k_http_config)`, so that later versions can add fields: a shorter
+    /// struct from an older header is accepted (its missing fields keep
+    /// their defaults), a longer one refused with `C10K_EINVAL`.
     pub size: u32,
     /// Socket options (backlog, SO_REUSEPORT, connection limit).
     pub listen: c10k_listen_options,
@@ -93,27 +99,28 @@ pub struct c10k_http_config {
 pub unsafe extern "C" fn c10k_http_config_init(config: *mut c10k_http_config) {
     guard!((), {
         // SAFETY: config is NULL or given for writing.
-        let Some(config) = (unsafe { config.as_mut() }) else { return };
-        let d = HttpConfig::default();
-        let mut listen = std::mem::MaybeUninit::uninit();
-        // SAFETY: the init function fills the whole struct.
-        unsafe { super::conn::c10k_listen_options_init(listen.as_mut_ptr()) };
-        *config = c10k_http_config {
-            size: size_of::<c10k_http_config>() as u32,
-            // SAFETY: initialised just above.
-            listen: unsafe { listen.assume_init() },
-            max_head_bytes: d.limits.max_head_bytes as u32,
-            max_headers: d.limits.max_headers as u32,
-            max_body_bytes: d.limits.max_body_bytes,
-            header_timeout_ms: d.header_timeout_ms,
-            body_timeout_ms: d.body_timeout_ms,
-            keepalive_timeout_ms: d.keepalive_timeout_ms,
-            max_requests_per_conn: d.max_requests_per_conn,
-            stream_bodies: d.stream_bodies,
-            access_log_fd: -1,
-            answer_half_closed: d.answer_half_closed,
-        };
+        if let Some(config) = unsafe { config.as_mut() } {
+            *config = default_http_config();
+        }
     })
+}
+
+fn default_http_config() -> c10k_http_config {
+    let d = HttpConfig::default();
+    c10k_http_config {
+        size: size_of::<c10k_http_config>() as u32,
+        listen: default_listen_options(),
+        max_head_bytes: d.limits.max_head_bytes as u32,
+        max_headers: d.limits.max_headers as u32,
+        max_body_bytes: d.limits.max_body_bytes,
+        header_timeout_ms: d.header_timeout_ms,
+        body_timeout_ms: d.body_timeout_ms,
+        keepalive_timeout_ms: d.keepalive_timeout_ms,
+        max_requests_per_conn: d.max_requests_per_conn,
+        stream_bodies: d.stream_bodies,
+        access_log_fd: -1,
+        answer_half_closed: d.answer_half_closed,
+    }
 }
 
 /// Reads C settings (NULL: defaults).
@@ -122,10 +129,7 @@ pub unsafe extern "C" fn c10k_http_config_init(config: *mut c10k_http_config) {
 /// `config` is NULL or initialised by `c10k_http_config_init`.
 pub(super) unsafe fn http_config(config: *const c10k_http_config) -> Result<(crate::net::ListenOptions, HttpConfig)> {
     // SAFETY: as the caller promises.
-    let Some(c) = (unsafe { config.as_ref() }) else { return Ok(Default::default()) };
-    if c.size as usize != size_of::<c10k_http_config>() {
-        return Err(C10K_EINVAL);
-    }
+    let c = unsafe { read_sized(config, default_http_config()) }?;
     // SAFETY: the embedded options were initialised with the config.
     let listen = unsafe { listen_options(&c.listen) }?;
     let limits = Limits { max_head_bytes: c.max_head_bytes as usize, max_headers: c.max_headers as usize, max_body_bytes: c.max_body_bytes, ..Limits::default() };
@@ -156,8 +160,12 @@ impl CHttpHandler {
     /// # Safety
     /// `callbacks` is NULL or a valid struct.
     pub(super) unsafe fn new(callbacks: *const c10k_http_callbacks, user_data: *mut c_void) -> Result<CHttpHandler> {
+        if callbacks.is_null() {
+            return Err(C10K_EINVAL);
+        }
+        let none = c10k_http_callbacks { size: 0, on_request: None, on_abort: None, on_body: None };
         // SAFETY: as the caller promises.
-        let callbacks = unsafe { callbacks.as_ref() }.copied().ok_or(C10K_EINVAL)?;
+        let callbacks = unsafe { read_sized(callbacks, none) }?;
         if callbacks.on_request.is_none() {
             return Err(C10K_EINVAL);
         }
@@ -316,13 +324,9 @@ pub unsafe extern "C" fn c10k_request_get_info(req: *const c10k_request, out: *m
     guard!(C10K_EPANIC, {
         // SAFETY: pointers as documented.
         code(unsafe { request(req) }.and_then(|r| {
-            let out = unsafe { out.as_mut() }.ok_or(C10K_EINVAL)?;
-            if out.size as usize != size_of::<c10k_request_info>() {
-                return Err(C10K_EINVAL);
-            }
             let (query, query_len) = r.query().map_or((std::ptr::null(), 0), |q| (q.as_ptr(), q.len()));
-            *out = c10k_request_info {
-                size: out.size,
+            let info = c10k_request_info {
+                size: size_of::<c10k_request_info>() as u32,
                 version_minor: r.version_minor() as u32,
                 keep_alive: r.keep_alive(),
                 method: r.method().as_ptr(),
@@ -338,7 +342,7 @@ pub unsafe extern "C" fn c10k_request_get_info(req: *const c10k_request, out: *m
                 header_count: r.header_count(),
                 trailer_count: r.trailers().len(),
             };
-            Ok(())
+            unsafe { write_sized(out, info) }
         }))
     })
 }
@@ -672,7 +676,7 @@ pub unsafe extern "C" fn c10k_respond_upgrade(req: *mut c10k_request, headers: *
     guard!(C10K_EPANIC, {
         // SAFETY: pointers as documented.
         code(unsafe { request(req) }.and_then(|r| {
-            let callbacks = unsafe { callbacks.as_ref() }.copied().ok_or(C10K_EINVAL)?;
+            let callbacks = unsafe { conn_callbacks(callbacks) }?;
             unsafe { with_headers(headers, n, |h| r.upgrade(h, Box::new(CConn::with_user_data(callbacks, user_data)))) }
         }))
     })

@@ -27,6 +27,10 @@ impl c10k_loop {
     }
 }
 
+/// `c10k_loop_run_once` returns this (positive, not an error) when a stop
+/// was requested.
+pub const C10K_STOPPED: i32 = 2;
+
 /// A task for `c10k_loop_post`: runs once on the loop thread.
 pub type c10k_task_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, lp: *mut c10k_loop)>;
 
@@ -133,7 +137,10 @@ pub unsafe extern "C" fn c10k_loop_run(lp: *mut c10k_loop) -> i32 {
 ///
 /// For hosts with their own event loop: watch `c10k_loop_fd` for
 /// readability and call this with 0 when it is readable, and when the time
-/// from `c10k_loop_next_timeout` has passed. Returns as `c10k_loop_run`.
+/// from `c10k_loop_next_timeout` has passed. Returns 0, `C10K_STOPPED`
+/// (positive) when `c10k_loop_stop` was called since the last turn (the
+/// request is consumed: time for the host to stop driving the loop), or an
+/// error as `c10k_loop_run`.
 ///
 /// Thread safety: any thread, one loop call at a time; the caller becomes the loop thread.
 #[unsafe(no_mangle)]
@@ -142,7 +149,11 @@ pub unsafe extern "C" fn c10k_loop_run_once(lp: *mut c10k_loop, timeout_ms: i32)
         // SAFETY: the caller gives a live loop or NULL.
         let Some(lp) = (unsafe { lp.as_ref() }) else { return C10K_EINVAL };
         let timeout = (timeout_ms >= 0).then(|| Duration::from_millis(timeout_ms as u64));
-        code(lp.lp.run_once(timeout))
+        match lp.lp.run_once(timeout) {
+            Ok(true) => C10K_STOPPED,
+            Ok(false) => 0,
+            Err(e) => e,
+        }
     })
 }
 

@@ -8,6 +8,7 @@ mod conn;
 mod http;
 mod loop_;
 mod server;
+mod sized;
 mod version;
 
 pub use conn::*;

@@ -3,7 +3,8 @@
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
-use super::conn::{CAcceptor, c10k_conn_callbacks, c10k_listen_options, listen_options};
+use super::conn::{CAcceptor, c10k_conn_callbacks, c10k_listen_options, conn_callbacks, listen_options};
+use super::sized::{read_sized, write_sized};
 use super::http::{CHttpHandler, c10k_http_callbacks, c10k_http_config, http_config};
 use super::loop_::c10k_loop;
 use super::{code, parse_c_addr, write_c_addr};
@@ -38,7 +39,8 @@ pub struct c10k_server {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct c10k_server_config {
-    /// `sizeof(c10k_server_config)`.
+    /// `sizeof(c10k_server_config)`; a shorter struct from an older header is accepted
+    /// (its missing fields keep their defaults), a longer one refused.
     pub size: u32,
     /// Loops, one thread each; 0 (default): one per CPU.
     pub loops: u32,
@@ -52,7 +54,8 @@ pub struct c10k_server_config {
 }
 
 /// Counters of a loop or of a whole server. Set `size` to
-/// `sizeof(c10k_stats)` before passing it.
+/// `sizeof(c10k_stats)` before passing it; a caller built against an older
+/// (shorter) header gets the fields it knows.
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
 pub struct c10k_stats {
@@ -106,12 +109,7 @@ impl From<Snapshot> for c10k_stats {
 /// `out` is NULL or valid for writing a `c10k_stats`.
 unsafe fn put_stats(snapshot: Snapshot, out: *mut c10k_stats) -> Result<()> {
     // SAFETY: as the caller promises.
-    let out = unsafe { out.as_mut() }.ok_or(C10K_EINVAL)?;
-    if out.size as usize != size_of::<c10k_stats>() {
-        return Err(C10K_EINVAL);
-    }
-    *out = snapshot.into();
-    Ok(())
+    unsafe { write_sized(out, snapshot.into()) }
 }
 
 /// Fills `config` with the defaults, `size` included. NULL is a no-op.
@@ -120,18 +118,22 @@ unsafe fn put_stats(snapshot: Snapshot, out: *mut c10k_stats) -> Result<()> {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_config_init(config: *mut c10k_server_config) {
     guard!((), {
-        let d = ServerConfig::default();
         // SAFETY: config is NULL or given for writing.
         if let Some(config) = unsafe { config.as_mut() } {
-            *config = c10k_server_config {
-                size: size_of::<c10k_server_config>() as u32,
-                loops: d.loops as u32,
-                workers: d.workers as u32,
-                queue_limit: d.queue_limit as u32,
-                shutdown_timeout_ms: d.shutdown_timeout_ms,
-            };
+            *config = default_server_config();
         }
     })
+}
+
+fn default_server_config() -> c10k_server_config {
+    let d = ServerConfig::default();
+    c10k_server_config {
+        size: size_of::<c10k_server_config>() as u32,
+        loops: d.loops as u32,
+        workers: d.workers as u32,
+        queue_limit: d.queue_limit as u32,
+        shutdown_timeout_ms: d.shutdown_timeout_ms,
+    }
 }
 
 /// Creates a server (not yet running) and stores it in `*out`; `config`
@@ -146,10 +148,9 @@ pub unsafe extern "C" fn c10k_server_new(config: *const c10k_server_config, out:
             return C10K_EINVAL;
         }
         // SAFETY: config is NULL or initialised, per the caller.
-        let config = match unsafe { config.as_ref() } {
-            None => ServerConfig::default(),
-            Some(c) if c.size as usize != size_of::<c10k_server_config>() => return C10K_EINVAL,
-            Some(c) => ServerConfig { loops: c.loops as usize, workers: c.workers as usize, queue_limit: c.queue_limit as usize, shutdown_timeout_ms: c.shutdown_timeout_ms },
+        let config = match unsafe { read_sized(config, default_server_config()) } {
+            Ok(c) => ServerConfig { loops: c.loops as usize, workers: c.workers as usize, queue_limit: c.queue_limit as usize, shutdown_timeout_ms: c.shutdown_timeout_ms },
+            Err(e) => return e,
         };
         match Server::new(config) {
             Ok(server) => {
@@ -190,7 +191,7 @@ pub unsafe extern "C" fn c10k_server_listen(
         code(unsafe { server_ref(server) }.and_then(|s| {
             let addr = unsafe { parse_c_addr(addr) }?;
             let options = unsafe { listen_options(opts) }?;
-            let callbacks = unsafe { callbacks.as_ref() }.copied().ok_or(C10K_EINVAL)?;
+            let callbacks = unsafe { conn_callbacks(callbacks) }?;
             let user_data = user_data as usize;
             s.listen(addr, options, Arc::new(move |_| Box::new(CAcceptor { callbacks, user_data })))
         }))

@@ -201,13 +201,15 @@ impl Loop {
     }
 
     /// One turn: wait up to `timeout` for events (not at all with zero),
-    /// run what is due, flush output.
-    pub fn run_once(&self, timeout: Option<Duration>) -> Result<()> {
+    /// run what is due, flush output. `Ok(true)` when a stop was requested
+    /// (the request is consumed), so that a host driving the loop itself
+    /// learns of it.
+    pub fn run_once(&self, timeout: Option<Duration>) -> Result<bool> {
         self.enter()?;
         let result = self.turn(timeout);
-        self.shared.stop.store(false, Ordering::Release);
+        let stopped = self.shared.stop.swap(false, Ordering::AcqRel);
         self.running.set(false);
-        result
+        result.map(|()| stopped)
     }
 
     fn enter(&self) -> Result<()> {

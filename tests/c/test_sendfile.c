@@ -90,8 +90,8 @@ static int make_file(void) {
 }
 
 int main(void) {
-    static const c10k_conn_callbacks server = {server_open, NULL, NULL, NULL, NULL, on_close};
-    static const c10k_conn_callbacks client = {NULL, client_data, NULL, NULL, NULL, on_close};
+    static const c10k_conn_callbacks server = {sizeof(c10k_conn_callbacks), server_open, NULL, NULL, NULL, NULL, on_close};
+    static const c10k_conn_callbacks client = {sizeof(c10k_conn_callbacks), NULL, client_data, NULL, NULL, NULL, on_close};
     c10k_listener *listener = NULL;
     uint64_t client_conn = 0;
     const unsigned char *p = t.received;

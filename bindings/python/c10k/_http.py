@@ -53,7 +53,10 @@ class HttpServer(Server):
         # Kept on the server: the library calls them for as long as it lives.
         self._on_request = ffi.callback("void(void *, c10k_request *)", self._request_cb, onerror=callback_error)
         self._on_abort = ffi.callback("void(void *, uint64_t)", self._abort_cb, onerror=callback_error)
-        self._callbacks = ffi.new("c10k_http_callbacks *", {"on_request": self._on_request, "on_abort": self._on_abort})
+        self._callbacks = ffi.new(
+            "c10k_http_callbacks *",
+            {"size": ffi.sizeof("c10k_http_callbacks"), "on_request": self._on_request, "on_abort": self._on_abort},
+        )
 
     @property
     def mode(self) -> str:

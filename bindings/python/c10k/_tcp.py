@@ -137,7 +137,14 @@ class TcpServer(Server):
         on_open, on_data, on_end, on_drain, on_close = self._cbs
         self._callbacks = ffi.new(
             "c10k_conn_callbacks *",
-            {"on_open": on_open, "on_data": on_data, "on_end": on_end, "on_drain": on_drain, "on_close": on_close},
+            {
+                "size": ffi.sizeof("c10k_conn_callbacks"),
+                "on_open": on_open,
+                "on_data": on_data,
+                "on_end": on_end,
+                "on_drain": on_drain,
+                "on_close": on_close,
+            },
         )
 
     @property
