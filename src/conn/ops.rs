@@ -15,7 +15,7 @@ impl Loop {
     pub(crate) fn insert_conn(&self, fd: RawFd, conn: Conn) -> Result<ConnId> {
         let connecting = conn.flags.connecting;
         let (slot, generation) = self.core.borrow_mut().sources.insert(Source::Conn(conn));
-        if let Err(e) = self.poll_add(fd, slot, !connecting, connecting) {
+        if let Err(e) = self.poll_add(fd, (slot, generation), !connecting, connecting) {
             self.core.borrow_mut().sources.remove(slot, generation);
             net::close_fd(fd);
             return Err(e);
@@ -61,15 +61,15 @@ impl Loop {
     /// interest, epoll would still report hang-ups and errors, level-triggered,
     /// and wake the loop forever (a socket shut down both ways while its
     /// handler keeps it, or a peer's RST while reading is paused).
-    fn update_interest(&self, slot: u32, c: &mut Conn) {
+    fn update_interest(&self, source: (u32, u32), c: &mut Conn) {
         let (read, write) = (c.wants_read(), c.wants_write());
         if (read, write) == (c.flags.reg_read, c.flags.reg_write) {
             return;
         }
         let registered = c.flags.reg_read || c.flags.reg_write;
         let result = match (registered, read || write) {
-            (true, true) => self.poll_modify(c.fd, slot, read, write),
-            (false, true) => self.poll_add(c.fd, slot, read, write),
+            (true, true) => self.poll_modify(c.fd, source, read, write),
+            (false, true) => self.poll_add(c.fd, source, read, write),
             (true, false) => {
                 self.poll_delete(c.fd);
                 Ok(())
@@ -105,7 +105,7 @@ impl Loop {
         }
         self.with_conn_raw(slot, generation, |c| {
             c.flags.connecting = false;
-            self.update_interest(slot, c);
+            self.update_interest((slot, generation), c);
         });
         self.call_handler(slot, generation, |h, lp, id| h.on_open(lp, id));
         self.mark_dirty(slot, generation);
@@ -129,7 +129,7 @@ impl Loop {
     fn peer_ended(&self, slot: u32, generation: u32) {
         self.with_conn_raw(slot, generation, |c| {
             c.flags.eof = true;
-            self.update_interest(slot, c);
+            self.update_interest((slot, generation), c);
         });
         let mut keep = false;
         self.call_handler(slot, generation, |h, lp, id| keep = h.on_end(lp, id));
@@ -165,7 +165,7 @@ impl Loop {
                     c.touch(now);
                 }
                 c.flags.want_write = *state == Flushed::Blocked;
-                self.update_interest(slot, c);
+                self.update_interest((slot, generation), c);
             }
             let drained = c.flags.above_high && c.wq.pending() <= c.low_water as u64;
             if drained {
@@ -205,7 +205,7 @@ impl Loop {
     fn close_gracefully(&self, slot: u32, generation: u32) {
         let found = self.with_conn_raw(slot, generation, |c| {
             c.flags.close_when_flushed = true;
-            self.update_interest(slot, c);
+            self.update_interest((slot, generation), c);
         });
         if found.is_some() {
             self.mark_dirty(slot, generation);
@@ -367,7 +367,7 @@ impl Loop {
     pub fn conn_set_reading(&self, id: ConnId, reading: bool) -> Result<()> {
         self.with_conn(id, |c| {
             c.flags.read_paused = !reading;
-            self.update_interest(id.slot(), c);
+            self.update_interest((id.slot(), id.generation()), c);
         })
     }
 

@@ -71,7 +71,7 @@ impl Loop {
     fn add_listener(&self, fd: RawFd, options: &ListenOptions, acceptor: Box<dyn Acceptor>) -> Result<ListenerId> {
         let listener = Listener { fd, acceptor: Some(acceptor), options: *options, open: 0, stopped: false, backing_off: false, registered: true };
         let (slot, generation) = self.core.borrow_mut().sources.insert(Source::Listener(listener));
-        if let Err(e) = self.poll_add(fd, slot, true, false) {
+        if let Err(e) = self.poll_add(fd, (slot, generation), true, false) {
             self.core.borrow_mut().sources.remove(slot, generation);
             socket::close_fd(fd);
             return Err(e);
@@ -90,7 +90,7 @@ impl Loop {
     fn refresh_listener(&self, slot: u32, generation: u32) {
         self.with_listener(slot, generation, |l| {
             let want = l.wants_accept();
-            if want != l.registered && self.poll_modify(l.fd, slot, want, false).is_ok() {
+            if want != l.registered && self.poll_modify(l.fd, (slot, generation), want, false).is_ok() {
                 l.registered = want;
             }
         });

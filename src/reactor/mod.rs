@@ -254,19 +254,18 @@ impl Loop {
     }
 
     fn dispatch(&self, ev: &Event) {
-        let slot = ev.key as u32;
-        let kind = {
-            let mut core = self.core.borrow_mut();
-            match core.sources.get_slot_mut(slot) {
-                Some((generation, Source::Listener(_))) => Some((generation, true)),
-                Some((generation, Source::Conn(_))) => Some((generation, false)),
-                None => None,
-            }
+        // The key carries the generation: an event for a source closed
+        // earlier in this batch never reaches the one that took its slot.
+        let (slot, generation) = (ev.key as u32, (ev.key >> 32) as u32);
+        let is_listener = match self.core.borrow().sources.get(slot, generation) {
+            Some(Source::Listener(_)) => true,
+            Some(Source::Conn(_)) => false,
+            None => return,
         };
-        match kind {
-            Some((generation, true)) => self.accept_ready(slot, generation),
-            Some((generation, false)) => self.conn_ready(slot, generation, ev.readable, ev.writable),
-            None => {}
+        if is_listener {
+            self.accept_ready(slot, generation);
+        } else {
+            self.conn_ready(slot, generation, ev.readable, ev.writable);
         }
     }
 
@@ -330,15 +329,15 @@ impl Loop {
 
     // --- Poller registration, for the source modules ---
 
-    pub(crate) fn poll_add(&self, fd: RawFd, slot: u32, read: bool, write: bool) -> Result<()> {
+    pub(crate) fn poll_add(&self, fd: RawFd, source: (u32, u32), read: bool, write: bool) -> Result<()> {
         // SAFETY: every source is deleted from the poller before its descriptor closes.
-        unsafe { self.shared.poller.add_with_mode(fd, interest(slot, read, write), PollMode::Level) }.map_err(|e| from_io(&e))
+        unsafe { self.shared.poller.add_with_mode(fd, interest(source, read, write), PollMode::Level) }.map_err(|e| from_io(&e))
     }
 
-    pub(crate) fn poll_modify(&self, fd: RawFd, slot: u32, read: bool, write: bool) -> Result<()> {
+    pub(crate) fn poll_modify(&self, fd: RawFd, source: (u32, u32), read: bool, write: bool) -> Result<()> {
         // SAFETY: fd is open for as long as its source is registered.
         let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-        self.shared.poller.modify_with_mode(fd, interest(slot, read, write), PollMode::Level).map_err(|e| from_io(&e))
+        self.shared.poller.modify_with_mode(fd, interest(source, read, write), PollMode::Level).map_err(|e| from_io(&e))
     }
 
     pub(crate) fn poll_delete(&self, fd: RawFd) {
@@ -403,8 +402,9 @@ impl Loop {
     }
 }
 
-fn interest(slot: u32, read: bool, write: bool) -> Event {
-    let key = slot as usize;
+/// The poller event for a source (slot, generation): the key holds both.
+fn interest((slot, generation): (u32, u32), read: bool, write: bool) -> Event {
+    let key = ((generation as usize) << 32) | slot as usize;
     match (read, write) {
         (true, true) => Event::all(key),
         (true, false) => Event::readable(key),

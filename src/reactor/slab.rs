@@ -56,13 +56,6 @@ impl<T> Slab<T> {
         if entry.generation == generation { entry.value.as_mut() } else { None }
     }
 
-    /// The live entry in `slot` whatever its generation (for poller keys).
-    pub fn get_slot_mut(&mut self, slot: u32) -> Option<(u32, &mut T)> {
-        let entry = self.entries.get_mut(slot as usize)?;
-        let generation = entry.generation;
-        entry.value.as_mut().map(|v| (generation, v))
-    }
-
     pub fn len(&self) -> usize {
         self.len
     }
