@@ -10,6 +10,10 @@ use crate::net;
 use crate::reactor::stats::{add, sub};
 use crate::reactor::{ConnId, Due, Handle, Loop, Source};
 
+/// How long a closing connection may go without its peer taking any of
+/// the output still queued, when it has no timeout of its own.
+const CLOSE_FLUSH_TIMEOUT_MS: u32 = 30_000;
+
 impl Loop {
     /// Registers a connected (or connecting) socket; the loop owns `fd` from here on.
     pub(crate) fn insert_conn(&self, fd: RawFd, conn: Conn) -> Result<ConnId> {
@@ -203,13 +207,17 @@ impl Loop {
     }
 
     fn close_gracefully(&self, slot: u32, generation: u32) {
-        let found = self.with_conn_raw(slot, generation, |c| {
+        let unbounded = self.with_conn_raw(slot, generation, |c| {
             c.flags.close_when_flushed = true;
             self.update_interest((slot, generation), c);
+            c.timeout.ms == 0
         });
-        if found.is_some() {
-            self.mark_dirty(slot, generation);
+        let Some(unbounded) = unbounded else { return };
+        if unbounded {
+            // A peer that never reads must not keep a closing connection forever.
+            let _ = self.conn_set_timeout(Handle::new(self.id(), slot, generation), CLOSE_FLUSH_TIMEOUT_MS, true);
         }
+        self.mark_dirty(slot, generation);
     }
 
     /// Queues the connection for freeing at the end of the turn; its output is dropped.
@@ -263,8 +271,12 @@ impl Loop {
             Some(TimeoutCheck::Later(next)) => self.schedule(next, Due::Idle(slot, generation)),
             Some(TimeoutCheck::Expired) => {
                 add(&self.stats().timeouts, 1);
+                let closing = self.with_conn_raw(slot, generation, |c| c.flags.close_when_flushed).unwrap_or(false);
+                // A connection already closing is past its handler's say.
                 let mut handled = false;
-                self.call_handler(slot, generation, |h, lp, id| handled = h.on_timeout(lp, id));
+                if !closing {
+                    self.call_handler(slot, generation, |h, lp, id| handled = h.on_timeout(lp, id));
+                }
                 if !handled {
                     self.close_now(slot, generation, C10K_ETIMEDOUT, true);
                 }

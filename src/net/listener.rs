@@ -102,12 +102,14 @@ impl Loop {
             match socket::accept(fd) {
                 Ok(conn_fd) => self.adopt_accepted(slot, generation, conn_fd),
                 Err(C10K_EAGAIN) => break,
-                Err(C10K_EMFILE | C10K_ENFILE | C10K_ENOMEM) => {
+                // The peer gave up before we accepted, or a signal: try the next one.
+                Err(C10K_ECONNABORTED | C10K_EINTR) => continue,
+                // Out of descriptors or memory, or an error that would not
+                // clear by retrying: pause rather than spin.
+                Err(_) => {
                     self.back_off(slot, generation);
                     break;
                 }
-                // The peer gave up before we accepted, or a signal: try the next one.
-                Err(_) => continue,
             }
         }
         self.refresh_listener(slot, generation);
@@ -138,6 +140,8 @@ impl Loop {
         self.call_handler(id.slot(), id.generation(), |h, lp, id| h.on_open(lp, id));
     }
 
+    /// Pauses accepting for a moment; counted, as the stats promise, when
+    /// descriptors ran out.
     fn back_off(&self, slot: u32, generation: u32) {
         add(&self.stats().accept_pauses, 1);
         self.with_listener(slot, generation, |l| l.backing_off = true);
