@@ -221,9 +221,8 @@ pub unsafe extern "C" fn c10k_loop_fd(lp: *const c10k_loop) -> i32 {
 
 /// Stores in `*out_ms` how many milliseconds a nesting host may wait before
 /// calling `c10k_loop_run_once` again: 0 when work is waiting, -1 when no
-/// timer is set (wait for `c10k_loop_fd` only). A stopped timer's deadline
-/// may still be reported once: waking early is harmless, ask again after
-/// the turn.
+/// timer is set (wait for `c10k_loop_fd` only). Stopped timers are not
+/// counted.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]

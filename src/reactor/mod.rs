@@ -101,6 +101,24 @@ pub(crate) struct Core {
 
 pub(crate) use timers::Timers;
 
+impl Core {
+    /// Drops cancelled entries from the top of the timer heap, so that the
+    /// loop neither wakes for them nor reports them as pending work.
+    fn prune_timers(&mut self) {
+        while let Some((deadline, due)) = self.timers.peek() {
+            let live = match due {
+                Due::User(s, g) => self.timers.user.get(s, g).is_some_and(|t| t.deadline == deadline),
+                Due::Idle(s, g) => matches!(self.sources.get(s, g), Some(Source::Conn(c)) if c.timeout.armed == deadline),
+                Due::ResumeAccept(s, g) => self.sources.get(s, g).is_some(),
+            };
+            if live {
+                break;
+            }
+            self.timers.pop();
+        }
+    }
+}
+
 /// An event loop. Not `Send`: it belongs to the thread that runs it; other
 /// threads reach it through a [`LoopHandle`].
 pub struct Loop {
@@ -168,7 +186,8 @@ impl Loop {
     /// Milliseconds until the next timer is due (0 when work is already
     /// waiting), or `None` when no timer is set.
     pub fn next_timeout_ms(&self) -> Option<u64> {
-        let core = self.core.borrow();
+        let mut core = self.core.borrow_mut();
+        core.prune_timers();
         if !core.dirty.is_empty() || !core.closing.is_empty() || !self.shared.mailbox.lock().is_empty() {
             return Some(0);
         }

@@ -43,6 +43,16 @@ impl Timers {
         self.heap.peek().map(|Reverse((d, _))| *d)
     }
 
+    /// The earliest entry, cancelled or not.
+    pub fn peek(&self) -> Option<(u64, Due)> {
+        self.heap.peek().map(|Reverse(e)| *e)
+    }
+
+    /// Drops the earliest entry.
+    pub fn pop(&mut self) {
+        self.heap.pop();
+    }
+
     /// Pops one entry due at `now_ms`.
     pub fn pop_due(&mut self, now_ms: u64) -> Option<(u64, Due)> {
         match self.heap.peek() {
