@@ -138,7 +138,7 @@ typedef struct c10k_listen_options {
   // struct from an older header is accepted (its missing fields keep
   // their defaults), a longer one refused with `C10K_EINVAL`.
   uint32_t size;
-  // Length of the kernel's accept queue. Default 1024.
+  // Length of the kernel's accept queue (capped by net.core.somaxconn). Default 4096.
   int32_t backlog;
   // Set `SO_REUSEPORT`, so several loops or processes can listen on one
   // port and the kernel spreads connections. Default false.

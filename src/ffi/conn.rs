@@ -60,7 +60,7 @@ pub struct c10k_listen_options {
     /// struct from an older header is accepted (its missing fields keep
     /// their defaults), a longer one refused with `C10K_EINVAL`.
     pub size: u32,
-    /// Length of the kernel's accept queue. Default 1024.
+    /// Length of the kernel's accept queue (capped by net.core.somaxconn). Default 4096.
     pub backlog: i32,
     /// Set `SO_REUSEPORT`, so several loops or processes can listen on one
     /// port and the kernel spreads connections. Default false.

@@ -19,7 +19,9 @@ pub struct ListenConfig {
 
 impl Default for ListenConfig {
     fn default() -> Self {
-        ListenConfig { backlog: 1024, reuse_port: false, ipv6_only: true }
+        // Bursts of thousands of connects are what this library is for; the
+        // kernel caps the value at net.core.somaxconn.
+        ListenConfig { backlog: 4096, reuse_port: false, ipv6_only: true }
     }
 }
 
