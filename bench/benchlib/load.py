@@ -20,17 +20,21 @@ def _ms(text):
 
 def parse_wrk(out):
     """Requests/s, total requests, p99 (ms, if --latency), socket errors and
-    non-2xx/3xx responses from wrk's text output."""
+    non-2xx/3xx responses from wrk's text output. ok_rps counts only the
+    2xx/3xx responses (wrk's Requests/sec counts every response)."""
+    total = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
     res = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-           "requests": int(re.search(r"(\d+) requests in", out).group(1))}
+           "requests": int(total.group(1))}
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
     if p99:
         res["p99_ms"] = _ms(p99.group(1))
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), "
                      r"write (\d+), timeout (\d+)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    res["errors"] = (sum(map(int, sock.groups())) if sock else 0) + \
-        (int(non2xx.group(1)) if non2xx else 0)
+    bad = int(non2xx.group(1)) if non2xx else 0
+    res["errors"] = (sum(map(int, sock.groups())) if sock else 0) + bad
+    res["ok_rps"] = (res["requests"] - bad) / (
+        _ms(total.group(2) + total.group(3)) / 1000)
     mb = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
     if mb:
         scale = {"B": 1 / 2**20, "KB": 1 / 1024, "MB": 1, "GB": 1024}

@@ -19,14 +19,21 @@ class Table:
     samples: dict = field(default_factory=dict)  # server -> key -> [values]
     notes: dict = field(default_factory=dict)    # server -> why no numbers
     c10k: Optional[str] = None                   # name of the c10k row
+    rows: list = field(default_factory=list)     # servers in first-seen order
+
+    def _row(self, server):
+        if server not in self.rows:
+            self.rows.append(server)
 
     def add(self, server, values):
+        self._row(server)
         row = self.samples.setdefault(server, {})
         for m in self.metrics:
             if m.key in values:
                 row.setdefault(m.key, []).append(values[m.key])
 
     def note(self, server, text):
+        self._row(server)
         self.notes[server] = text
 
     def median(self, server, key):
@@ -37,7 +44,7 @@ class Table:
         return self.samples.get(server, {}).get(key, [])
 
     def servers(self):
-        return list(dict.fromkeys([*self.samples, *self.notes]))
+        return self.rows
 
 
 @dataclass
