@@ -12,6 +12,8 @@ def _as_root():
 
 def nginx_conf(host, port, workdir, max_conns, static_root=None):
     workdir = Path(workdir)
+    # Above the hard limit nginx only logs an alert; ask for what can be had.
+    nofile = min(max_conns + 1024, os.sysconf("SC_OPEN_MAX"))
     # Running as root without `user` would drop the worker to nobody, which
     # cannot read our 0700 temp dirs; name root explicitly instead.
     user = "user root root;\n" if _as_root() else ""
@@ -23,7 +25,7 @@ def nginx_conf(host, port, workdir, max_conns, static_root=None):
 daemon off;
 pid {workdir}/nginx.pid;
 error_log {workdir}/nginx-error.log warn;
-worker_rlimit_nofile {max_conns + 1024};
+worker_rlimit_nofile {nofile};
 events {{
     worker_connections {max_conns + 512};
 }}
