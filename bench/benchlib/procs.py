@@ -124,7 +124,12 @@ class Running:
             self.proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=out,
                 stderr=subprocess.STDOUT, env=env)
-        if not wait_port(host, port, self.proc, timeout):
+        try:
+            ready = wait_port(host, port, self.proc, timeout)
+        except BaseException:  # Ctrl-C while waiting: do not leak the server
+            self.stop()
+            raise
+        if not ready:
             tail = self.log.read_text(errors="replace")[-2000:]
             self.stop()
             raise RuntimeError(f"{name} did not start: {self.command}\n{tail}")

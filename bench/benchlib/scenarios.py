@@ -262,8 +262,12 @@ def _idle_once(ctx, srv, count):
         _wait_fds(pids, fds0 + info["open"], 60)
         rss1, accepted = rss_kib(pids), fd_count(pids) - fds0
     finally:
-        helper.stdin.close()
-        helper.wait(timeout=60)
+        helper.stdin.close()  # tells the helper to close its sockets
+        try:
+            helper.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            helper.kill()
+            helper.wait()
     opened = max(info["open"], 1)
     return {"delta": (rss1 - rss0) * 1024 / opened,
             "total": rss1 * 1024 / opened, "open": info["open"],
