@@ -2,7 +2,6 @@
 
 A Spec knows how to build its command line for an address; `missing` says
 why it cannot run (the c10k side is often `not built yet`)."""
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
