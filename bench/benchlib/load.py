@@ -32,7 +32,10 @@ def parse_wrk(out):
                      r"write (\d+), timeout (\d+)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     bad = int(non2xx.group(1)) if non2xx else 0
-    res["errors"] = (sum(map(int, sock.groups())) if sock else 0) + bad
+    kinds = dict(zip(("connect", "read", "write", "timeout"),
+                     map(int, sock.groups()) if sock else (0, 0, 0, 0)))
+    res.update({f"err_{k}": v for k, v in kinds.items()}, non2xx=bad)
+    res["errors"] = sum(kinds.values()) + bad
     res["ok_rps"] = (res["requests"] - bad) / (
         _ms(total.group(2) + total.group(3)) / 1000)
     mb = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)

@@ -14,6 +14,10 @@ def nginx_conf(host, port, workdir, max_conns, static_root=None):
     workdir = Path(workdir)
     # Above the hard limit nginx only logs an alert; ask for what can be had.
     nofile = min(max_conns + 1024, os.sysconf("SC_OPEN_MAX"))
+    # nginx starts closing idle connections ("worker_connections are not
+    # enough, reusing connections") when fewer than 1/16 of its slots are
+    # free, so leave it an eighth more than the load needs.
+    slots = max_conns + max_conns // 8 + 512
     # Running as root without `user` would drop the worker to nobody, which
     # cannot read our 0700 temp dirs; name root explicitly instead.
     user = "user root root;\n" if _as_root() else ""
@@ -27,7 +31,7 @@ pid {workdir}/nginx.pid;
 error_log {workdir}/nginx-error.log warn;
 worker_rlimit_nofile {nofile};
 events {{
-    worker_connections {max_conns + 512};
+    worker_connections {slots};
 }}
 http {{
     access_log off;
