@@ -9,6 +9,7 @@ class Metric:
     key: str
     label: str
     digits: int = 0
+    hide_zero: bool = False  # a breakdown row only worth showing when non-zero
 
 
 @dataclass
@@ -84,7 +85,7 @@ def _table_md(t):
             lines.append(f"| {server} | — | {t.notes[server]} | | | | |")
         for m in t.metrics:
             vals = t.values(server, m.key)
-            if not vals:
+            if not vals or (m.hide_zero and not any(vals)):
                 continue
             r = None if server == t.c10k or not t.c10k else \
                 ratio(t.median(t.c10k, m.key), statistics.median(vals))

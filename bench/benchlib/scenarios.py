@@ -165,7 +165,7 @@ def pipelined(ctx):
 
 def c10k(ctx):
     n = ctx.s.c10k_conns
-    kinds = [Metric(f"err_{k}", f"socket errors: {k}")
+    kinds = [Metric(f"err_{k}", f"socket errors: {k}", hide_zero=True)
              for k in ("connect", "read", "write", "timeout")]
     t = _wrk_table(ctx, f"wrk -t2 -c{n}, keep-alive", _hello_specs(),
                    metrics=(RPS, P99, ERRORS, *kinds), threads=2, conns=n,
