@@ -82,7 +82,8 @@ def _table_md(t):
              "|---|---|---:|---:|---:|---:|---:|"]
     for server in t.servers():
         if server in t.notes:
-            lines.append(f"| {server} | — | {t.notes[server]} | | | | |")
+            note = t.notes[server].replace("|", "\\|")
+            lines.append(f"| {server} | — | {note} | | | | |")
         for m in t.metrics:
             vals = t.values(server, m.key)
             if not vals or (m.hide_zero and not any(vals)):

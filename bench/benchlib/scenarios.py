@@ -64,7 +64,8 @@ def started(ctx, specs, tables):
                 running[spec.name] = _start(ctx, spec)
             except RuntimeError as e:
                 print(e, file=sys.stderr)
-                _note(tables, spec.name, "failed to start")
+                last = [ln for ln in str(e).splitlines() if ln.strip()][-1]
+                _note(tables, spec.name, f"failed to start: {last[:100]}")
         yield running
     finally:
         for srv in running.values():
