@@ -114,16 +114,21 @@ def interleave_fresh(ctx, specs, tables, measure):
 
 # --- targets ----------------------------------------------------------------
 
+def _unmeasured(table):
+    """Why the c10k side has no number, as the target's `measured` text."""
+    return table.notes.get(table.c10k, "—")
+
+
 def ratio_target(text, table, key, peer, at_least):
     r = ratio(table.median(table.c10k, key), table.median(peer, key))
     return Target(text, None if r is None else r >= at_least,
-                  "—" if r is None else f"{r:.2f}× {peer}")
+                  _unmeasured(table) if r is None else f"{r:.2f}× {peer}")
 
 
 def limit_target(text, table, key, limit, unit="", at_most=True, stat=None):
     values = table.values(table.c10k, key)
     if not values:
-        return Target(text, None)
+        return Target(text, None, _unmeasured(table))
     v = (stat or statistics.median)(values)
     return Target(text, v <= limit if at_most else v >= limit, f"{v:,.3g}{unit}")
 
@@ -179,7 +184,8 @@ def c10k(ctx):
                                    "errors", 0, stat=max),
                       Target("c10k: p99 no worse than nginx",
                              None if p99 is None else p99 <= 1.0,
-                             "—" if p99 is None else f"{p99:.2f}× nginx p99")])
+                             _unmeasured(t) if p99 is None
+                             else f"{p99:.2f}× nginx p99")])
 
 
 def _sustained_windows(out, window):
@@ -401,7 +407,7 @@ def workers(ctx):
                   "toward it (a full queue answers 503).", [table],
                   [Target("workers ≥ 90% of ideal 6,400 req/s",
                           None if pct is None else pct >= 0.9,
-                          "—" if pct is None else f"{pct:.0%}")])
+                          _unmeasured(table) if pct is None else f"{pct:.0%}")])
 
 
 def hosts(ctx):
