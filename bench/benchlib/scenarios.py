@@ -130,7 +130,8 @@ def limit_target(text, table, key, limit, unit="", at_most=True, stat=None):
     if not values:
         return Target(text, None, _unmeasured(table))
     v = (stat or statistics.median)(values)
-    return Target(text, v <= limit if at_most else v >= limit, f"{v:,.3g}{unit}")
+    shown = f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+    return Target(text, v <= limit if at_most else v >= limit, shown + unit)
 
 
 # --- wrk based comparisons --------------------------------------------------
