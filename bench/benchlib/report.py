@@ -66,6 +66,7 @@ class Result:
     details: list = field(default_factory=list)  # (summary, text) blocks
     error: Optional[str] = None
     configs: dict = field(default_factory=dict)  # generated peer configs
+    loadavg: str = ""  # machine load around the scenario, to judge noise
 
 
 def _fmt(value, digits):
@@ -107,6 +108,8 @@ def _details_md(summary, text):
 
 def scenario_md(res):
     out = [f"## {res.name}: {res.title}", "", res.what, ""]
+    if res.loadavg:
+        out += [f"1-minute load average before → after: {res.loadavg}", ""]
     if res.error:
         out += [f"Scenario failed: `{res.error}`", ""]
     for t in res.tables:

@@ -12,13 +12,20 @@ LATEST = RESULTS / "latest.md"
 CHART = RESULTS / "connections.svg"
 
 
+def _loadavg():
+    return open("/proc/loadavg").read().split()[0]
+
+
 def run_one(name, fn, ctx):
+    before = _loadavg()
     try:
         res = fn(ctx)
     except Exception as e:  # record it and go on with the next scenario
         traceback.print_exc()
         res = report.Result(name, "failed", "", error=f"{type(e).__name__}: {e}")
     res.commands, res.configs = ctx.commands, ctx.configs
+    # Other jobs on the machine skew every number; show how busy it was.
+    res.loadavg = f"{before} → {_loadavg()} ({os.cpu_count()} CPUs)"
     return res
 
 
