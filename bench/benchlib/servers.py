@@ -1,0 +1,97 @@
+"""What each benchmarked server is and how to start it.
+
+A Spec knows how to build its command line for an address; `missing` says
+why it cannot run (the c10k side is often `not built yet`)."""
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from . import peerconf
+from .settings import BENCH_DIR, EXAMPLES, REPO, VENV
+
+NOT_BUILT = "not built yet"
+
+
+@dataclass
+class Spec:
+    name: str
+    argv: Callable  # (host, port, workdir) -> list of str
+    is_c10k: bool = False
+    missing: Optional[str] = None
+    timeout: float = 20.0
+    env: Optional[dict] = field(default=None)
+
+
+def _need_files(*paths):
+    return None if all(Path(p).exists() for p in paths) else NOT_BUILT
+
+
+def _need_tool(tool):
+    return None if shutil.which(tool) else f"{tool} not installed"
+
+
+def c10k_example(binary, *args, name="c10k", before_addr=()):
+    """A C example from target/examples-c; `before_addr` are arguments that
+    precede the address (static_files takes ROOT first)."""
+    path = EXAMPLES / binary
+    return Spec(
+        name=name, is_c10k=True, missing=_need_files(path),
+        argv=lambda h, p, w: [str(path), *before_addr, f"{h}:{p}", *args])
+
+
+def nginx(max_conns=20000, static_root=None):
+    def argv(host, port, workdir):
+        conf = peerconf.write(workdir, "nginx.conf", peerconf.nginx_conf(
+            host, port, workdir, max_conns, static_root))
+        # -e: keep even the startup error log out of /var/log.
+        return ["nginx", "-p", str(workdir), "-e",
+                f"{workdir}/nginx-error.log", "-c", str(conf)]
+    return Spec(name="nginx", argv=argv, missing=_need_tool("nginx"))
+
+
+def h2o(max_conns=20000):
+    def argv(host, port, workdir):
+        conf = peerconf.write(workdir, "h2o.yaml", peerconf.h2o_conf(
+            host, port, workdir, max_conns))
+        return ["h2o", "-c", str(conf)]
+    return Spec(name="h2o", argv=argv, missing=_need_tool("h2o"))
+
+
+def _venv_python():
+    return VENV / "bin" / "python"
+
+
+def python_c10k():
+    script = REPO / "bindings/python/examples/hello.py"
+    return Spec(
+        name="python c10k", is_c10k=True, timeout=60,
+        missing=_need_files(script, VENV / ".c10k-installed"),
+        argv=lambda h, p, w: [str(_venv_python()), str(script), f"{h}:{p}"])
+
+
+def uvloop_peer():
+    script = BENCH_DIR / "peers/uvloop_hello.py"
+    return Spec(
+        name="uvloop+httptools", timeout=30,
+        missing=_need_files(_venv_python()),
+        argv=lambda h, p, w: [str(_venv_python()), str(script), f"{h}:{p}"])
+
+
+def _sbcl(script, name, is_c10k, missing):
+    # The first start compiles FASLs into ~/.cache, hence the long timeout.
+    return Spec(
+        name=name, is_c10k=is_c10k, timeout=300,
+        missing=missing or _need_tool("sbcl"),
+        argv=lambda h, p, w: ["sbcl", "--script", str(script), f"{h}:{p}"])
+
+
+def lisp_c10k():
+    script = REPO / "bindings/lisp/examples/hello.lisp"
+    return _sbcl(script, "lisp c10k", True, _need_files(script))
+
+
+def hunchentoot_peer():
+    asd = Path("/usr/share/common-lisp/systems/hunchentoot.asd")
+    return _sbcl(BENCH_DIR / "peers/hunchentoot_hello.lisp", "hunchentoot",
+                 False, None if asd.exists() else "cl-hunchentoot not installed")
