@@ -242,8 +242,11 @@ pub(crate) struct OwnedRequest {
 
 impl OwnedRequest {
     /// Lets `handle` answer the request; one it neither answered nor kept
-    /// deferred gets a 500.
+    /// deferred gets a 500. A request whose client already left is skipped.
     pub fn serve(&self, handle: impl FnOnce(&mut Request<'_>)) {
+        if reply::state(self.reply).is_none() {
+            return; // the client left while the request waited for a worker
+        }
         let answer = Answer::Reply { reply: self.reply, peer: self.peer, kept: false };
         let mut req = Request::new(&self.head, &self.buf, &self.body, &self.trailers, self.info, answer);
         handle(&mut req);
