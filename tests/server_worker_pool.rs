@@ -67,3 +67,30 @@ fn a_full_queue_answers_503_at_once() {
     assert_eq!(total.responses_5xx, 1);
     server.stop(1000).unwrap();
 }
+
+#[test]
+fn a_queued_request_whose_client_left_is_skipped() {
+    use std::io::Write;
+    let (entered_tx, entered) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel();
+    let gate = Gate { entered: Mutex::new(entered_tx), release: Mutex::new(release_rx) };
+    let config = ServerConfig { loops: 1, workers: 1, ..Default::default() };
+    let (server, addr) = start(config, Arc::new(gate));
+    let release = release;
+    let running = thread::spawn(move || get(addr, "/first"));
+    entered.recv().unwrap();
+    {
+        let mut gone = std::net::TcpStream::connect(addr).unwrap();
+        gone.write_all(b"GET /second HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        while server.stats().1.requests < 2 {
+            thread::yield_now();
+        }
+    } // closed while its request waits for the busy worker
+    while server.stats().1.closed < 1 {
+        thread::yield_now();
+    }
+    release.send(()).unwrap();
+    assert_eq!(running.join().unwrap(), 200);
+    assert!(entered.recv_timeout(std::time::Duration::from_millis(300)).is_err(), "the abandoned request ran");
+    server.stop(1000).unwrap();
+}
