@@ -85,12 +85,11 @@ impl WriteQueue {
         }
         self.pending += data.len() as u64;
         let front_started = self.chunks.len() == 1 && self.front_pos > 0;
-        if let Some(Chunk::Copied(last)) = self.chunks.back_mut() {
-            if !front_started && last.len() + data.len() <= COALESCE_LIMIT {
+        if let Some(Chunk::Copied(last)) = self.chunks.back_mut()
+            && !front_started && last.len() + data.len() <= COALESCE_LIMIT {
                 last.extend_from_slice(data);
                 return;
             }
-        }
         self.chunks.push_back(Chunk::Copied(data.to_vec()));
     }
 
@@ -156,9 +155,8 @@ impl WriteQueue {
         while let Some(front) = self.chunks.front() {
             let step = match front {
                 Chunk::File { .. } => self.send_file_step(sock),
-                _ => self.write_memory(sock).map(|n| {
+                _ => self.write_memory(sock).inspect(|&n| {
                     self.advance(n);
-                    n
                 }),
             };
             match step {

@@ -1,6 +1,11 @@
 //! Every `extern "C"` item of the library. Each export is a thin wrapper
 //! over the Rust modules, runs inside the panic boundary and answers NULL
 //! pointers and stale handles with an error code.
+//!
+//! Every export's comment says what its pointers must be; those comments
+//! become the header's, so the contract is written for C readers rather
+//! than in a Rust `# Safety` section.
+#![allow(clippy::missing_safety_doc)]
 
 #[macro_use]
 mod guard;

@@ -173,11 +173,9 @@ impl HttpConn {
                 self.collect(lp, conn);
             }
             None => {
-                // An upgrade needs a request without a body; refuse it here.
-                if let Some(rest) = self.dispatch(lp, conn, &state.head, &state.head_bytes, &state.body, state.decoder.trailers(), state.info) {
-                    drop(rest);
-                    self.close(lp, conn);
-                }
+                let upgraded = self.dispatch(lp, conn, &state.head, &state.head_bytes, &state.body, state.decoder.trailers(), state.info);
+                // `Request::upgrade` refuses a request with a body.
+                debug_assert!(upgraded.is_none());
             }
         }
     }
@@ -369,10 +367,9 @@ impl ConnHandler for HttpConn {
             Phase::Body(state) => state.stream,
             _ => None,
         };
-        if let Some(reply) = reply {
-            if !matches!(reply::take(reply), None | Some(ReplyState::Ended { .. })) {
+        if let Some(reply) = reply
+            && !matches!(reply::take(reply), None | Some(ReplyState::Ended { .. })) {
                 self.svc.handler.on_abort(reply);
             }
-        }
     }
 }

@@ -124,11 +124,10 @@ impl<'a> Request<'a> {
         let mut written = None;
         lp.conn_write_with(conn, |out| {
             written = write_head(out, status, headers, ResponseFraming::Length(len), opts).ok();
-            if let (Some(w), Some(b)) = (&written, inline_body) {
-                if w.body != BodyMode::None {
+            if let (Some(w), Some(b)) = (&written, inline_body)
+                && w.body != BodyMode::None {
                     out.extend_from_slice(b);
                 }
-            }
         })?;
         let written = written.ok_or(C10K_EINVAL)?;
         if written.body != BodyMode::None && inline_body.is_none() {
