@@ -415,8 +415,9 @@ int32_t c10k_conn_shutdown(uint64_t conn);
 
 // Closes the connection once queued output is written; `on_close`
 // follows (with 0) after the current callback returns, never inside this
-// call. Closing again before `on_close` returns 0 and changes nothing;
-// after `on_close` the handle is stale and every call returns `C10K_ECLOSED`.
+// call. Closing twice returns `C10K_ECLOSED` the second time (and changes
+// nothing); after `on_close` the handle is stale and every call returns
+// `C10K_ECLOSED`.
 //
 // Thread safety: loop thread only.
 int32_t c10k_conn_close(uint64_t conn);

@@ -482,8 +482,9 @@ pub extern "C" fn c10k_conn_shutdown(conn: u64) -> i32 {
 
 /// Closes the connection once queued output is written; `on_close`
 /// follows (with 0) after the current callback returns, never inside this
-/// call. Closing again before `on_close` returns 0 and changes nothing;
-/// after `on_close` the handle is stale and every call returns `C10K_ECLOSED`.
+/// call. Closing twice returns `C10K_ECLOSED` the second time (and changes
+/// nothing); after `on_close` the handle is stale and every call returns
+/// `C10K_ECLOSED`.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]

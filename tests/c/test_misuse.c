@@ -63,7 +63,7 @@ static void client_open(void *ud, uint64_t conn) {
     CHECK_RC(c10k_loop_free(t.lp), C10K_EBUSY); /* from inside its own callback */
     CHECK_RC(c10k_conn_write(conn ^ (1ull << 32), (const uint8_t *)"x", 1), C10K_ECLOSED); /* stale generation */
     CHECK_RC(c10k_conn_close(conn), 0);
-    CHECK_RC(c10k_conn_close(conn), 0); /* already closing: no change */
+    CHECK_RC(c10k_conn_close(conn), C10K_ECLOSED); /* closing twice */
     CHECK_RC(c10k_conn_write(conn, (const uint8_t *)"x", 1), C10K_EPIPE);
 }
 
