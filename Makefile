@@ -135,3 +135,28 @@ install: lib
 
 clean:
 	$(CARGO) clean
+
+## Reliability (docs/RELIABILITY.md). Neither runs as part of `make test`.
+# Fuzzing needs cargo-fuzz and a nightly toolchain. Each target runs for
+# FUZZ_RUNS executions on a scratch copy of its committed seed corpus, so
+# what libFuzzer discovers never dirties fuzz/corpus/.
+FUZZ_RUNS ?= 200000
+FUZZ_TARGETS := http_request_split response_head
+
+.PHONY: fuzz soak
+fuzz:
+	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  rm -rf target/fuzz-corpus/$$t; mkdir -p target/fuzz-corpus/$$t; \
+	  cp fuzz/corpus/$$t/* target/fuzz-corpus/$$t/; \
+	  echo "== fuzz $$t ($(FUZZ_RUNS) runs)"; \
+	  rc=0; (cd fuzz && $(CARGO) +nightly fuzz run $$t ../target/fuzz-corpus/$$t -- \
+	     -runs=$(FUZZ_RUNS) -max_len=8192 -timeout=10 -print_final_stats=1) \
+	     > target/fuzz-$$t.log 2>&1 || rc=$$?; \
+	  grep -E 'stat::number_of_executed_units|Done [0-9]|ERROR|panicked|SUMMARY|artifact' target/fuzz-$$t.log || true; \
+	  [ $$rc -eq 0 ] || { echo "fuzz $$t failed: see target/fuzz-$$t.log"; exit $$rc; }; \
+	done
+
+# SOAK_SECONDS (default 600) of mixed load against hello_http; see soak/run.
+soak: examples
+	soak/run

@@ -579,9 +579,9 @@ fn dup_owned(fd: i32) -> Result<OwnedFd> {
 /// headers only. The response goes out with the others produced in this
 /// turn, in one `writev`.
 ///
-/// Returns 0; `C10K_EINVAL` for a status outside 100-999, a header with a
-/// CR, LF or NUL, a bad name, NULL views, or a request already answered
-/// (nothing is sent); `C10K_ECLOSED`/`C10K_EPIPE` if the connection is gone.
+/// Returns 0; `C10K_EINVAL` for a status outside 100-999, a header value
+/// with a CR, LF, NUL or other control byte (HTAB is fine), a bad name,
+/// NULL views, or a request already answered (nothing is sent); `C10K_ECLOSED`/`C10K_EPIPE` if the connection is gone.
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]

@@ -135,11 +135,13 @@ pub fn reason_phrase(status: u16) -> &'static str {
 }
 
 /// Accept a header for a response: `name` a non-empty token, `value` free
-/// of CR, LF and NUL, so it can neither end the line nor the head early.
+/// of CR, LF and NUL, so it can neither end the line nor the head early, and
+/// of the other control bytes but HTAB, which RFC 9110 §5.5 forbids in a
+/// field value and which strict clients (httparse among them) reject.
 #[allow(clippy::result_unit_err)] // the only failure is "invalid", nothing to describe
 pub fn validate_header(name: &[u8], value: &[u8]) -> Result<(), ()> {
     let name_ok = !name.is_empty() && name.iter().all(|&b| is_tchar(b));
-    let value_ok = !value.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0));
+    let value_ok = !value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f);
     if name_ok && value_ok { Ok(()) } else { Err(()) }
 }
 
@@ -516,6 +518,9 @@ mod tests {
             (b"X", b"\r"),
             (b"X", b"\n"),
             (b"X", b"\0"),
+            (b"X", b"a\x01b"),
+            (b"X", b"\x1b[2J"),
+            (b"X", b"\x7f"),
         ] {
             assert_eq!(validate_header(n, v), Err(()));
         }
