@@ -197,22 +197,24 @@ pub fn write_head(
         ResponseFraming::Unknown => BodyMode::UntilClose,
     };
 
-    let (mut has_date, mut said_close, mut said_keep_alive) = (false, false, false);
+    let connection = |token: &[u8]| {
+        headers.iter().any(|(n, v)| n.eq_ignore_ascii_case(b"connection") && has_token(v, token))
+    };
+    let (said_close, said_keep_alive) = (connection(b"close"), connection(b"keep-alive"));
+    let keep_alive = opts.keep_alive && !said_close && body != BodyMode::UntilClose;
+    // Closing overrides a handler's `Connection: keep-alive`: one header, not two
+    // that disagree (1xx keep theirs: a 101 names its upgrade there).
+    let drop_connection = !interim && !keep_alive && !said_close;
+    let mut has_date = false;
     let _ = write!(out, "HTTP/1.1 {status} {}\r\n", reason_phrase(status));
     for &(name, value) in headers {
-        if name.eq_ignore_ascii_case(b"content-length")
-            || name.eq_ignore_ascii_case(b"transfer-encoding")
-        {
+        let framing_header = name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"transfer-encoding");
+        if framing_header || (drop_connection && name.eq_ignore_ascii_case(b"connection")) {
             continue;
-        }
-        if name.eq_ignore_ascii_case(b"connection") {
-            said_close |= has_token(value, b"close");
-            said_keep_alive |= has_token(value, b"keep-alive");
         }
         has_date |= name.eq_ignore_ascii_case(b"date");
         header_line(out, name, value);
     }
-    let keep_alive = opts.keep_alive && !said_close && body != BodyMode::UntilClose;
     if !interim {
         if !has_date {
             header_line(out, b"Date", opts.date);
@@ -297,6 +299,14 @@ mod tests {
         let mut out = Vec::new();
         let w = write_head(&mut out, status, headers, framing, o).unwrap();
         (String::from_utf8(out).unwrap(), w)
+    }
+
+    #[test]
+    fn closing_replaces_a_handler_keep_alive_with_one_connection_header() {
+        let (s, w) = head(200, &[(b"Connection", b"keep-alive")], ResponseFraming::Length(0), opts(1, false));
+        assert_eq!(s.matches("Connection:").count(), 1, "{s}");
+        assert!(s.contains("Connection: close\r\n"));
+        assert!(!w.keep_alive);
     }
 
     #[test]

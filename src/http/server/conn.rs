@@ -20,6 +20,8 @@ use crate::reactor::{ConnId, Loop};
 const MAX_BUFFERED_INPUT: usize = 64 * 1024;
 /// How long a connection we are closing may take to take our last bytes.
 const CLOSE_LINGER_MS: u32 = 5_000;
+/// How much a client may still send once we are closing, before a reset.
+const LINGER_MAX_BYTES: u64 = 256 * 1024;
 
 pub(crate) struct HttpConn {
     svc: Rc<Service>,
@@ -44,8 +46,9 @@ enum Phase {
     Body(Box<BodyState>),
     /// The handler deferred: waiting for the reply to end.
     Waiting(ReplyId),
-    /// Closing: input is ignored.
-    Closed,
+    /// Closing: input is read and dropped (this much so far), until the
+    /// client closes too.
+    Closed { dropped: u64 },
 }
 
 struct BodyState {
@@ -80,7 +83,15 @@ impl HttpConn {
         let mut off = 0;
         loop {
             match &mut self.phase {
-                Phase::Closed => return input.len(),
+                Phase::Closed { dropped } => {
+                    *dropped += input.len() as u64;
+                    if *dropped > LINGER_MAX_BYTES {
+                        // Still sending long after our answer: not a client
+                        // finishing its request; stop reading and reset.
+                        let _ = lp.conn_abort(conn);
+                    }
+                    return input.len();
+                }
                 Phase::Waiting(_) => return off,
                 Phase::Head { .. } if off == input.len() => return off,
                 Phase::Head { .. } => {
@@ -204,7 +215,7 @@ impl HttpConn {
     /// Gives the connection to the handler a 101 installed, with the input
     /// that followed the request. Returns the input consumed.
     fn hand_over(&mut self, lp: &Loop, conn: ConnId, mut handler: Box<dyn ConnHandler>, rest: &[u8]) -> usize {
-        self.phase = Phase::Closed;
+        self.phase = Phase::Closed { dropped: 0 };
         let _ = lp.conn_set_timeout(conn, 0, false);
         handler.on_open(lp, conn);
         if !rest.is_empty() {
@@ -272,7 +283,7 @@ impl HttpConn {
     /// while the client still sends would answer its bytes with RST, which
     /// can destroy the response it has not read yet.
     fn close(&mut self, lp: &Loop, conn: ConnId) {
-        self.phase = Phase::Closed;
+        self.phase = Phase::Closed { dropped: 0 };
         self.inbuf = Vec::new();
         let _ = lp.conn_set_timeout(conn, CLOSE_LINGER_MS, false);
         if self.peer_ended || self.draining {
@@ -346,7 +357,7 @@ impl ConnHandler for HttpConn {
             Phase::Head { started: false } => self.close(lp, conn),
             // A reply that made no progress for the keep-alive time, or a
             // client that did not take our last bytes: abort.
-            Phase::Waiting(_) | Phase::Closed => return false,
+            Phase::Waiting(_) | Phase::Closed { .. } => return false,
         }
         true
     }
@@ -355,7 +366,7 @@ impl ConnHandler for HttpConn {
         self.draining = true;
         match self.phase {
             Phase::Head { started: false } if self.inbuf.is_empty() => self.close(lp, conn),
-            Phase::Closed => drop(lp.conn_close(conn)), // stop lingering
+            Phase::Closed { .. } => drop(lp.conn_close(conn)), // stop lingering
             Phase::Waiting(reply) => reply::close_after(reply),
             _ => {}
         }

@@ -206,13 +206,24 @@ pub fn end(reply: ReplyId) -> Result<()> {
 /// never mistakes a cut response for a complete one. `on_abort` does not
 /// run: the caller knows.
 pub fn abort(reply: ReplyId) -> Result<()> {
-    if matches!(state(reply), None | Some(ReplyState::Ended { .. })) {
-        return Err(C10K_ECLOSED);
-    }
-    with_conn(reply, |lp, conn| {
+    // Out of the table first, so the connection's close finds nothing to
+    // report with on_abort.
+    let (lp, conn) = {
+        let mut table = TABLE.lock();
+        match table.get(reply.slot(), reply.generation()) {
+            Some(e) if !matches!(e.state, ReplyState::Ended { .. }) => {}
+            _ => return Err(C10K_ECLOSED),
+        }
+        let e = table.remove(reply.slot(), reply.generation()).ok_or(C10K_ECLOSED)?;
+        (e.lp, e.conn)
+    };
+    let abort = move |lp: &Loop| {
         let _ = lp.conn_abort(conn);
-    })?;
-    take(reply);
+    };
+    match owned_loop(reply.loop_id()) {
+        Ok(own) => abort(own),
+        Err(_) => lp.post(Box::new(abort)),
+    }
     Ok(())
 }
 
