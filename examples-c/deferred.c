@@ -99,7 +99,7 @@ int main(int argc, char **argv) {
     pthread_t thread;
     pthread_create(&thread, NULL, completer, NULL);
 
-    c10k_http_callbacks callbacks = {sizeof(c10k_http_callbacks), on_request, on_abort, NULL};
+    c10k_http_callbacks callbacks = {.size = sizeof(c10k_http_callbacks), .on_request = on_request, .on_abort = on_abort};
     c10k_server *server = http_server(addr, option(argc, argv, "--loops", 1), 0, &callbacks, NULL);
     int status = server ? serve_until_signal(server) : 1;
 

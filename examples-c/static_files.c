@@ -277,7 +277,7 @@ int main(int argc, char **argv) {
         list_dirs |= strcmp(argv[i], "--list") == 0;
     }
     const char *addr = positional(argc, argv, 1, "127.0.0.1:8080");
-    c10k_http_callbacks callbacks = {sizeof(c10k_http_callbacks), on_request, NULL, NULL};
+    c10k_http_callbacks callbacks = {.size = sizeof(c10k_http_callbacks), .on_request = on_request};
     c10k_server *server = http_server(addr, option(argc, argv, "--loops", 1), 0, &callbacks, NULL);
     return server ? serve_until_signal(server) : 1;
 }

@@ -49,7 +49,7 @@ static void on_request(void *user_data, c10k_request *req) {
 int main(int argc, char **argv) {
     const char *addr = positional(argc, argv, 0, "127.0.0.1:8080");
     unsigned workers = option(argc, argv, "--workers", 64);
-    c10k_http_callbacks callbacks = {sizeof(c10k_http_callbacks), on_request, NULL, NULL};
+    c10k_http_callbacks callbacks = {.size = sizeof(c10k_http_callbacks), .on_request = on_request};
     c10k_server *server = http_server(addr, option(argc, argv, "--loops", 1), workers ? workers : 1, &callbacks, NULL);
     return server ? serve_until_signal(server) : 1;
 }

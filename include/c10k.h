@@ -241,6 +241,10 @@ typedef struct c10k_http_callbacks {
   // len 0). Return false to pause reading until `c10k_reply_resume_body`.
   // May be NULL (the pieces are dropped).
   bool (*on_body)(void *user_data, uint64_t reply, const uint8_t *data, size_t len, bool end);
+  // The connection of a streamed `reply` drained after
+  // `c10k_reply_write` returned `C10K_QUEUE_FULL`: write more. Runs on
+  // the loop thread. May be NULL. Added in 0.1.
+  void (*on_drain)(void *user_data, uint64_t reply);
 } c10k_http_callbacks;
 
 // The request's views in one call (for bindings, where every call costs):
@@ -748,8 +752,10 @@ int32_t c10k_reply_start(uint64_t reply,
                          size_t n,
                          const uint64_t *content_length);
 
-// Sends `len` bytes (copied) of a started response. Writing more than a
-// declared length returns `C10K_EINVAL`.
+// Sends `len` bytes (copied) of a started response. Returns 0,
+// `C10K_QUEUE_FULL` (positive: the bytes were taken, but the connection's
+// queue is above its high-water mark: wait for `on_drain` before writing
+// more), `C10K_EINVAL` for more than a declared length, or `C10K_ECLOSED`.
 //
 // Thread safety: any thread.
 int32_t c10k_reply_write(uint64_t reply, const uint8_t *data, size_t len);

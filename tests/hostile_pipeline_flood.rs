@@ -38,7 +38,7 @@ impl HttpHandler for Numbered {
 #[test]
 fn ten_thousand_pipelined_requests_without_reading() {
     let server = serve(HttpConfig::default(), Numbered);
-    let mut c = http_support::connect(server.addr);
+    let c = http_support::connect(server.addr);
     c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let rss_before = rss_bytes("self");
 

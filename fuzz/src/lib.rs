@@ -221,7 +221,7 @@ impl ResponseCase {
         let length = u64::from_be_bytes(data[3..11].try_into().unwrap());
         let mut rest = &data[11..];
         let mut headers = Vec::new();
-        let mut take = |rest: &mut &[u8]| -> Option<Vec<u8>> {
+        let take = |rest: &mut &[u8]| -> Option<Vec<u8>> {
             let (&n, tail) = rest.split_first()?;
             let n = (n as usize).min(tail.len());
             let (field, tail) = tail.split_at(n);

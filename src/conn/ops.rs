@@ -340,6 +340,15 @@ impl Loop {
         self.queue(id, |q| q.push_with(fill))
     }
 
+    /// Makes the connection call `on_drain` once its queue is at the low
+    /// mark (at the end of this turn if it already is), for a writer that
+    /// was told to wait without this connection's own write saying so.
+    pub fn conn_want_drain(&self, id: ConnId) -> Result<()> {
+        self.with_conn(id, |c| c.flags.above_high = true)?;
+        self.mark_dirty(id.slot(), id.generation());
+        Ok(())
+    }
+
     /// Schedules the handler's `on_notify` for the end of this turn.
     pub fn conn_notify(&self, id: ConnId) -> Result<()> {
         self.with_conn(id, |c| c.flags.notify = true)?;

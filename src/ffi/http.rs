@@ -7,6 +7,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use super::conn::{CConn, c10k_conn_callbacks, c10k_listen_options, c10k_listener, conn_callbacks, default_listen_options, finish_listen, listen_options};
 use super::sized::{read_sized, write_sized};
 use super::loop_::{c10k_loop, loop_ref};
+use super::conn::C10K_QUEUE_FULL;
 use super::{code, parse_c_addr, write_c_addr};
 use crate::error::*;
 use crate::http::server::{self as http, Body, HttpConfig, HttpHandler, ReplyId, Request, reply};
@@ -51,6 +52,10 @@ pub struct c10k_http_callbacks {
     /// len 0). Return false to pause reading until `c10k_reply_resume_body`.
     /// May be NULL (the pieces are dropped).
     pub on_body: Option<unsafe extern "C" fn(user_data: *mut c_void, reply: u64, data: *const u8, len: usize, end: bool) -> bool>,
+    /// The connection of a streamed `reply` drained after
+    /// `c10k_reply_write` returned `C10K_QUEUE_FULL`: write more. Runs on
+    /// the loop thread. May be NULL. Added in 0.1.
+    pub on_drain: Option<unsafe extern "C" fn(user_data: *mut c_void, reply: u64)>,
 }
 
 /// Settings of an HTTP listener. Initialise with `c10k_http_config_init`
@@ -163,7 +168,7 @@ impl CHttpHandler {
         if callbacks.is_null() {
             return Err(C10K_EINVAL);
         }
-        let none = c10k_http_callbacks { size: 0, on_request: None, on_abort: None, on_body: None };
+        let none = c10k_http_callbacks { size: 0, on_request: None, on_abort: None, on_body: None, on_drain: None };
         // SAFETY: as the caller promises.
         let callbacks = unsafe { read_sized(callbacks, none) }?;
         if callbacks.on_request.is_none() {
@@ -183,6 +188,11 @@ impl HttpHandler for CHttpHandler {
     }
     fn on_abort(&self, reply: ReplyId) {
         if let Some(cb) = self.callbacks.on_abort {
+            unsafe { cb(self.user_data as *mut c_void, reply.0) }
+        }
+    }
+    fn on_drain(&self, reply: ReplyId) {
+        if let Some(cb) = self.callbacks.on_drain {
             unsafe { cb(self.user_data as *mut c_void, reply.0) }
         }
     }
@@ -725,14 +735,22 @@ pub unsafe extern "C" fn c10k_reply_start(reply: u64, status: u16, headers: *con
     })
 }
 
-/// Sends `len` bytes (copied) of a started response. Writing more than a
-/// declared length returns `C10K_EINVAL`.
+/// Sends `len` bytes (copied) of a started response. Returns 0,
+/// `C10K_QUEUE_FULL` (positive: the bytes were taken, but the connection's
+/// queue is above its high-water mark: wait for `on_drain` before writing
+/// more), `C10K_EINVAL` for more than a declared length, or `C10K_ECLOSED`.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_reply_write(reply: u64, data: *const u8, len: usize) -> i32 {
     // SAFETY: pointers as documented.
-    guard!(C10K_EPANIC, { code(unsafe { bytes(data, len) }.and_then(|data| reply::write(Handle(reply), data))) })
+    guard!(C10K_EPANIC, {
+        match unsafe { bytes(data, len) }.and_then(|data| reply::write(Handle(reply), data)) {
+            Ok(false) => 0,
+            Ok(true) => C10K_QUEUE_FULL,
+            Err(e) => e,
+        }
+    })
 }
 
 /// Ends a started response. If fewer bytes than a declared length were

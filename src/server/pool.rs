@@ -102,6 +102,9 @@ impl HttpHandler for Pooled {
     fn on_abort(&self, reply: ReplyId) {
         self.inner.on_abort(reply);
     }
+    fn on_drain(&self, reply: ReplyId) {
+        self.inner.on_drain(reply);
+    }
     fn on_body(&self, reply: ReplyId, data: &[u8], end: bool) -> bool {
         self.inner.on_body(reply, data, end)
     }
@@ -120,6 +123,9 @@ impl HttpHandler for Shared {
     }
     fn on_abort(&self, reply: ReplyId) {
         self.0.on_abort(reply);
+    }
+    fn on_drain(&self, reply: ReplyId) {
+        self.0.on_drain(reply);
     }
     fn on_body(&self, reply: ReplyId, data: &[u8], end: bool) -> bool {
         self.0.on_body(reply, data, end)

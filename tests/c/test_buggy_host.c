@@ -89,7 +89,7 @@ static void check_nulls(void) {
 /* ---- HTTP on a loop, with clients on the same loop ---- */
 
 static void *wrong_thread(void *arg) {
-    static const c10k_http_callbacks none = {NULL, NULL, NULL};
+    static const c10k_http_callbacks none = {.size = sizeof(c10k_http_callbacks)};
     c10k_listener *l = NULL;
     uint64_t reply = *(uint64_t *)arg;
     t.thread_rc[0] = c10k_http_listen(t.lp, "127.0.0.1:0", NULL, &none, NULL, &l);
@@ -213,15 +213,15 @@ static void leave_now(void *ud, uint64_t timer) {
     CHECK_RC(c10k_conn_abort(*(uint64_t *)ud), 0);
 }
 
-static const c10k_conn_callbacks client = {client_open, client_data, NULL, NULL, NULL, client_close};
+static const c10k_conn_callbacks client = {.size = sizeof(c10k_conn_callbacks), .on_open = client_open, .on_data = client_data, .on_close = client_close};
 
 static void connect_client(size_t i, uint64_t *conn) {
     CHECK_RC(c10k_connect(t.lp, t.addr, &client, (void *)i, conn), 0);
 }
 
 static void check_http_misuse(void) {
-    static const c10k_http_callbacks callbacks = {on_request, on_abort, NULL};
-    static const c10k_http_callbacks no_request = {NULL, on_abort, NULL};
+    static const c10k_http_callbacks callbacks = {.size = sizeof(c10k_http_callbacks), .on_request = on_request, .on_abort = on_abort};
+    static const c10k_http_callbacks no_request = {.size = sizeof(c10k_http_callbacks), .on_abort = on_abort};
     c10k_http_config config;
     uint64_t conns[5], timer;
     c10k_http_config_init(&config);
@@ -300,7 +300,7 @@ static int get_status(const char *addr) {
 }
 
 static void check_server_misuse(void) {
-    static const c10k_http_callbacks callbacks = {hello, NULL, NULL};
+    static const c10k_http_callbacks callbacks = {.size = sizeof(c10k_http_callbacks), .on_request = hello};
     c10k_server_config config;
     c10k_server *server = NULL;
     char addr[C10K_ADDRSTRLEN];

@@ -85,8 +85,8 @@ static void client_close(void *ud, uint64_t conn, int reason) {
 }
 
 int main(void) {
-    static const c10k_conn_callbacks server_cbs = {sizeof(c10k_conn_callbacks), server_open, server_data, NULL, NULL, NULL, server_close};
-    static const c10k_conn_callbacks client_cbs = {sizeof(c10k_conn_callbacks), client_open, client_data, NULL, NULL, NULL, client_close};
+    static const c10k_conn_callbacks server_cbs = {.size = sizeof(c10k_conn_callbacks), .on_open = server_open, .on_data = server_data, .on_close = server_close};
+    static const c10k_conn_callbacks client_cbs = {.size = sizeof(c10k_conn_callbacks), .on_open = client_open, .on_data = client_data, .on_close = client_close};
     state st;
     c10k_listener *listener = NULL;
     size_t i, sources = 0;

@@ -157,8 +157,8 @@ static const char *after(const char *from, const char *needle) {
 }
 
 int main(void) {
-    static const c10k_http_callbacks callbacks = {sizeof(c10k_http_callbacks), on_request, NULL, NULL};
-    static const c10k_conn_callbacks client = {sizeof(c10k_conn_callbacks), client_open, client_data, NULL, NULL, NULL, client_close};
+    static const c10k_http_callbacks callbacks = {.size = sizeof(c10k_http_callbacks), .on_request = on_request};
+    static const c10k_conn_callbacks client = {.size = sizeof(c10k_conn_callbacks), .on_open = client_open, .on_data = client_data, .on_close = client_close};
     char addr[C10K_ADDRSTRLEN];
     uint64_t conn = 0;
 

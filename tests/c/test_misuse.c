@@ -78,8 +78,8 @@ static void on_close(void *ud, uint64_t conn, int reason) {
 }
 
 static void check_connection_misuse(void) {
-    static const c10k_conn_callbacks server = {sizeof(c10k_conn_callbacks), NULL, NULL, NULL, NULL, NULL, on_close};
-    static const c10k_conn_callbacks client = {sizeof(c10k_conn_callbacks), client_open, NULL, NULL, NULL, NULL, on_close};
+    static const c10k_conn_callbacks server = {.size = sizeof(c10k_conn_callbacks), .on_close = on_close};
+    static const c10k_conn_callbacks client = {.size = sizeof(c10k_conn_callbacks), .on_open = client_open, .on_close = on_close};
     CHECK_RC(pair_open(t.lp, &server, NULL, &client, NULL, &t.listener, &t.client), 0);
     CHECK_RUN(t.lp, 5000);
     CHECK(t.closes == 2);

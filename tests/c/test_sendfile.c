@@ -90,8 +90,8 @@ static int make_file(void) {
 }
 
 int main(void) {
-    static const c10k_conn_callbacks server = {sizeof(c10k_conn_callbacks), server_open, NULL, NULL, NULL, NULL, on_close};
-    static const c10k_conn_callbacks client = {sizeof(c10k_conn_callbacks), NULL, client_data, NULL, NULL, NULL, on_close};
+    static const c10k_conn_callbacks server = {.size = sizeof(c10k_conn_callbacks), .on_open = server_open, .on_close = on_close};
+    static const c10k_conn_callbacks client = {.size = sizeof(c10k_conn_callbacks), .on_data = client_data, .on_close = on_close};
     c10k_listener *listener = NULL;
     uint64_t client_conn = 0;
     const unsigned char *p = t.received;

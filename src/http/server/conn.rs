@@ -342,6 +342,11 @@ impl ConnHandler for HttpConn {
     }
 
     fn on_drain(&mut self, lp: &Loop, conn: ConnId) {
+        if let Phase::Waiting(reply) = self.phase {
+            if reply::drained(reply, lp.conn_pending(conn).unwrap_or(0)) {
+                self.svc.handler.on_drain(reply);
+            }
+        }
         if self.output_blocked {
             self.resume(lp, conn);
         }

@@ -81,6 +81,9 @@ pub trait HttpHandler {
     /// The client went away before the deferred `reply` ended; the handle
     /// is dead from now on.
     fn on_abort(&self, _reply: ReplyId) {}
+    /// A streamed reply's connection drained after [`reply::write`] said
+    /// its queue was full: write more.
+    fn on_drain(&self, _reply: ReplyId) {}
     /// With `stream_bodies`: a piece of the body of the request deferred as
     /// `reply` (`end` on the last call, with empty data). Return false to
     /// pause reading until [`resume_body`].

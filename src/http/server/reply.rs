@@ -13,6 +13,7 @@ use std::sync::LazyLock;
 use parking_lot::Mutex;
 
 use super::ReqInfo;
+use crate::conn::DEFAULT_HIGH_WATER;
 use crate::error::*;
 use crate::http::{BodyMode, HeadOptions, ResponseFraming, WrittenHead, http_date, write_chunk, write_head, write_last_chunk};
 use crate::reactor::{ConnId, Handle, Loop, LoopHandle, Slab, owned_loop};
@@ -36,13 +37,18 @@ struct Entry {
     info: ReqInfo,
     state: ReplyState,
     sent: u64,
+    /// Bytes written and not yet known to have left: what a streamed write
+    /// added, until the loop reports its queue again.
+    queued: u64,
+    /// A streamed write was told the queue is full: `on_drain` is owed.
+    blocked: bool,
 }
 
 static TABLE: LazyLock<Mutex<Slab<Entry>>> = LazyLock::new(|| Mutex::new(Slab::default()));
 
 /// Registers a deferred reply for `conn` on `lp`.
 pub(crate) fn register(lp: &Loop, conn: ConnId, info: ReqInfo) -> ReplyId {
-    let entry = Entry { lp: lp.handle(), conn, info, state: ReplyState::Pending, sent: 0 };
+    let entry = Entry { lp: lp.handle(), conn, info, state: ReplyState::Pending, sent: 0, queued: 0, blocked: false };
     let (slot, generation) = TABLE.lock().insert(entry);
     Handle::new(lp.id(), slot, generation)
 }
@@ -84,6 +90,7 @@ impl Body<'_> {
 
 /// What the loop must do for a reply operation.
 struct Delivery {
+    reply: ReplyId,
     conn: ConnId,
     bytes: Vec<u8>,
     file: Option<(OwnedFd, u64, u64)>,
@@ -117,6 +124,10 @@ fn deliver(lp: &Loop, d: Delivery) {
     let _ = lp.conn_write_vec(d.conn, d.bytes);
     if let Some((fd, offset, len)) = d.file {
         let _ = lp.conn_sendfile(d.conn, fd.into_raw_fd(), offset, len);
+    }
+    if !d.ended && report_queue(d.reply, lp.conn_pending(d.conn).unwrap_or(0)) {
+        // The writer waits for on_drain: make the connection report its drain.
+        let _ = lp.conn_want_drain(d.conn);
     }
     if d.ended {
         if !d.keep_alive {
@@ -154,7 +165,7 @@ pub fn send(reply: ReplyId, status: u16, headers: &[(&[u8], &[u8])], body: Body<
             _ => None,
         };
         e.state = ReplyState::Ended { keep_alive: written.keep_alive, status, sent };
-        Ok(Delivery { conn: e.conn, bytes, file, ended: true, keep_alive: written.keep_alive })
+        Ok(Delivery { reply, conn: e.conn, bytes, file, ended: true, keep_alive: written.keep_alive })
     })
 }
 
@@ -165,12 +176,16 @@ pub fn start(reply: ReplyId, status: u16, headers: &[(&[u8], &[u8])], length: Op
         let framing = length.map_or(ResponseFraming::Unknown, ResponseFraming::Length);
         let (bytes, written) = head(e, status, headers, framing)?;
         e.state = ReplyState::Streaming { body: written.body, keep_alive: written.keep_alive, status };
-        Ok(Delivery { conn: e.conn, bytes, file: None, ended: false, keep_alive: written.keep_alive })
+        Ok(Delivery { reply, conn: e.conn, bytes, file: None, ended: false, keep_alive: written.keep_alive })
     })
 }
 
 /// Sends a piece of a streamed body (copied before this returns).
-pub fn write(reply: ReplyId, data: &[u8]) -> Result<()> {
+/// `Ok(true)`: the connection's queue is above its high-water mark; the
+/// piece was taken, but wait for [`super::HttpHandler::on_drain`] before
+/// writing more.
+pub fn write(reply: ReplyId, data: &[u8]) -> Result<bool> {
+    let mut full = false;
     operate(reply, |e| {
         let ReplyState::Streaming { body, keep_alive, .. } = e.state else { return Err(C10K_EINVAL) };
         let mut bytes = Vec::new();
@@ -181,8 +196,30 @@ pub fn write(reply: ReplyId, data: &[u8]) -> Result<()> {
             BodyMode::None => {}
         }
         e.sent += data.len() as u64;
-        Ok(Delivery { conn: e.conn, bytes, file: None, ended: false, keep_alive })
-    })
+        e.queued += bytes.len() as u64;
+        full = e.queued > DEFAULT_HIGH_WATER as u64;
+        e.blocked |= full;
+        Ok(Delivery { reply, conn: e.conn, bytes, file: None, ended: false, keep_alive })
+    })?;
+    Ok(full)
+}
+
+/// The loop's report of how much the reply's connection has queued;
+/// whether a writer waits for `on_drain`.
+fn report_queue(reply: ReplyId, pending: u64) -> bool {
+    let mut table = TABLE.lock();
+    let Some(e) = table.get_mut(reply.slot(), reply.generation()) else { return false };
+    e.queued = pending;
+    e.blocked
+}
+
+/// The reply's connection drained: whether its writer was waiting, which
+/// is then owed `on_drain`.
+pub(crate) fn drained(reply: ReplyId, pending: u64) -> bool {
+    let mut table = TABLE.lock();
+    let Some(e) = table.get_mut(reply.slot(), reply.generation()) else { return false };
+    e.queued = pending;
+    std::mem::take(&mut e.blocked)
 }
 
 /// Ends a streamed response. A declared length that was not reached
@@ -198,7 +235,7 @@ pub fn end(reply: ReplyId) -> Result<()> {
             _ => {}
         }
         e.state = ReplyState::Ended { keep_alive, status, sent: e.sent };
-        Ok(Delivery { conn: e.conn, bytes, file: None, ended: true, keep_alive })
+        Ok(Delivery { reply, conn: e.conn, bytes, file: None, ended: true, keep_alive })
     })
 }
 
