@@ -87,7 +87,8 @@ impl Child {
 #[test]
 fn serves_everyone_despite_emfile_without_spinning() {
     let mut process = common::spawn_self("child_server", &[(CHILD_ENV, "1")]);
-    let mut child = Child { stdin: process.stdin.take().unwrap(), stdout: BufReader::new(process.stdout.take().unwrap()) };
+    let mut child =
+        Child { stdin: process.stdin.take().unwrap(), stdout: BufReader::new(process.stdout.take().unwrap()) };
     let addr: std::net::SocketAddr = child.expect("addr")[0].parse().unwrap();
 
     // Every connect completes in the kernel's backlog; the server accepts what its limit allows.
@@ -106,7 +107,9 @@ fn serves_everyone_despite_emfile_without_spinning() {
 
     // With clients waiting in the backlog and no descriptor to take them, the loop sleeps.
     let [cpu, wall] = child.ask("cpu")[..] else { unreachable!() };
-    eprintln!("loop thread CPU while out of descriptors: {cpu} us in {wall} us; accepted {accepted} of {CLIENTS} at first");
+    eprintln!(
+        "loop thread CPU while out of descriptors: {cpu} us in {wall} us; accepted {accepted} of {CLIENTS} at first"
+    );
     assert!(cpu * 10 < wall * 3, "the loop thread used {cpu} us of CPU in {wall} us while out of descriptors");
 
     // Collect echoes, closing each client served; the rest get served as descriptors free up.

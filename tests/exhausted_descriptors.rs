@@ -40,7 +40,10 @@ fn child_main() {
                 break;
             }
             let s = handle.stats();
-            let line = format!("stats open={} accepted={} pauses={} requests={}\n", s.open_connections, s.accepted, s.accept_pauses, s.requests);
+            let line = format!(
+                "stats open={} accepted={} pauses={} requests={}\n",
+                s.open_connections, s.accepted, s.accept_pauses, s.requests
+            );
             std::io::stdout().write_all(line.as_bytes()).unwrap();
         }
         handle.stop();
@@ -113,7 +116,10 @@ fn accepting_pauses_without_spinning_and_resumes() {
             s
         })
         .collect();
-    assert!(hostile_support::wait_until(Duration::from_secs(5), || server.stats().pauses > 0), "accepting never paused");
+    assert!(
+        hostile_support::wait_until(Duration::from_secs(5), || server.stats().pauses > 0),
+        "accepting never paused"
+    );
 
     // Out of descriptors with a full backlog: measure the child's CPU.
     let (t0, c0) = (Instant::now(), server.cpu_ticks());
@@ -142,7 +148,11 @@ fn accepting_pauses_without_spinning_and_resumes() {
     for (i, c) in clients.iter_mut().enumerate() {
         let mut out = Vec::new();
         c.read_to_end(&mut out).unwrap_or_else(|e| panic!("client {i}: {e}"));
-        assert!(out.starts_with(b"HTTP/1.1 200 ") && out.ends_with(b"Hello, World!"), "client {i}: {:?}", String::from_utf8_lossy(&out));
+        assert!(
+            out.starts_with(b"HTTP/1.1 200 ") && out.ends_with(b"Hello, World!"),
+            "client {i}: {:?}",
+            String::from_utf8_lossy(&out)
+        );
         served += 1;
     }
     drop(clients);

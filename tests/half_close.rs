@@ -90,13 +90,17 @@ fn a_connection_shut_down_both_ways_does_not_wake_the_loop() {
     let log = Log::default();
     let l = log.clone();
     let listener = lp
-        .listen(&"127.0.0.1:0".parse().unwrap(), &Default::default(), Box::new(common::ProbeAcceptor(move || {
-            Probe::new(&l).on_data(|_, _, _| {}).on_end(|lp, conn| {
-                lp.conn_write(conn, b"bye").unwrap();
-                lp.conn_shutdown(conn).unwrap();
-                true
-            })
-        })))
+        .listen(
+            &"127.0.0.1:0".parse().unwrap(),
+            &Default::default(),
+            Box::new(common::ProbeAcceptor(move || {
+                Probe::new(&l).on_data(|_, _, _| {}).on_end(|lp, conn| {
+                    lp.conn_write(conn, b"bye").unwrap();
+                    lp.conn_shutdown(conn).unwrap();
+                    true
+                })
+            })),
+        )
         .unwrap();
     let addr = lp.listener_addr(listener).unwrap();
     let client = std::thread::spawn(move || {

@@ -125,11 +125,8 @@ fn ends_with_thread_safety(comment: &[String]) -> bool {
 fn every_function_ends_its_comment_with_thread_safety() {
     let decls = declarations(&generate());
     assert!(decls.len() > 10, "found only {} declarations: is the parser broken?", decls.len());
-    let undocumented: Vec<_> = decls
-        .iter()
-        .filter(|(_, comment)| !ends_with_thread_safety(comment))
-        .map(|(name, _)| name.as_str())
-        .collect();
+    let undocumented: Vec<_> =
+        decls.iter().filter(|(_, comment)| !ends_with_thread_safety(comment)).map(|(name, _)| name.as_str()).collect();
     assert!(undocumented.is_empty(), "doc comment must end with `Thread safety: ...`: {undocumented:?}");
 }
 
@@ -161,5 +158,8 @@ fn shared_object_exports_exactly_the_header_functions() {
     let exported = exported_symbols(&lib);
     let undeclared: Vec<_> = exported.difference(&declared).collect();
     let missing: Vec<_> = declared.difference(&exported).collect();
-    assert!(undeclared.is_empty() && missing.is_empty(), "exported but not declared: {undeclared:?}; declared but not exported: {missing:?}");
+    assert!(
+        undeclared.is_empty() && missing.is_empty(),
+        "exported but not declared: {undeclared:?}; declared but not exported: {missing:?}"
+    );
 }

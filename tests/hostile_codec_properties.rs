@@ -39,7 +39,23 @@ impl Rng {
 /// Byte flips, insertions of interesting bytes, deletions, duplications and
 /// splices of two seeds: enough to walk around the grammar's edges.
 fn mutate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
-    const INTERESTING: &[&[u8]] = &[b"\r\n", b"\n", b"\r", b"\0", b" ", b"\t", b":", b";", b"0", b"f", b"chunked", b",", b"\x7f", b"\xff", b"\r\n\r\n"];
+    const INTERESTING: &[&[u8]] = &[
+        b"\r\n",
+        b"\n",
+        b"\r",
+        b"\0",
+        b" ",
+        b"\t",
+        b":",
+        b";",
+        b"0",
+        b"f",
+        b"chunked",
+        b",",
+        b"\x7f",
+        b"\xff",
+        b"\r\n\r\n",
+    ];
     let mut d = seeds[rng.below(seeds.len())].clone();
     for _ in 0..1 + rng.below(6) {
         let at = rng.below(d.len() + 1);
@@ -115,7 +131,8 @@ fn response_head_mutations() {
 fn response_head_refuses_splitting_bytes() {
     // The documented promise, spelled out: CR, LF and NUL never get through.
     for bad in [&b"a\r\nX-Evil: 1"[..], b"a\nb", b"a\rb", b"a\0b"] {
-        let case = props::ResponseCase { status: 200, flags: 3, length: 0, headers: vec![(b"X".to_vec(), bad.to_vec())] };
+        let case =
+            props::ResponseCase { status: 200, flags: 3, length: 0, headers: vec![(b"X".to_vec(), bad.to_vec())] };
         props::check_response_head(&case.encode());
     }
 }

@@ -91,7 +91,10 @@ fn half_open_clients_still_get_their_answer() {
     for i in 0..100 {
         let mut c = http_support::connect(server.addr);
         // Two pipelined requests, then the client says it will send no more.
-        c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nping").unwrap();
+        c.write_all(
+            b"GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nping",
+        )
+        .unwrap();
         c.shutdown(Shutdown::Write).unwrap();
         let (s1, _, b1) = read_response(&mut c);
         let (s2, _, b2) = read_response(&mut c);

@@ -44,7 +44,8 @@ fn assert_clean_refusal(name: &str, raw: &[u8]) {
     let got = hostile_support::read_all_lossy(&mut c);
     let text = String::from_utf8_lossy(&got);
     let ok = got.is_empty()
-        || (got.starts_with(b"HTTP/1.1 4") || got.starts_with(b"HTTP/1.1 505 ")) && text.contains("Connection: close\r\n");
+        || (got.starts_with(b"HTTP/1.1 4") || got.starts_with(b"HTTP/1.1 505 "))
+            && text.contains("Connection: close\r\n");
     assert!(ok, "{name}: {text:?}");
     eprintln!("{name}: {}", text.lines().next().unwrap_or("(closed without an answer)"));
     // Served afterwards; nothing left open.

@@ -16,7 +16,6 @@ use c10k::http::server::{Body, HttpConfig, HttpHandler, Request};
 use hostile_support::rss_bytes;
 use http_support::{Hello, serve};
 
-
 const REQUESTS: usize = 10_000;
 const BODY: usize = 2048;
 
@@ -59,7 +58,12 @@ fn ten_thousand_pipelined_requests_without_reading() {
     thread::sleep(Duration::from_secs(1));
     let stalled = server.handle.stats();
     let growth = rss_bytes("self").saturating_sub(rss_before);
-    eprintln!("after 1 s without reading: {} requests parsed, {} KiB out, RSS +{} KiB", stalled.requests, stalled.bytes_out / 1024, growth / 1024);
+    eprintln!(
+        "after 1 s without reading: {} requests parsed, {} KiB out, RSS +{} KiB",
+        stalled.requests,
+        stalled.bytes_out / 1024,
+        growth / 1024
+    );
     assert!(stalled.requests < REQUESTS as u64, "the server answered everything into memory: {stalled:?}");
     assert!(growth < 16 * 1024 * 1024, "RSS grew by {growth}");
 
@@ -93,7 +97,9 @@ fn read_response_from(r: &mut impl std::io::BufRead) -> (u16, String, Vec<u8>) {
     let status = head[9..12].parse().unwrap();
     let len = head
         .lines()
-        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+        .find_map(|l| {
+            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap())
+        })
         .unwrap_or(0);
     let mut body = vec![0u8; len];
     r.read_exact(&mut body).unwrap();

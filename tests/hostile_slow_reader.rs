@@ -83,7 +83,12 @@ fn a_slow_reader_of_100_mib_costs_the_server_no_memory() {
         carry.extend_from_slice(&buf[..n]);
         let whole = carry.len() / BLOCK * BLOCK;
         for block in carry[..whole].chunks_exact(BLOCK) {
-            assert_eq!(u64::from_le_bytes(block[..8].try_into().unwrap()), next, "wrong block at offset {}", next * BLOCK as u64);
+            assert_eq!(
+                u64::from_le_bytes(block[..8].try_into().unwrap()),
+                next,
+                "wrong block at offset {}",
+                next * BLOCK as u64
+            );
             assert!(block[8..].iter().all(|&b| b == 0x5a));
             next += 1;
         }

@@ -16,7 +16,8 @@ use c10k::http::server::HttpConfig;
 use http_support::{Hello, read_response, serve};
 
 const SLOW: usize = 300;
-const HEAD: &[u8] = b"GET / HTTP/1.1\r\nHost: slow\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+const HEAD: &[u8] =
+    b"GET / HTTP/1.1\r\nHost: slow\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
 
 struct Slow {
     s: TcpStream,
@@ -92,7 +93,8 @@ fn slow_heads_get_408_while_normal_clients_are_served() {
     let served = normal.join().unwrap();
 
     for (i, c) in slow.iter().enumerate() {
-        let done = c.done.unwrap_or_else(|| panic!("slow connection {i} still open after 10 s ({} bytes sent)", c.sent));
+        let done =
+            c.done.unwrap_or_else(|| panic!("slow connection {i} still open after 10 s ({} bytes sent)", c.sent));
         assert!(c.got.starts_with(b"HTTP/1.1 408 "), "connection {i}: {:?}", String::from_utf8_lossy(&c.got));
         assert!(done >= Duration::from_millis(900), "connection {i} closed after {done:?}, before its header timeout");
         assert!(c.sent < HEAD.len() - 1, "the head completed: the timeout is per head, not per byte");

@@ -53,7 +53,8 @@ fn a_streamed_reply_to_http_1_0_is_close_delimited() {
         }
     });
     let tx = Mutex::new(tx);
-    let server = serve(HttpConfig::default(), handler(move |req| tx.lock().unwrap().send(req.defer().unwrap()).unwrap()));
+    let server =
+        serve(HttpConfig::default(), handler(move |req| tx.lock().unwrap().send(req.defer().unwrap()).unwrap()));
     // Even though the client asked to keep the connection: without a
     // length, only the close can end the body.
     let mut s = connect(server.addr);

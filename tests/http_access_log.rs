@@ -57,7 +57,10 @@ fn inline_responses_are_logged_in_common_log_format() {
     let config = HttpConfig { access_log_fd: Some(file.as_raw_fd()), ..HttpConfig::default() };
     let server = serve(config, Hello);
     let mut s = connect(server.addr);
-    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    s.write_all(
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .unwrap();
     read_message(&mut s, false);
     read_message(&mut s, false);
     read_message(&mut s, true);
@@ -66,7 +69,15 @@ fn inline_responses_are_logged_in_common_log_format() {
     let got = lines(&mut file, 4);
     let tails: Vec<&str> = got.iter().map(|l| after_clf_prefix(l)).collect();
     // A quote inside the request line is escaped so the line stays parseable.
-    assert_eq!(tails, ["\"GET / HTTP/1.1\" 200 13", "\"GET /x HTTP/1.1\" 404 9", "\"HEAD / HTTP/1.1\" 200 0", "\"POST /echo?a=?b? HTTP/1.0\" 200 4"]);
+    assert_eq!(
+        tails,
+        [
+            "\"GET / HTTP/1.1\" 200 13",
+            "\"GET /x HTTP/1.1\" 404 9",
+            "\"HEAD / HTTP/1.1\" 200 0",
+            "\"POST /echo?a=?b? HTTP/1.0\" 200 4"
+        ]
+    );
 }
 
 #[test]
@@ -95,7 +106,14 @@ fn deferred_responses_are_logged_too() {
 fn refused_requests_and_unanswered_handlers_are_logged_too() {
     let mut file = log_file("refused");
     let config = HttpConfig { access_log_fd: Some(file.as_raw_fd()), ..HttpConfig::default() };
-    let server = serve(config, handler(|req| if req.path() != b"/mute" { req.respond(200, &[], Body::Bytes(b"ok")).unwrap() }));
+    let server = serve(
+        config,
+        handler(|req| {
+            if req.path() != b"/mute" {
+                req.respond(200, &[], Body::Bytes(b"ok")).unwrap()
+            }
+        }),
+    );
     // A malformed request has no trustworthy request line: "-".
     exchange_until_close(server.addr, b"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n");
     let got = lines(&mut file, 1);

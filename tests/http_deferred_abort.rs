@@ -107,7 +107,13 @@ fn socket_linger_zero(s: TcpStream) -> TcpStream {
     let linger = libc::linger { l_onoff: 1, l_linger: 0 };
     // SAFETY: a valid socket and a correctly sized option value.
     let rc = unsafe {
-        libc::setsockopt(s.as_raw_fd(), libc::SOL_SOCKET, libc::SO_LINGER, &linger as *const _ as *const libc::c_void, std::mem::size_of::<libc::linger>() as libc::socklen_t)
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &linger as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
     };
     assert_eq!(rc, 0);
     s

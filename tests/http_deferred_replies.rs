@@ -27,7 +27,8 @@ fn eight_threads_complete_a_thousand_pipelined_requests_in_order() {
                     let Ok((id, target)) = rx.lock().unwrap().recv() else { return };
                     // Alternate whole replies and streamed ones.
                     if target.ends_with(b"0") || target.ends_with(b"2") || target.ends_with(b"4") {
-                        reply::send(id, 200, &[(b"X-Worker", format!("{w}").as_bytes())], Body::Bytes(&target)).unwrap();
+                        reply::send(id, 200, &[(b"X-Worker", format!("{w}").as_bytes())], Body::Bytes(&target))
+                            .unwrap();
                     } else {
                         reply::start(id, 200, &[], Some(target.len() as u64)).unwrap();
                         reply::write(id, &target).unwrap();

@@ -51,7 +51,11 @@ fn curl_waits_for_100_continue_and_gets_the_answer() {
     let url = format!("http://{}/curl", server.addr);
     // A long timeout: if the server never said 100, curl would wait it out
     // and still send; -v shows whether the interim response came.
-    let Some(out) = curl(&["-v", "--expect100-timeout", "30", "-H", "Expect: 100-continue", "--data-binary", "0123456789", &url]) else { return };
+    let Some(out) =
+        curl(&["-v", "--expect100-timeout", "30", "-H", "Expect: 100-continue", "--data-binary", "0123456789", &url])
+    else {
+        return;
+    };
     let trace = String::from_utf8_lossy(&out.stderr);
     assert!(trace.contains("< HTTP/1.1 100 Continue"), "{trace}");
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "POST /curl HTTP/1.1\nbody 10\n0123456789\n");

@@ -30,7 +30,8 @@ fn head_has_the_get_headers_and_no_body_and_the_next_request_works() {
 fn head_of_a_404_also_has_no_body() {
     let server = hello();
     let mut s = connect(server.addr);
-    s.write_all(b"HEAD /missing HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    s.write_all(b"HEAD /missing HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
     let r = read_message(&mut s, true);
     assert_eq!((r.status, r.header("Content-Length")), (404, Some("9")));
     let r = read_message(&mut s, true);

@@ -31,7 +31,9 @@ fn sixteen_pipelined_requests_in_one_packet_are_answered_in_order() {
             batch.extend_from_slice(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
         } else {
             let body = format!("request {i}");
-            batch.extend_from_slice(format!("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
+            batch.extend_from_slice(
+                format!("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}", body.len()).as_bytes(),
+            );
         }
     }
     s.write_all(&batch).unwrap();

@@ -61,7 +61,8 @@ fn a_declared_body_over_1_mib_gets_413_before_it_is_sent() {
     let server = hello();
     let mut s = connect(server.addr);
     let body = vec![b'b'; 1 << 20];
-    s.write_all(format!("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes()).unwrap();
+    s.write_all(format!("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes())
+        .unwrap();
     s.write_all(&body).unwrap();
     let r = read_message(&mut s, false);
     assert_eq!((r.status, r.body.len()), (200, 1 << 20));
@@ -78,7 +79,12 @@ fn a_chunked_body_growing_past_1_mib_gets_413_and_close() {
     let sender = thread::spawn(move || {
         let chunk = [b'c'; 65536];
         for _ in 0..17 {
-            if writer.write_all(b"10000\r\n").and_then(|_| writer.write_all(&chunk)).and_then(|_| writer.write_all(b"\r\n")).is_err() {
+            if writer
+                .write_all(b"10000\r\n")
+                .and_then(|_| writer.write_all(&chunk))
+                .and_then(|_| writer.write_all(b"\r\n"))
+                .is_err()
+            {
                 return;
             }
         }

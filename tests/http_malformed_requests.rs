@@ -61,13 +61,16 @@ fn a_body_is_never_read_as_the_next_request() {
     let server = serve(c10k::http::server::HttpConfig::default(), Inspect);
     let smuggled = b"GET /secret HTTP/1.1\r\nHost: x\r\n\r\n";
     // Content-Length body, then a chunked one, each carrying a request.
-    let mut raw = format!("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", smuggled.len()).into_bytes();
+    let mut raw =
+        format!("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", smuggled.len())
+            .into_bytes();
     raw.extend_from_slice(smuggled);
     let text = exchange_until_close(server.addr, &raw);
     assert_eq!(text.matches("HTTP/1.1 ").count(), 1, "{text}");
     assert!(text.ends_with("POST /a HTTP/1.1\nbody 33\nGET /secret HTTP/1.1\r\nHost: x\r\n\r\n\n"), "{text}");
 
-    let mut raw = b"POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n21\r\n".to_vec();
+    let mut raw =
+        b"POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n21\r\n".to_vec();
     raw.extend_from_slice(smuggled);
     raw.extend_from_slice(b"\r\n0\r\n\r\n");
     let text = exchange_until_close(server.addr, &raw);

@@ -38,7 +38,11 @@ fn an_inline_answer_with_a_bad_header_is_refused_and_nothing_is_sent() {
     for i in 0..BAD.len() {
         s.write_all(format!("GET /{i} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).unwrap();
         let r = read_message(&mut s, false);
-        assert_eq!(r.without_date(), "HTTP/1.1 500 Internal Server Error\r\nDate: *\r\nContent-Length: 10\r\n\r\nbad header", "header {i}");
+        assert_eq!(
+            r.without_date(),
+            "HTTP/1.1 500 Internal Server Error\r\nDate: *\r\nContent-Length: 10\r\n\r\nbad header",
+            "header {i}"
+        );
     }
     assert!(silent_for(&mut s, 20));
 }
@@ -56,12 +60,16 @@ fn a_deferred_answer_with_a_bad_header_is_refused_and_nothing_is_sent() {
         }
     });
     let tx = Mutex::new(tx);
-    let server = serve(HttpConfig::default(), handler(move |req| tx.lock().unwrap().send(req.defer().unwrap()).unwrap()));
+    let server =
+        serve(HttpConfig::default(), handler(move |req| tx.lock().unwrap().send(req.defer().unwrap()).unwrap()));
     let mut s = connect(server.addr);
     for _ in 0..2 {
         s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
         let r = read_message(&mut s, false);
-        assert_eq!(r.without_date(), "HTTP/1.1 500 Internal Server Error\r\nDate: *\r\nContent-Length: 10\r\n\r\nbad header");
+        assert_eq!(
+            r.without_date(),
+            "HTTP/1.1 500 Internal Server Error\r\nDate: *\r\nContent-Length: 10\r\n\r\nbad header"
+        );
     }
     drop(server);
     worker.join().unwrap();

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use c10k::http::server::{Body, HttpConfig, HttpHandler, Request, reply, resume_body};
 use c10k::http::Limits;
+use c10k::http::server::{Body, HttpConfig, HttpHandler, Request, reply, resume_body};
 use http_support::*;
 
 const UPLOAD: usize = 20 << 20;
@@ -63,7 +63,11 @@ impl HttpHandler for Uploads {
 }
 
 fn config() -> HttpConfig {
-    HttpConfig { stream_bodies: true, limits: Limits { max_body_bytes: 64 << 20, ..Limits::default() }, ..HttpConfig::default() }
+    HttpConfig {
+        stream_bodies: true,
+        limits: Limits { max_body_bytes: 64 << 20, ..Limits::default() },
+        ..HttpConfig::default()
+    }
 }
 
 fn payload() -> Vec<u8> {
@@ -90,7 +94,8 @@ fn a_20_mib_upload_arrives_in_bounded_pieces() {
         let mut w = s.try_clone().unwrap();
         let body = body.clone();
         thread::spawn(move || {
-            w.write_all(format!("PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes()).unwrap();
+            w.write_all(format!("PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes())
+                .unwrap();
             w.write_all(&body).unwrap();
         })
     };
@@ -133,7 +138,8 @@ fn returning_false_pauses_reading_until_resume_body() {
         let mut w = s.try_clone().unwrap();
         let (body, done) = (body.clone(), done.clone());
         thread::spawn(move || {
-            w.write_all(format!("PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes()).unwrap();
+            w.write_all(format!("PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes())
+                .unwrap();
             w.write_all(&body).unwrap();
             done.store(true, Ordering::SeqCst);
         })

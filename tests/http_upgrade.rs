@@ -44,7 +44,8 @@ fn upgrading_server() -> Server {
 fn the_client_gets_101_then_raw_bytes_echo_including_early_ones() {
     let server = upgrading_server();
     let mut s = connect(server.addr);
-    s.write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nearly bytes\x00\xff").unwrap();
+    s.write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nearly bytes\x00\xff")
+        .unwrap();
     let r = read_message(&mut s, true);
     assert_eq!(r.without_date(), "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
     let want = b"[echo ready]early bytes\x00\xff";
@@ -75,7 +76,10 @@ fn without_upgrade_headers_the_connection_stays_http() {
 fn an_upgrade_request_with_a_body_is_refused_without_a_101() {
     let server = upgrading_server();
     let mut s = connect(server.addr);
-    s.write_all(b"POST /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\nContent-Length: 4\r\n\r\nbody").unwrap();
+    s.write_all(
+        b"POST /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\nContent-Length: 4\r\n\r\nbody",
+    )
+    .unwrap();
     let r = read_message(&mut s, false);
     assert_eq!((r.status, &r.body[..]), (200, &b"plain"[..]), "{}", r.without_date());
     // Still HTTP.

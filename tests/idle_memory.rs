@@ -105,7 +105,9 @@ fn ten_thousand_idle_connections_cost_under_1_kib_each() {
     let held = HELD.load(Ordering::SeqCst) - held_before;
     let rss = vm_rss_kib() as i64 - rss_before as i64;
     let per_conn = held as f64 / CONNS as f64;
-    println!("idle connections: {per_conn:.0} heap bytes each on the loop thread ({held} for {CONNS}); VmRSS grew {rss} KiB");
+    println!(
+        "idle connections: {per_conn:.0} heap bytes each on the loop thread ({held} for {CONNS}); VmRSS grew {rss} KiB"
+    );
 
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "quit").unwrap();

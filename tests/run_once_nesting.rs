@@ -16,7 +16,8 @@ use c10k::Loop;
 #[test]
 fn a_nested_loop_echoes_and_fires_timers() {
     let lp = Loop::new().unwrap();
-    let listener = lp.listen(&"127.0.0.1:0".parse().unwrap(), &Default::default(), Box::new(common::EchoAcceptor)).unwrap();
+    let listener =
+        lp.listen(&"127.0.0.1:0".parse().unwrap(), &Default::default(), Box::new(common::EchoAcceptor)).unwrap();
     let addr = lp.listener_addr(listener).unwrap();
     let fired = Rc::new(Cell::new(0));
     let f = fired.clone();

@@ -133,7 +133,8 @@ fn copies_files_and_owned_buffers_arrive_in_order() {
 
 #[test]
 fn an_empty_owned_buffer_is_released_and_does_not_stall_the_queue() {
-    let steps = vec![Step::Copy(b"before".to_vec()), Step::Owned(Vec::new()), Step::File(0, 0), Step::Owned(Vec::new())];
+    let steps =
+        vec![Step::Copy(b"before".to_vec()), Step::Owned(Vec::new()), Step::File(0, 0), Step::Owned(Vec::new())];
     let (got, end, expected, owned, released) = serve(steps, false);
     end.unwrap();
     assert_eq!(got, expected);

@@ -81,10 +81,13 @@ fn a_signal_handler_stops_run_and_wait() {
     unsafe { libc::signal(libc::SIGUSR1, on_sigusr1 as *const () as libc::sighandler_t) };
     for use_run in [true, false] {
         let server = Box::new(Server::new(ServerConfig { loops: 2, ..Default::default() }).unwrap());
-        server.http_listen("127.0.0.1:0".parse().unwrap(), Default::default(), Default::default(), Arc::new(Sleepy)).unwrap();
+        server
+            .http_listen("127.0.0.1:0".parse().unwrap(), Default::default(), Default::default(), Arc::new(Sleepy))
+            .unwrap();
         SERVER.store(&*server as *const Server as *mut Server, Ordering::Release);
         let server: &'static Server = Box::leak(server);
-        let runner = thread::spawn(move || if use_run { server.run() } else { server.start().and_then(|()| server.wait()) });
+        let runner =
+            thread::spawn(move || if use_run { server.run() } else { server.start().and_then(|()| server.wait()) });
         while server.addrs().is_empty() {
             thread::sleep(Duration::from_millis(5));
         }

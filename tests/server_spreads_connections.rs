@@ -13,7 +13,9 @@ fn connections_reach_every_loop_and_stats_add_up() {
     let config = ServerConfig { loops: 2, ..Default::default() };
     let (server, addr) = start(config, Arc::new(Sleepy));
     let clients = 400;
-    let threads: Vec<_> = (0..8).map(|_| std::thread::spawn(move || (0..clients / 8).map(|_| get(addr, "/")).filter(|s| *s == 200).count())).collect();
+    let threads: Vec<_> = (0..8)
+        .map(|_| std::thread::spawn(move || (0..clients / 8).map(|_| get(addr, "/")).filter(|s| *s == 200).count()))
+        .collect();
     let ok: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
     assert_eq!(ok, clients);
 

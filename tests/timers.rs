@@ -59,13 +59,17 @@ fn one_shot_timers_never_fire_early_on_a_busy_loop() {
         lp.on_loop(move |lp| {
             let start = Instant::now();
             let delay = 5 + i % 7;
-            lp.timer_start(delay, 0, Box::new(move |_, _| {
-                let waited = start.elapsed();
-                if waited < Duration::from_millis(delay) {
-                    e.lock().unwrap().push((delay, waited));
-                }
-                bump(&f);
-            }));
+            lp.timer_start(
+                delay,
+                0,
+                Box::new(move |_, _| {
+                    let waited = start.elapsed();
+                    if waited < Duration::from_millis(delay) {
+                        e.lock().unwrap().push((delay, waited));
+                    }
+                    bump(&f);
+                }),
+            );
         });
         thread::sleep(Duration::from_micros(130));
     }
@@ -82,11 +86,15 @@ fn a_repeating_timer_fires_until_it_stops_itself() {
     let stop_result = Arc::new(Mutex::new(None));
     let (c, s) = (count.clone(), stop_result.clone());
     let id = lp.on_loop(move |lp| {
-        lp.timer_start(5, 10, Box::new(move |lp, me| {
-            if c.fetch_add(1, Ordering::SeqCst) + 1 == 5 {
-                *s.lock().unwrap() = Some(lp.timer_stop(me));
-            }
-        }))
+        lp.timer_start(
+            5,
+            10,
+            Box::new(move |lp, me| {
+                if c.fetch_add(1, Ordering::SeqCst) + 1 == 5 {
+                    *s.lock().unwrap() = Some(lp.timer_stop(me));
+                }
+            }),
+        )
     });
     common::wait_until("the timer fired five times", || count.load(Ordering::SeqCst) >= 5);
     linger();

@@ -10,8 +10,8 @@
 #![allow(dead_code)]
 
 use c10k::http::{
-    BodyDecoder, BodyKind, BodyMode, HeadOptions, InvalidHead, Limits, ResponseFraming,
-    parse_head, validate_header, write_head,
+    BodyDecoder, BodyKind, BodyMode, HeadOptions, InvalidHead, Limits, ResponseFraming, parse_head, validate_header,
+    write_head,
 };
 
 /// What a connection sees, in order. Bodies are whole (their pieces
@@ -311,13 +311,15 @@ pub fn check_response_head(data: &[u8]) {
     // ones, which the writer owns, and for its Connection headers when the
     // writer closes a connection they did not say to close (one Connection
     // header, not two that disagree); nothing else of theirs turns into a line.
-    let framing_header = |n: &[u8]| n.eq_ignore_ascii_case(b"content-length") || n.eq_ignore_ascii_case(b"transfer-encoding");
+    let framing_header =
+        |n: &[u8]| n.eq_ignore_ascii_case(b"content-length") || n.eq_ignore_ascii_case(b"transfer-encoding");
     let connection = |n: &[u8]| n.eq_ignore_ascii_case(b"connection");
-    let said_close = headers
-        .iter()
-        .any(|(n, v)| connection(n) && String::from_utf8_lossy(v).split(',').any(|t| t.trim().eq_ignore_ascii_case("close")));
+    let said_close = headers.iter().any(|(n, v)| {
+        connection(n) && String::from_utf8_lossy(v).split(',').any(|t| t.trim().eq_ignore_ascii_case("close"))
+    });
     let overridden = case.status >= 200 && !written.keep_alive && !said_close;
-    let expected: Vec<_> = headers.iter().filter(|(n, _)| !framing_header(n) && !(overridden && connection(n))).collect();
+    let expected: Vec<_> =
+        headers.iter().filter(|(n, _)| !framing_header(n) && !(overridden && connection(n))).collect();
     let got = resp.headers;
     assert!(got.len() >= expected.len());
     for ((n, v), h) in expected.iter().zip(got.iter()) {

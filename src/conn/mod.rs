@@ -101,7 +101,12 @@ pub(crate) struct Flags {
 }
 
 impl Conn {
-    pub fn new(fd: RawFd, handler: Option<Box<dyn ConnHandler>>, user_data: usize, listener: Option<(u32, u32)>) -> Conn {
+    pub fn new(
+        fd: RawFd,
+        handler: Option<Box<dyn ConnHandler>>,
+        user_data: usize,
+        listener: Option<(u32, u32)>,
+    ) -> Conn {
         Conn {
             fd,
             handler,

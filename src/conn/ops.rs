@@ -54,9 +54,10 @@ impl Loop {
         f(&mut *handler, self, Handle::new(self.id(), slot, generation));
         // A handler installed during the call (an upgrade hand-off) replaces this one.
         if let Some(Source::Conn(c)) = self.core.borrow_mut().sources.get_mut(slot, generation)
-            && c.handler.is_none() {
-                c.handler = Some(handler);
-            }
+            && c.handler.is_none()
+        {
+            c.handler = Some(handler);
+        }
     }
 
     /// Makes the poller's interest match what the connection wants. A
@@ -144,10 +145,12 @@ impl Loop {
     fn mark_dirty(&self, slot: u32, generation: u32) {
         let mut core = self.core.borrow_mut();
         if let Some(Source::Conn(c)) = core.sources.get_mut(slot, generation)
-            && !c.flags.dirty && !c.flags.closing {
-                c.flags.dirty = true;
-                core.dirty.push((slot, generation));
-            }
+            && !c.flags.dirty
+            && !c.flags.closing
+        {
+            c.flags.dirty = true;
+            core.dirty.push((slot, generation));
+        }
     }
 
     /// Writes what the connection has queued; runs at the end of a turn and

@@ -29,7 +29,11 @@ enum Chunk {
     Copied(Vec<u8>),
     Owned(Box<dyn OwnedBuf>),
     /// An owned descriptor: closed once sent or dropped.
-    File { fd: RawFd, offset: u64, remaining: u64 },
+    File {
+        fd: RawFd,
+        offset: u64,
+        remaining: u64,
+    },
 }
 
 impl Drop for Chunk {
@@ -86,10 +90,12 @@ impl WriteQueue {
         self.pending += data.len() as u64;
         let front_started = self.chunks.len() == 1 && self.front_pos > 0;
         if let Some(Chunk::Copied(last)) = self.chunks.back_mut()
-            && !front_started && last.len() + data.len() <= COALESCE_LIMIT {
-                last.extend_from_slice(data);
-                return;
-            }
+            && !front_started
+            && last.len() + data.len() <= COALESCE_LIMIT
+        {
+            last.extend_from_slice(data);
+            return;
+        }
         self.chunks.push_back(Chunk::Copied(data.to_vec()));
     }
 
@@ -97,7 +103,8 @@ impl WriteQueue {
     /// new one), so a response is serialised once, in place.
     pub fn push_with(&mut self, fill: impl FnOnce(&mut Vec<u8>)) {
         let front_started = self.chunks.len() == 1 && self.front_pos > 0;
-        let reuse = matches!(self.chunks.back(), Some(Chunk::Copied(last)) if !front_started && last.len() < COALESCE_LIMIT);
+        let reuse =
+            matches!(self.chunks.back(), Some(Chunk::Copied(last)) if !front_started && last.len() < COALESCE_LIMIT);
         if !reuse {
             self.chunks.push_back(Chunk::Copied(Vec::with_capacity(1024)));
         }
@@ -191,7 +198,8 @@ impl WriteQueue {
 
     /// One vectored write of the memory chunks at the front of the queue.
     fn write_memory(&self, sock: RawFd) -> Result<usize> {
-        let mut iov: [libc::iovec; MAX_IOVECS] = [libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; MAX_IOVECS];
+        let mut iov: [libc::iovec; MAX_IOVECS] =
+            [libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; MAX_IOVECS];
         let mut count = 0;
         for (i, chunk) in self.chunks.iter().take(MAX_IOVECS).enumerate() {
             let Some(bytes) = chunk.memory() else { break };

@@ -195,7 +195,15 @@ pub(super) unsafe fn conn_callbacks(callbacks: *const c10k_conn_callbacks) -> Re
     if callbacks.is_null() {
         return Err(C10K_EINVAL);
     }
-    let none = c10k_conn_callbacks { size: 0, on_open: None, on_data: None, on_end: None, on_drain: None, on_timeout: None, on_close: None };
+    let none = c10k_conn_callbacks {
+        size: 0,
+        on_open: None,
+        on_data: None,
+        on_end: None,
+        on_drain: None,
+        on_timeout: None,
+        on_close: None,
+    };
     // SAFETY: as the caller promises.
     unsafe { read_sized(callbacks, none) }
 }
@@ -452,7 +460,13 @@ impl Drop for ForeignBuf {
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_conn_write_owned(conn: u64, data: *const u8, len: usize, release: c10k_release_cb, release_data: *mut c_void) -> i32 {
+pub unsafe extern "C" fn c10k_conn_write_owned(
+    conn: u64,
+    data: *const u8,
+    len: usize,
+    release: c10k_release_cb,
+    release_data: *mut c_void,
+) -> i32 {
     let buf = ForeignBuf { data, len, release, user_data: release_data };
     if data.is_null() && len > 0 {
         return C10K_EINVAL;

@@ -4,10 +4,13 @@ use std::ffi::{CStr, c_char, c_void};
 use std::fs::File;
 use std::os::fd::{FromRawFd, OwnedFd};
 
-use super::conn::{CConn, c10k_conn_callbacks, c10k_listen_options, c10k_listener, conn_callbacks, default_listen_options, finish_listen, listen_options};
-use super::sized::{read_sized, write_sized};
-use super::loop_::{c10k_loop, loop_ref};
 use super::conn::C10K_QUEUE_FULL;
+use super::conn::{
+    CConn, c10k_conn_callbacks, c10k_listen_options, c10k_listener, conn_callbacks, default_listen_options,
+    finish_listen, listen_options,
+};
+use super::loop_::{c10k_loop, loop_ref};
+use super::sized::{read_sized, write_sized};
 use super::{code, parse_c_addr, write_c_addr};
 use crate::error::*;
 use crate::http::server::{self as http, Body, HttpConfig, HttpHandler, ReplyId, Request, reply};
@@ -51,7 +54,9 @@ pub struct c10k_http_callbacks {
     /// `reply`, borrowed for the call; `end` is true on the last call (with
     /// len 0). Return false to pause reading until `c10k_reply_resume_body`.
     /// May be NULL (the pieces are dropped).
-    pub on_body: Option<unsafe extern "C" fn(user_data: *mut c_void, reply: u64, data: *const u8, len: usize, end: bool) -> bool>,
+    pub on_body: Option<
+        unsafe extern "C" fn(user_data: *mut c_void, reply: u64, data: *const u8, len: usize, end: bool) -> bool,
+    >,
     /// The connection of a streamed `reply` drained after
     /// `c10k_reply_write` returned `C10K_QUEUE_FULL`: write more. Runs on
     /// the loop thread. May be NULL. Added in 0.1.
@@ -137,7 +142,12 @@ pub(super) unsafe fn http_config(config: *const c10k_http_config) -> Result<(cra
     let c = unsafe { read_sized(config, default_http_config()) }?;
     // SAFETY: the embedded options were initialised with the config.
     let listen = unsafe { listen_options(&c.listen) }?;
-    let limits = Limits { max_head_bytes: c.max_head_bytes as usize, max_headers: c.max_headers as usize, max_body_bytes: c.max_body_bytes, ..Limits::default() };
+    let limits = Limits {
+        max_head_bytes: c.max_head_bytes as usize,
+        max_headers: c.max_headers as usize,
+        max_body_bytes: c.max_body_bytes,
+        ..Limits::default()
+    };
     let config = HttpConfig {
         limits,
         header_timeout_ms: c.header_timeout_ms,
@@ -235,11 +245,13 @@ pub unsafe extern "C" fn c10k_http_listen(
             Ok((lp, addr, options, config, handler))
         });
         match prepared {
-            Ok((lp, addr, options, config, handler)) => match lp.http_listen(&addr, &options, config, Box::new(handler)) {
-                // SAFETY: out is non-null and given for writing.
-                Ok(id) => unsafe { finish_listen(lp, id, out) },
-                Err(e) => e,
-            },
+            Ok((lp, addr, options, config, handler)) => {
+                match lp.http_listen(&addr, &options, config, Box::new(handler)) {
+                    // SAFETY: out is non-null and given for writing.
+                    Ok(id) => unsafe { finish_listen(lp, id, out) },
+                    Err(e) => e,
+                }
+            }
             Err(e) => e,
         }
     })
@@ -271,7 +283,12 @@ unsafe fn put_bytes(bytes: &[u8], out: *mut *const u8, out_len: *mut usize) -> R
 }
 
 /// Runs `f` on the request and stores the view it returns.
-unsafe fn view(req: *const c10k_request, out: *mut *const u8, out_len: *mut usize, f: impl for<'r> FnOnce(&'r Request<'r>) -> Option<&'r [u8]>) -> i32 {
+unsafe fn view(
+    req: *const c10k_request,
+    out: *mut *const u8,
+    out_len: *mut usize,
+    f: impl for<'r> FnOnce(&'r Request<'r>) -> Option<&'r [u8]>,
+) -> i32 {
     guard!(C10K_EPANIC, {
         // SAFETY: pointers as documented.
         code(unsafe { request(req) }.and_then(|r| unsafe { put_bytes(f(r).ok_or(C10K_ENOENT)?, out, out_len) }))
@@ -363,7 +380,11 @@ pub unsafe extern "C" fn c10k_request_get_info(req: *const c10k_request, out: *m
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_request_method(req: *const c10k_request, out: *mut *const u8, out_len: *mut usize) -> i32 {
+pub unsafe extern "C" fn c10k_request_method(
+    req: *const c10k_request,
+    out: *mut *const u8,
+    out_len: *mut usize,
+) -> i32 {
     // SAFETY: forwarded as documented.
     unsafe { view(req, out, out_len, |r| Some(r.method())) }
 }
@@ -372,7 +393,11 @@ pub unsafe extern "C" fn c10k_request_method(req: *const c10k_request, out: *mut
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_request_target(req: *const c10k_request, out: *mut *const u8, out_len: *mut usize) -> i32 {
+pub unsafe extern "C" fn c10k_request_target(
+    req: *const c10k_request,
+    out: *mut *const u8,
+    out_len: *mut usize,
+) -> i32 {
     // SAFETY: forwarded as documented.
     unsafe { view(req, out, out_len, |r| Some(r.target())) }
 }
@@ -410,7 +435,12 @@ pub unsafe extern "C" fn c10k_request_body(req: *const c10k_request, out: *mut *
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_request_header(req: *const c10k_request, name: *const c_char, out: *mut *const u8, out_len: *mut usize) -> i32 {
+pub unsafe extern "C" fn c10k_request_header(
+    req: *const c10k_request,
+    name: *const c_char,
+    out: *mut *const u8,
+    out_len: *mut usize,
+) -> i32 {
     if name.is_null() {
         return C10K_EINVAL;
     }
@@ -468,7 +498,9 @@ pub unsafe extern "C" fn c10k_request_trailer_at(
     value_len: *mut usize,
 ) -> i32 {
     // SAFETY: forwarded as documented.
-    unsafe { field(req, [name, value], [name_len, value_len], |r| r.trailers().get(index).map(|(n, v)| (&n[..], &v[..]))) }
+    unsafe {
+        field(req, [name, value], [name_len, value_len], |r| r.trailers().get(index).map(|(n, v)| (&n[..], &v[..])))
+    }
 }
 
 /// The HTTP minor version: 0 for HTTP/1.0, 1 for HTTP/1.1; `C10K_EINVAL` for NULL.
@@ -509,7 +541,14 @@ pub unsafe extern "C" fn c10k_request_peer_addr(req: *const c10k_request, buf: *
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_percent_decode(input: *const u8, len: usize, plus_as_space: bool, out: *mut u8, cap: usize, out_len: *mut usize) -> i32 {
+pub unsafe extern "C" fn c10k_percent_decode(
+    input: *const u8,
+    len: usize,
+    plus_as_space: bool,
+    out: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+) -> i32 {
     guard!(C10K_EPANIC, {
         if (input.is_null() && len > 0) || out_len.is_null() || (out.is_null() && cap > 0) {
             return C10K_EINVAL;
@@ -539,7 +578,11 @@ const STACK_HEADERS: usize = 32;
 ///
 /// # Safety
 /// `headers` is NULL with `n == 0`, or points to `n` valid headers.
-unsafe fn with_headers<R>(headers: *const c10k_header, n: usize, f: impl FnOnce(&[(&[u8], &[u8])]) -> Result<R>) -> Result<R> {
+unsafe fn with_headers<R>(
+    headers: *const c10k_header,
+    n: usize,
+    f: impl FnOnce(&[(&[u8], &[u8])]) -> Result<R>,
+) -> Result<R> {
     if headers.is_null() && n > 0 {
         return Err(C10K_EINVAL);
     }
@@ -595,7 +638,14 @@ fn dup_owned(fd: i32) -> Result<OwnedFd> {
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_respond(req: *mut c10k_request, status: u16, headers: *const c10k_header, n: usize, body: *const u8, len: usize) -> i32 {
+pub unsafe extern "C" fn c10k_respond(
+    req: *mut c10k_request,
+    status: u16,
+    headers: *const c10k_header,
+    n: usize,
+    body: *const u8,
+    len: usize,
+) -> i32 {
     guard!(C10K_EPANIC, {
         // SAFETY: pointers as documented.
         code(unsafe { request(req) }.and_then(|r| {
@@ -612,7 +662,15 @@ pub unsafe extern "C" fn c10k_respond(req: *mut c10k_request, status: u16, heade
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_respond_file(req: *mut c10k_request, status: u16, headers: *const c10k_header, n: usize, fd: i32, offset: u64, len: u64) -> i32 {
+pub unsafe extern "C" fn c10k_respond_file(
+    req: *mut c10k_request,
+    status: u16,
+    headers: *const c10k_header,
+    n: usize,
+    fd: i32,
+    offset: u64,
+    len: u64,
+) -> i32 {
     guard!(C10K_EPANIC, {
         // SAFETY: pointers as documented.
         code(unsafe { request(req) }.and_then(|r| {
@@ -629,7 +687,13 @@ pub unsafe extern "C" fn c10k_respond_file(req: *mut c10k_request, status: u16, 
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_respond_path(req: *mut c10k_request, status: u16, headers: *const c10k_header, n: usize, path: *const c_char) -> i32 {
+pub unsafe extern "C" fn c10k_respond_path(
+    req: *mut c10k_request,
+    status: u16,
+    headers: *const c10k_header,
+    n: usize,
+    path: *const c_char,
+) -> i32 {
     guard!(C10K_EPANIC, {
         if path.is_null() {
             return C10K_EINVAL;
@@ -682,7 +746,13 @@ pub unsafe extern "C" fn c10k_request_defer(req: *mut c10k_request, out_reply: *
 ///
 /// Thread safety: the thread running `on_request` (the loop thread).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_respond_upgrade(req: *mut c10k_request, headers: *const c10k_header, n: usize, callbacks: *const c10k_conn_callbacks, user_data: *mut c_void) -> i32 {
+pub unsafe extern "C" fn c10k_respond_upgrade(
+    req: *mut c10k_request,
+    headers: *const c10k_header,
+    n: usize,
+    callbacks: *const c10k_conn_callbacks,
+    user_data: *mut c_void,
+) -> i32 {
     guard!(C10K_EPANIC, {
         // SAFETY: pointers as documented.
         code(unsafe { request(req) }.and_then(|r| {
@@ -700,10 +770,19 @@ pub unsafe extern "C" fn c10k_respond_upgrade(req: *mut c10k_request, headers: *
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_reply_send(reply: u64, status: u16, headers: *const c10k_header, n: usize, body: *const u8, len: usize) -> i32 {
+pub unsafe extern "C" fn c10k_reply_send(
+    reply: u64,
+    status: u16,
+    headers: *const c10k_header,
+    n: usize,
+    body: *const u8,
+    len: usize,
+) -> i32 {
     guard!(C10K_EPANIC, {
         // SAFETY: pointers as documented.
-        code(unsafe { bytes(body, len) }.and_then(|body| unsafe { with_headers(headers, n, |h| reply::send(Handle(reply), status, h, Body::Bytes(body))) }))
+        code(unsafe { bytes(body, len) }.and_then(|body| unsafe {
+            with_headers(headers, n, |h| reply::send(Handle(reply), status, h, Body::Bytes(body)))
+        }))
     })
 }
 
@@ -712,10 +791,20 @@ pub unsafe extern "C" fn c10k_reply_send(reply: u64, status: u16, headers: *cons
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_reply_send_file(reply: u64, status: u16, headers: *const c10k_header, n: usize, fd: i32, offset: u64, len: u64) -> i32 {
+pub unsafe extern "C" fn c10k_reply_send_file(
+    reply: u64,
+    status: u16,
+    headers: *const c10k_header,
+    n: usize,
+    fd: i32,
+    offset: u64,
+    len: u64,
+) -> i32 {
     guard!(C10K_EPANIC, {
         // SAFETY: pointers as documented.
-        code(dup_owned(fd).and_then(|file| unsafe { with_headers(headers, n, |h| reply::send(Handle(reply), status, h, Body::File(file, offset, len))) }))
+        code(dup_owned(fd).and_then(|file| unsafe {
+            with_headers(headers, n, |h| reply::send(Handle(reply), status, h, Body::File(file, offset, len)))
+        }))
     })
 }
 
@@ -726,7 +815,13 @@ pub unsafe extern "C" fn c10k_reply_send_file(reply: u64, status: u16, headers: 
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_reply_start(reply: u64, status: u16, headers: *const c10k_header, n: usize, content_length: *const u64) -> i32 {
+pub unsafe extern "C" fn c10k_reply_start(
+    reply: u64,
+    status: u16,
+    headers: *const c10k_header,
+    n: usize,
+    content_length: *const u64,
+) -> i32 {
     guard!(C10K_EPANIC, {
         // SAFETY: content_length is NULL or readable, per the caller.
         let length = unsafe { content_length.as_ref() }.copied();

@@ -249,7 +249,11 @@ pub unsafe extern "C" fn c10k_loop_next_timeout(lp: *const c10k_loop, out_ms: *m
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_loop_open_handles(lp: *const c10k_loop, out_sources: *mut usize, out_timers: *mut usize) -> i32 {
+pub unsafe extern "C" fn c10k_loop_open_handles(
+    lp: *const c10k_loop,
+    out_sources: *mut usize,
+    out_timers: *mut usize,
+) -> i32 {
     guard!(C10K_EPANIC, {
         // SAFETY: the caller gives a live loop or NULL.
         let lp = match unsafe { loop_ref(lp) } {
@@ -280,7 +284,14 @@ pub unsafe extern "C" fn c10k_loop_open_handles(lp: *const c10k_loop, out_source
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_timer_start(lp: *mut c10k_loop, delay_ms: u64, repeat_ms: u64, cb: c10k_timer_cb, user_data: *mut c_void, out_timer: *mut u64) -> i32 {
+pub unsafe extern "C" fn c10k_timer_start(
+    lp: *mut c10k_loop,
+    delay_ms: u64,
+    repeat_ms: u64,
+    cb: c10k_timer_cb,
+    user_data: *mut c_void,
+    out_timer: *mut u64,
+) -> i32 {
     guard!(C10K_EPANIC, {
         // SAFETY: the caller gives a live loop or NULL.
         let lp = match unsafe { loop_ref(lp) } {
@@ -289,10 +300,14 @@ pub unsafe extern "C" fn c10k_timer_start(lp: *mut c10k_loop, delay_ms: u64, rep
         };
         let Some(cb) = cb else { return C10K_EINVAL };
         let user_data = SendPtr(user_data);
-        let id = lp.timer_start(delay_ms, repeat_ms, Box::new(move |_, timer| {
-            // SAFETY: the host's callback with its own user data.
-            unsafe { cb(user_data.0, timer.0) }
-        }));
+        let id = lp.timer_start(
+            delay_ms,
+            repeat_ms,
+            Box::new(move |_, timer| {
+                // SAFETY: the host's callback with its own user data.
+                unsafe { cb(user_data.0, timer.0) }
+            }),
+        );
         // SAFETY: out_timer is NULL or given for writing.
         if let Some(out) = unsafe { out_timer.as_mut() } {
             *out = id.0;

@@ -4,9 +4,9 @@ use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
 use super::conn::{CAcceptor, c10k_conn_callbacks, c10k_listen_options, conn_callbacks, listen_options};
-use super::sized::{read_sized, write_sized};
 use super::http::{CHttpHandler, c10k_http_callbacks, c10k_http_config, http_config};
 use super::loop_::c10k_loop;
+use super::sized::{read_sized, write_sized};
 use super::{code, parse_c_addr, write_c_addr};
 use crate::error::*;
 use crate::reactor::stats::Snapshot;
@@ -149,7 +149,12 @@ pub unsafe extern "C" fn c10k_server_new(config: *const c10k_server_config, out:
         }
         // SAFETY: config is NULL or initialised, per the caller.
         let config = match unsafe { read_sized(config, default_server_config()) } {
-            Ok(c) => ServerConfig { loops: c.loops as usize, workers: c.workers as usize, queue_limit: c.queue_limit as usize, shutdown_timeout_ms: c.shutdown_timeout_ms },
+            Ok(c) => ServerConfig {
+                loops: c.loops as usize,
+                workers: c.workers as usize,
+                queue_limit: c.queue_limit as usize,
+                shutdown_timeout_ms: c.shutdown_timeout_ms,
+            },
             Err(e) => return e,
         };
         match Server::new(config) {
@@ -314,7 +319,12 @@ pub unsafe extern "C" fn c10k_server_loop_count(server: *const c10k_server) -> u
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_server_addr(server: *const c10k_server, index: usize, buf: *mut c_char, len: usize) -> i32 {
+pub unsafe extern "C" fn c10k_server_addr(
+    server: *const c10k_server,
+    index: usize,
+    buf: *mut c_char,
+    len: usize,
+) -> i32 {
     guard!(C10K_EPANIC, {
         // SAFETY: pointers as documented.
         code(unsafe { server_ref(server) }.and_then(|s| {
@@ -331,7 +341,12 @@ pub unsafe extern "C" fn c10k_server_addr(server: *const c10k_server, index: usi
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_server_stats(server: *const c10k_server, total: *mut c10k_stats, per_loop: *mut c10k_stats, per_loop_len: usize) -> i32 {
+pub unsafe extern "C" fn c10k_server_stats(
+    server: *const c10k_server,
+    total: *mut c10k_stats,
+    per_loop: *mut c10k_stats,
+    per_loop_len: usize,
+) -> i32 {
     guard!(C10K_EPANIC, {
         // SAFETY: pointers as documented.
         code(unsafe { server_ref(server) }.and_then(|s| {

@@ -44,6 +44,12 @@ pub(super) unsafe fn write_sized<T: Copy>(out: *mut T, value: T) -> Result<()> {
     // Skip the size field itself: the caller's value stays.
     let skip = size_of::<u32>();
     // SAFETY: both sides hold at least `size` bytes; T is plain data.
-    unsafe { std::ptr::copy_nonoverlapping((&value as *const T as *const u8).add(skip), (out as *mut u8).add(skip), size - skip) };
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            (&value as *const T as *const u8).add(skip),
+            (out as *mut u8).add(skip),
+            size - skip,
+        )
+    };
     Ok(())
 }

@@ -23,7 +23,9 @@ pub extern "C" fn c10k_version() -> *const c_char {
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_version_hex() -> u32 {
     let part = |s: &str| s.parse::<u32>().unwrap_or(0);
-    (part(env!("CARGO_PKG_VERSION_MAJOR")) << 16) | (part(env!("CARGO_PKG_VERSION_MINOR")) << 8) | part(env!("CARGO_PKG_VERSION_PATCH"))
+    (part(env!("CARGO_PKG_VERSION_MAJOR")) << 16)
+        | (part(env!("CARGO_PKG_VERSION_MINOR")) << 8)
+        | part(env!("CARGO_PKG_VERSION_PATCH"))
 }
 
 /// The library's ABI version; compare it with `C10K_ABI_VERSION` at start-up.

@@ -64,11 +64,7 @@ impl BodyDecoder {
             BodyDecoder::Length { remaining } => {
                 let n = (*remaining).min(input.len() as u64) as usize;
                 *remaining -= n as u64;
-                Ok(Decoded {
-                    consumed: n,
-                    data: (n > 0).then(|| &input[..n]),
-                    done: *remaining == 0,
-                })
+                Ok(Decoded { consumed: n, data: (n > 0).then(|| &input[..n]), done: *remaining == 0 })
             }
             BodyDecoder::Chunked(c) => c.decode(input),
         }
@@ -172,16 +168,8 @@ impl ChunkedDecoder {
                     let data = &input[i..i + n];
                     i += n;
                     let remaining = remaining - n as u64;
-                    self.state = if remaining == 0 {
-                        State::DataCr
-                    } else {
-                        State::Data { remaining }
-                    };
-                    return Ok(Decoded {
-                        consumed: i,
-                        data: Some(data),
-                        done: false,
-                    });
+                    self.state = if remaining == 0 { State::DataCr } else { State::Data { remaining } };
+                    return Ok(Decoded { consumed: i, data: Some(data), done: false });
                 }
                 State::Done => break,
                 _ => {
@@ -190,20 +178,14 @@ impl ChunkedDecoder {
                 }
             }
         }
-        Ok(Decoded {
-            consumed: i,
-            data: None,
-            done: self.is_done(),
-        })
+        Ok(Decoded { consumed: i, data: None, done: self.is_done() })
     }
 
     /// Count extension and trailer bytes against their shared budget.
     fn meta(&mut self) -> Result<(), HttpError> {
         self.meta_bytes += 1;
         if self.meta_bytes > self.max_meta {
-            return Err(HttpError::header_fields_too_large(
-                "chunk extensions or trailers too large",
-            ));
+            return Err(HttpError::header_fields_too_large("chunk extensions or trailers too large"));
         }
         Ok(())
     }
@@ -216,10 +198,7 @@ impl ChunkedDecoder {
                 Some(_) if digits == 16 => {
                     return Err(HttpError::bad_request("chunk size too long"));
                 }
-                Some(v) => State::Size {
-                    size: size << 4 | u64::from(v),
-                    digits: digits + 1,
-                },
+                Some(v) => State::Size { size: size << 4 | u64::from(v), digits: digits + 1 },
                 None if digits == 0 => return Err(BAD_SIZE),
                 None => match b {
                     b'\r' => State::SizeLf { size },
@@ -311,14 +290,11 @@ impl ChunkedDecoder {
 
     fn finish_trailer(&mut self) -> Result<(), HttpError> {
         let colon = self.line.iter().position(|&b| b == b':');
-        let Some(colon) = colon.filter(|&c| c > 0 && self.line[..c].iter().all(|&b| is_tchar(b)))
-        else {
+        let Some(colon) = colon.filter(|&c| c > 0 && self.line[..c].iter().all(|&b| is_tchar(b))) else {
             return Err(HttpError::bad_request("invalid trailer field name"));
         };
         if self.trailers.len() >= self.max_trailers {
-            return Err(HttpError::header_fields_too_large(
-                "too many trailer fields",
-            ));
+            return Err(HttpError::header_fields_too_large("too many trailer fields"));
         }
         let name = self.line[..colon].to_vec();
         let value = trim_ows(&self.line[colon + 1..]).to_vec();
@@ -347,10 +323,7 @@ mod tests {
                 if let Some(data) = d.data {
                     // Zero-copy: the data lies inside the input.
                     let base = piece[off..].as_ptr() as usize;
-                    assert!(
-                        data.as_ptr() as usize >= base
-                            && data.as_ptr() as usize + data.len() <= base + d.consumed
-                    );
+                    assert!(data.as_ptr() as usize >= base && data.as_ptr() as usize + data.len() <= base + d.consumed);
                     body.extend_from_slice(data);
                 }
                 off += d.consumed;
@@ -365,12 +338,7 @@ mod tests {
     }
 
     fn small() -> Limits {
-        Limits {
-            max_body_bytes: 20,
-            max_chunk_ext_and_trailer_bytes: 24,
-            max_headers: 2,
-            ..Limits::default()
-        }
+        Limits { max_body_bytes: 20, max_chunk_ext_and_trailer_bytes: 24, max_headers: 2, ..Limits::default() }
     }
 
     type Case = (&'static [u8], BodyKind, Limits, Outcome);
@@ -382,69 +350,24 @@ mod tests {
     fn cases() -> Vec<Case> {
         let d = Limits::default();
         let c = BodyKind::Chunked;
-        let ok = |body: &str, trailers: Vec<(Vec<u8>, Vec<u8>)>, used: usize| {
-            Ok((body.as_bytes().to_vec(), trailers, used))
-        };
+        let ok =
+            |body: &str, trailers: Vec<(Vec<u8>, Vec<u8>)>, used: usize| Ok((body.as_bytes().to_vec(), trailers, used));
         vec![
-            (
-                b"helloGET / HTTP/1.1\r\n",
-                BodyKind::Length(5),
-                d,
-                ok("hello", vec![], 5),
-            ),
-            (
-                b"GET / HTTP/1.1\r\n",
-                BodyKind::Length(0),
-                d,
-                ok("", vec![], 0),
-            ),
+            (b"helloGET / HTTP/1.1\r\n", BodyKind::Length(5), d, ok("hello", vec![], 5)),
+            (b"GET / HTTP/1.1\r\n", BodyKind::Length(0), d, ok("", vec![], 0)),
             (b"GET / HTTP/1.1\r\n", BodyKind::None, d, ok("", vec![], 0)),
-            (
-                b"0123456789",
-                BodyKind::Length(10),
-                d,
-                ok("0123456789", vec![], 10),
-            ),
-            (
-                b"5\r\nhello\r\n0\r\n\r\nGET / HTTP/1.1\r\n",
-                c,
-                d,
-                ok("hello", vec![], 15),
-            ),
+            (b"0123456789", BodyKind::Length(10), d, ok("0123456789", vec![], 10)),
+            (b"5\r\nhello\r\n0\r\n\r\nGET / HTTP/1.1\r\n", c, d, ok("hello", vec![], 15)),
             (b"0\r\n\r\n0\r\n\r\n", c, d, ok("", vec![], 5)),
-            (
-                b"5;a=b;c\r\nhello\r\n6 ; x=\"q;\\\"\"\r\n world\r\n0;end\r\n\r\n",
-                c,
-                d,
-                ok("hello world", vec![], 47),
-            ),
-            (
-                b"A\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n\r\n",
-                c,
-                d,
-                ok("0123456789abcdefghij", vec![], 35),
-            ),
-            (
-                b"0005\r\nhello\r\n0000000000000000\r\n\r\nX",
-                c,
-                d,
-                ok("hello", vec![], 33),
-            ),
-            (
-                b"000000000000000F\r\n0123456789abcde\r\n0\r\n\r\n",
-                c,
-                d,
-                ok("0123456789abcde", vec![], 40),
-            ),
+            (b"5;a=b;c\r\nhello\r\n6 ; x=\"q;\\\"\"\r\n world\r\n0;end\r\n\r\n", c, d, ok("hello world", vec![], 47)),
+            (b"A\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n\r\n", c, d, ok("0123456789abcdefghij", vec![], 35)),
+            (b"0005\r\nhello\r\n0000000000000000\r\n\r\nX", c, d, ok("hello", vec![], 33)),
+            (b"000000000000000F\r\n0123456789abcde\r\n0\r\n\r\n", c, d, ok("0123456789abcde", vec![], 40)),
             (
                 b"3\r\nabc\r\n0\r\nX-T: 1\r\nY:  two words \t\r\nZ:\r\n\r\nnext",
                 c,
                 d,
-                ok(
-                    "abc",
-                    vec![tr("X-T", "1"), tr("Y", "two words"), tr("Z", "")],
-                    42,
-                ),
+                ok("abc", vec![tr("X-T", "1"), tr("Y", "two words"), tr("Z", "")], 42),
             ),
             (b"5\r\nhelloX\r\n0\r\n\r\n", c, d, Err(400)),
             (b"5\r\nhello\n0\r\n\r\n", c, d, Err(400)),
@@ -473,47 +396,22 @@ mod tests {
             (b"5\r\nhello\r\n", c, d, Err(0)),
             (b"hell", BodyKind::Length(5), d, Err(0)),
             // Limits: 20 body bytes, 24 extension+trailer bytes, 2 trailers.
-            (
-                b"a\r\n0123456789\r\na\r\n0123456789\r\n0\r\n\r\n",
-                c,
-                small(),
-                ok("01234567890123456789", vec![], 35),
-            ),
+            (b"a\r\n0123456789\r\na\r\n0123456789\r\n0\r\n\r\n", c, small(), ok("01234567890123456789", vec![], 35)),
             (b"a\r\n0123456789\r\nb\r\n", c, small(), Err(413)),
             (b"15\r\n", c, small(), Err(413)),
-            (
-                b"1;aaaaaaaaaaaaaaaaaaaaaaa\r\nx\r\n0\r\n\r\n",
-                c,
-                small(),
-                ok("x", vec![], 35),
-            ),
+            (b"1;aaaaaaaaaaaaaaaaaaaaaaa\r\nx\r\n0\r\n\r\n", c, small(), ok("x", vec![], 35)),
             (b"1;aaaaaaaaaaaaaaaaaaaaaaaa\r\n", c, small(), Err(431)),
             (b"1                         \r\n", c, small(), Err(431)),
-            (
-                b"0\r\nA: 1\r\nB: 2\r\n\r\n",
-                c,
-                small(),
-                ok("", vec![tr("A", "1"), tr("B", "2")], 17),
-            ),
+            (b"0\r\nA: 1\r\nB: 2\r\n\r\n", c, small(), ok("", vec![tr("A", "1"), tr("B", "2")], 17)),
             (b"0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", c, small(), Err(431)),
-            (
-                b"0\r\nA: 0123456789012345678901\r\n\r\n",
-                c,
-                small(),
-                Err(431),
-            ),
+            (b"0\r\nA: 0123456789012345678901\r\n\r\n", c, small(), Err(431)),
         ]
     }
 
     #[test]
     fn whole_input_gives_the_expected_outcome() {
         for (input, kind, limits, expected) in cases() {
-            assert_eq!(
-                run(kind, &limits, &[input]),
-                expected,
-                "{:?}",
-                String::from_utf8_lossy(input)
-            );
+            assert_eq!(run(kind, &limits, &[input]), expected, "{:?}", String::from_utf8_lossy(input));
         }
     }
 
@@ -522,12 +420,7 @@ mod tests {
         for (input, kind, limits, expected) in cases() {
             for p in 0..=input.len() {
                 let (a, b) = input.split_at(p);
-                assert_eq!(
-                    run(kind, &limits, &[a, b]),
-                    expected,
-                    "{:?} split at {p}",
-                    String::from_utf8_lossy(input)
-                );
+                assert_eq!(run(kind, &limits, &[a, b]), expected, "{:?} split at {p}", String::from_utf8_lossy(input));
             }
             for p in 0..input.len() {
                 for q in p..=input.len() {
@@ -536,12 +429,7 @@ mod tests {
                 }
             }
             let bytes: Vec<&[u8]> = input.chunks(1).collect();
-            assert_eq!(
-                run(kind, &limits, &bytes),
-                expected,
-                "{:?} byte by byte",
-                String::from_utf8_lossy(input)
-            );
+            assert_eq!(run(kind, &limits, &bytes), expected, "{:?} byte by byte", String::from_utf8_lossy(input));
         }
     }
 
@@ -555,60 +443,24 @@ mod tests {
         assert_eq!((d.consumed, d.data, d.done), (7, Some(&b"de"[..]), false));
         let d = dec.decode(&input[13..]).unwrap();
         assert_eq!((d.consumed, d.data, d.done), (7, None, true));
-        assert_eq!(
-            dec.decode(b"more").unwrap(),
-            Decoded {
-                consumed: 0,
-                data: None,
-                done: true
-            }
-        );
+        assert_eq!(dec.decode(b"more").unwrap(), Decoded { consumed: 0, data: None, done: true });
     }
 
     #[test]
     fn largest_chunk_size_is_read_exactly() {
-        let limits = Limits {
-            max_body_bytes: u64::MAX,
-            ..Limits::default()
-        };
+        let limits = Limits { max_body_bytes: u64::MAX, ..Limits::default() };
         let mut dec = ChunkedDecoder::new(&limits);
         let d = dec.decode(b"ffffffffffffffff\r\nab").unwrap();
         assert_eq!((d.consumed, d.data), (20, Some(&b"ab"[..])));
-        assert_eq!(
-            dec.state,
-            State::Data {
-                remaining: u64::MAX - 2
-            }
-        );
+        assert_eq!(dec.state, State::Data { remaining: u64::MAX - 2 });
     }
 
     #[test]
     fn length_decoder_stops_at_the_end() {
         let mut dec = BodyDecoder::new(BodyKind::Length(3), &Limits::default());
-        assert_eq!(
-            dec.decode(b"a").unwrap(),
-            Decoded {
-                consumed: 1,
-                data: Some(b"a"),
-                done: false
-            }
-        );
-        assert_eq!(
-            dec.decode(b"bcGET").unwrap(),
-            Decoded {
-                consumed: 2,
-                data: Some(b"bc"),
-                done: true
-            }
-        );
-        assert_eq!(
-            dec.decode(b"GET").unwrap(),
-            Decoded {
-                consumed: 0,
-                data: None,
-                done: true
-            }
-        );
+        assert_eq!(dec.decode(b"a").unwrap(), Decoded { consumed: 1, data: Some(b"a"), done: false });
+        assert_eq!(dec.decode(b"bcGET").unwrap(), Decoded { consumed: 2, data: Some(b"bc"), done: true });
+        assert_eq!(dec.decode(b"GET").unwrap(), Decoded { consumed: 0, data: None, done: true });
         assert!(dec.trailers().is_empty());
     }
 }

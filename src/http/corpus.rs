@@ -55,12 +55,7 @@ struct Conn {
 
 impl Conn {
     fn new(limits: Limits) -> Self {
-        Conn {
-            limits,
-            buf: Vec::new(),
-            current: None,
-            seen: Vec::new(),
-        }
+        Conn { limits, buf: Vec::new(), current: None, seen: Vec::new() }
     }
 
     fn feed(&mut self, bytes: &[u8]) -> Result<(), HttpError> {
@@ -124,8 +119,7 @@ fn many_headers() -> Vec<u8> {
 }
 
 fn big_trailer() -> Vec<u8> {
-    let mut r =
-        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: ".to_vec();
+    let mut r = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: ".to_vec();
     r.resize(r.len() + 8200, b't');
     r.extend_from_slice(b"\r\n\r\n");
     r
@@ -216,12 +210,7 @@ fn corpus_is_large_enough() {
 #[test]
 fn every_malformed_request_gets_its_status() {
     for (req, expected) in malformed() {
-        assert_eq!(
-            status_of(&req),
-            expected,
-            "{:?}",
-            String::from_utf8_lossy(&req)
-        );
+        assert_eq!(status_of(&req), expected, "{:?}", String::from_utf8_lossy(&req));
     }
 }
 
@@ -232,12 +221,7 @@ fn malformed_status_does_not_depend_on_how_reads_split() {
         for p in (0..=req.len()).step_by(step) {
             let mut c = Conn::new(Limits::default());
             let got = c.feed(&req[..p]).and_then(|()| c.feed(&req[p..]));
-            assert_eq!(
-                got.err().map(|e| e.status),
-                Some(expected),
-                "{:?} split at {p}",
-                String::from_utf8_lossy(&req)
-            );
+            assert_eq!(got.err().map(|e| e.status), Some(expected), "{:?} split at {p}", String::from_utf8_lossy(&req));
         }
     }
 }
@@ -261,13 +245,7 @@ fn pipelined() -> (Vec<u8>, Vec<Seen>) {
         seen("GET", "/a", "", vec![], true),
         // A body that looks like a request stays a body.
         seen("POST", "/echo", "GET /x HTTP/1.1", vec![], true),
-        seen(
-            "POST",
-            "/c",
-            "hello GET /",
-            vec![(b"X-Sum".to_vec(), b"6".to_vec())],
-            true,
-        ),
+        seen("POST", "/c", "hello GET /", vec![(b"X-Sum".to_vec(), b"6".to_vec())], true),
         seen("PUT", "/empty", "", vec![], true),
         seen("GET", "/last", "", vec![], false),
     ];
@@ -302,8 +280,7 @@ fn pipelined_requests_split_anywhere() {
 #[test]
 fn next_request_after_an_incomplete_body_waits() {
     let mut c = Conn::new(Limits::default());
-    c.feed(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nab")
-        .unwrap();
+    c.feed(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nab").unwrap();
     assert!(c.seen.is_empty());
     c.feed(b"cdGET /n HTTP/1.1\r\nHost: h\r\n").unwrap();
     assert_eq!(c.seen.len(), 1);
@@ -328,14 +305,7 @@ fn parsing_and_decoding_do_not_allocate() {
         off += dec.decode(&post[off..]).unwrap().consumed;
     }
     let opts = HeadOptions::for_request(&head, date.get(784_111_777));
-    write_head(
-        &mut out,
-        200,
-        &[(b"Content-Type", b"text/plain")],
-        ResponseFraming::Length(13),
-        opts,
-    )
-    .unwrap();
+    write_head(&mut out, 200, &[(b"Content-Type", b"text/plain")], ResponseFraming::Length(13), opts).unwrap();
     let allocated = allocations() - before;
     assert_eq!(allocated, 0);
     assert_eq!((head.header_count(), off), (5, post.len()));

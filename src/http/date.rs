@@ -13,9 +13,8 @@ pub const HTTP_DATE_LEN: usize = 29;
 const MAX_SECS: u64 = 253_402_300_799;
 
 const DAY_NAMES: [&[u8; 3]; 7] = [b"Sun", b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat"];
-const MONTH_NAMES: [&[u8; 3]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-];
+const MONTH_NAMES: [&[u8; 3]; 12] =
+    [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
 
 /// Civil date (year, month 1-12, day 1-31) of a day count since 1970-01-01.
 /// Howard Hinnant's `civil_from_days`, restricted to non-negative days.
@@ -102,10 +101,7 @@ pub struct DateCache {
 impl DateCache {
     /// An empty cache; the first [`DateCache::get`] formats.
     pub fn new() -> Self {
-        DateCache {
-            secs: None,
-            text: [b' '; HTTP_DATE_LEN],
-        }
+        DateCache { secs: None, text: [b' '; HTTP_DATE_LEN] }
     }
 
     /// The IMF-fixdate of `now_secs`, reformatted only when the second changed.
@@ -125,9 +121,7 @@ impl Default for DateCache {
 }
 
 fn digits(b: &[u8]) -> Option<u64> {
-    b.iter().try_fold(0u64, |acc, &c| {
-        c.is_ascii_digit().then(|| acc * 10 + u64::from(c - b'0'))
-    })
+    b.iter().try_fold(0u64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u64::from(c - b'0')))
 }
 
 /// Unix seconds of an IMF-fixdate such as an `If-Modified-Since` value.
@@ -153,19 +147,9 @@ pub fn parse_http_date(b: &[u8]) -> Option<u64> {
     let month = MONTH_NAMES.iter().position(|m| m[..] == b[8..11])? as u64 + 1;
     let day = digits(&b[5..7])?;
     let year = digits(&b[12..16])?;
-    let (hour, min, sec) = (
-        digits(&b[17..19])?,
-        digits(&b[20..22])?,
-        digits(&b[23..25])?,
-    );
+    let (hour, min, sec) = (digits(&b[17..19])?, digits(&b[20..22])?, digits(&b[23..25])?);
     // Second 60 is a leap second in the grammar; it counts as the next second.
-    if year < 1970
-        || day == 0
-        || day > days_in_month(year, month)
-        || hour > 23
-        || min > 59
-        || sec > 60
-    {
+    if year < 1970 || day == 0 || day > days_in_month(year, month) || hour > 23 || min > 59 || sec > 60 {
         return None;
     }
     Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + min * 60 + sec)
@@ -178,37 +162,22 @@ mod tests {
 
     #[test]
     fn formats_the_rfc_example() {
-        assert_eq!(
-            &format_http_date(784_111_777),
-            b"Sun, 06 Nov 1994 08:49:37 GMT"
-        );
+        assert_eq!(&format_http_date(784_111_777), b"Sun, 06 Nov 1994 08:49:37 GMT");
     }
 
     #[test]
     fn formats_epoch_leap_day_and_end_of_range() {
         assert_eq!(&format_http_date(0), b"Thu, 01 Jan 1970 00:00:00 GMT");
-        assert_eq!(
-            &format_http_date(951_782_400),
-            b"Tue, 29 Feb 2000 00:00:00 GMT"
-        );
-        assert_eq!(
-            &format_http_date(4_102_444_799),
-            b"Thu, 31 Dec 2099 23:59:59 GMT"
-        );
-        assert_eq!(
-            &format_http_date(u64::MAX),
-            b"Fri, 31 Dec 9999 23:59:59 GMT"
-        );
+        assert_eq!(&format_http_date(951_782_400), b"Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(&format_http_date(4_102_444_799), b"Thu, 31 Dec 2099 23:59:59 GMT");
+        assert_eq!(&format_http_date(u64::MAX), b"Fri, 31 Dec 9999 23:59:59 GMT");
     }
 
     #[test]
     fn system_time_before_epoch_is_epoch() {
         let t = UNIX_EPOCH - Duration::from_secs(5);
         assert_eq!(&http_date(t), b"Thu, 01 Jan 1970 00:00:00 GMT");
-        assert_eq!(
-            &http_date(UNIX_EPOCH + Duration::from_secs(784_111_777)),
-            b"Sun, 06 Nov 1994 08:49:37 GMT"
-        );
+        assert_eq!(&http_date(UNIX_EPOCH + Duration::from_secs(784_111_777)), b"Sun, 06 Nov 1994 08:49:37 GMT");
     }
 
     #[test]
@@ -218,22 +187,14 @@ mod tests {
         let mut secs = 0u64;
         while secs < 12_700_000_000 {
             let text = format_http_date(secs);
-            assert_eq!(
-                parse_http_date(&text),
-                Some(secs),
-                "{}",
-                String::from_utf8_lossy(&text)
-            );
+            assert_eq!(parse_http_date(&text), Some(secs), "{}", String::from_utf8_lossy(&text));
             secs += 321_987;
         }
     }
 
     #[test]
     fn parse_rejects_other_forms_and_impossible_dates() {
-        assert_eq!(
-            parse_http_date(b"Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(784_111_777)
-        );
+        assert_eq!(parse_http_date(b"Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
         for bad in [
             &b"Sunday, 06-Nov-94 08:49:37 GMT"[..],
             b"Sun Nov  6 08:49:37 1994",
@@ -251,12 +212,7 @@ mod tests {
             b"Sun, 0x Nov 1994 08:49:37 GMT",
             b"Sun, 06 Nov +994 08:49:37 GMT",
         ] {
-            assert_eq!(
-                parse_http_date(bad),
-                None,
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
+            assert_eq!(parse_http_date(bad), None, "{}", String::from_utf8_lossy(bad));
         }
     }
 

@@ -18,42 +18,27 @@ pub struct HttpError {
 impl HttpError {
     /// 400 Bad Request: the bytes do not form a valid HTTP/1.x request.
     pub const fn bad_request(reason: &'static str) -> Self {
-        HttpError {
-            status: 400,
-            reason,
-        }
+        HttpError { status: 400, reason }
     }
 
     /// 413 Content Too Large: the body exceeds `Limits::max_body_bytes`.
     pub const fn content_too_large(reason: &'static str) -> Self {
-        HttpError {
-            status: 413,
-            reason,
-        }
+        HttpError { status: 413, reason }
     }
 
     /// 431 Request Header Fields Too Large: head or trailers over a limit.
     pub const fn header_fields_too_large(reason: &'static str) -> Self {
-        HttpError {
-            status: 431,
-            reason,
-        }
+        HttpError { status: 431, reason }
     }
 
     /// 501 Not Implemented: a transfer coding this server cannot decode.
     pub const fn not_implemented(reason: &'static str) -> Self {
-        HttpError {
-            status: 501,
-            reason,
-        }
+        HttpError { status: 501, reason }
     }
 
     /// 505 HTTP Version Not Supported: well-formed but not HTTP/1.0 or 1.1.
     pub const fn version_not_supported(reason: &'static str) -> Self {
-        HttpError {
-            status: 505,
-            reason,
-        }
+        HttpError { status: 505, reason }
     }
 }
 
@@ -80,9 +65,6 @@ mod tests {
 
     #[test]
     fn display_shows_status_and_reason() {
-        assert_eq!(
-            HttpError::bad_request("bad host").to_string(),
-            "400 bad host"
-        );
+        assert_eq!(HttpError::bad_request("bad host").to_string(), "400 bad host");
     }
 }

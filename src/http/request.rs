@@ -46,10 +46,7 @@ impl Span {
         // `part` is always a sub-slice of `buf` handed back by httparse, so
         // the pointer difference is its offset.
         let start = part.as_ptr() as usize - buf.as_ptr() as usize;
-        Span {
-            start: start as u32,
-            end: (start + part.len()) as u32,
-        }
+        Span { start: start as u32, end: (start + part.len()) as u32 }
     }
 }
 
@@ -172,22 +169,15 @@ impl Head {
 
     /// Value of the first header called `name` (ASCII case-insensitive).
     pub fn find_header<'b>(&self, buf: &'b [u8], name: &[u8]) -> Option<&'b [u8]> {
-        self.headers(buf)
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        self.headers(buf).find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
     }
 
     /// All headers as (name, value) in arrival order.
-    pub fn headers<'h, 'b>(
-        &'h self,
-        buf: &'b [u8],
-    ) -> impl Iterator<Item = (&'b [u8], &'b [u8])> + 'h
+    pub fn headers<'h, 'b>(&'h self, buf: &'b [u8]) -> impl Iterator<Item = (&'b [u8], &'b [u8])> + 'h
     where
         'b: 'h,
     {
-        self.header_spans()
-            .iter()
-            .map(move |(n, v)| (n.get(buf), v.get(buf)))
+        self.header_spans().iter().map(move |(n, v)| (n.get(buf), v.get(buf)))
     }
 }
 
@@ -215,9 +205,7 @@ pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<Head>, HttpError
         }
         Err(httparse::Error::Version) => {
             return match classify_version(window) {
-                VersionToken::Unsupported => Err(HttpError::version_not_supported(
-                    "HTTP version not supported",
-                )),
+                VersionToken::Unsupported => Err(HttpError::version_not_supported("HTTP version not supported")),
                 VersionToken::Incomplete if too_large => {
                     Err(HttpError::header_fields_too_large("request head too large"))
                 }
@@ -237,8 +225,7 @@ pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<Head>, HttpError
         Err(_) => return Err(HttpError::bad_request("invalid line ending")),
     };
     // Complete implies all three are set.
-    let (Some(method), Some(target), Some(version_minor)) = (req.method, req.path, req.version)
-    else {
+    let (Some(method), Some(target), Some(version_minor)) = (req.method, req.path, req.version) else {
         return Err(HttpError::bad_request("invalid request line"));
     };
     let method = Span::of(buf, method.as_bytes());
@@ -246,16 +233,7 @@ pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<Head>, HttpError
     let (path, query) = match target.get(buf).iter().position(|&b| b == b'?') {
         Some(q) => {
             let q = target.start + q as u32;
-            (
-                Span {
-                    start: target.start,
-                    end: q,
-                },
-                Some(Span {
-                    start: q + 1,
-                    end: target.end,
-                }),
-            )
+            (Span { start: target.start, end: q }, Some(Span { start: q + 1, end: target.end }))
         }
         None => (target, None),
     };
@@ -324,8 +302,7 @@ impl Framing {
                 // Identical repeats (`5, 5` or two equal fields) are allowed by
                 // RFC 9110 §8.6; anything else makes the length ambiguous.
                 for t in value.split(|&b| b == b',').map(trim_ows) {
-                    let n =
-                        parse_decimal(t).ok_or(HttpError::bad_request("invalid Content-Length"))?;
+                    let n = parse_decimal(t).ok_or(HttpError::bad_request("invalid Content-Length"))?;
                     if self.content_length.is_some_and(|c| c != n) {
                         return Err(HttpError::bad_request("conflicting Content-Length"));
                     }
@@ -338,9 +315,7 @@ impl Framing {
                     // chunked must be applied once and last (RFC 9112 §6.1):
                     // anything after it leaves the body length undeterminable.
                     if self.te_last_chunked {
-                        return Err(HttpError::bad_request(
-                            "chunked is not the final transfer coding",
-                        ));
+                        return Err(HttpError::bad_request("chunked is not the final transfer coding"));
                     }
                     self.te_last_chunked = t.eq_ignore_ascii_case(b"chunked");
                     self.te_other |= !self.te_last_chunked;
@@ -362,19 +337,13 @@ impl Framing {
         head.body = if self.te_present {
             // Both a length and a coding is the classic smuggling vector.
             if self.content_length.is_some() {
-                return Err(HttpError::bad_request(
-                    "both Content-Length and Transfer-Encoding",
-                ));
+                return Err(HttpError::bad_request("both Content-Length and Transfer-Encoding"));
             }
             if !v11 {
-                return Err(HttpError::bad_request(
-                    "Transfer-Encoding in an HTTP/1.0 request",
-                ));
+                return Err(HttpError::bad_request("Transfer-Encoding in an HTTP/1.0 request"));
             }
             if !self.te_last_chunked {
-                return Err(HttpError::bad_request(
-                    "final transfer coding is not chunked",
-                ));
+                return Err(HttpError::bad_request("final transfer coding is not chunked"));
             }
             if self.te_other {
                 return Err(HttpError::not_implemented("transfer coding not supported"));
@@ -404,10 +373,7 @@ pub(crate) fn is_tchar(b: u8) -> bool {
 
 /// Non-empty elements of a comma-separated list, OWS trimmed (RFC 9110 §5.6.1).
 fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&b| b == b',')
-        .map(trim_ows)
-        .filter(|t| !t.is_empty())
+    value.split(|&b| b == b',').map(trim_ows).filter(|t| !t.is_empty())
 }
 
 pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
@@ -445,10 +411,7 @@ enum VersionToken {
 /// Classify the version field httparse rejected. The method and target were
 /// accepted, so the version follows the second space of the first line.
 fn classify_version(window: &[u8]) -> VersionToken {
-    let line_start = window
-        .iter()
-        .position(|&b| b != b'\r' && b != b'\n')
-        .unwrap_or(window.len());
+    let line_start = window.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(window.len());
     let line = &window[line_start..];
     let mut fields = line.splitn(3, |&b| b == b' ');
     let Some(rest) = fields.nth(2) else {
@@ -459,13 +422,7 @@ fn classify_version(window: &[u8]) -> VersionToken {
     // Prefix of `HTTP/` DIGIT [ "." DIGIT ]; complete when one of the
     // two full shapes is followed by a terminator.
     let prefix_ok = token.len() <= 8
-        && token.iter().zip(b"HTTP/0.0").all(|(&t, &p)| {
-            if p == b'0' {
-                t.is_ascii_digit()
-            } else {
-                t == p
-            }
-        });
+        && token.iter().zip(b"HTTP/0.0").all(|(&t, &p)| if p == b'0' { t.is_ascii_digit() } else { t == p });
     match end {
         Some(_) if prefix_ok && (token.len() == 6 || token.len() == 8) => VersionToken::Unsupported,
         None if prefix_ok => VersionToken::Incomplete,
@@ -507,9 +464,7 @@ mod tests {
     use super::*;
 
     fn ok(req: &[u8]) -> Head {
-        parse_head(req, &Limits::default())
-            .expect("valid")
-            .expect("complete")
+        parse_head(req, &Limits::default()).expect("valid").expect("complete")
     }
 
     fn status(req: &[u8]) -> u16 {
@@ -522,8 +477,7 @@ mod tests {
 
     #[test]
     fn typical_get_parses_every_field() {
-        let buf =
-            b"GET /a/b?x=1&y HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\nX-Empty:\r\n\r\nNEXT";
+        let buf = b"GET /a/b?x=1&y HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\nX-Empty:\r\n\r\nNEXT";
         let h = ok(buf);
         assert_eq!(h.head_len, buf.len() - 4);
         assert_eq!(h.method(buf), b"GET");
@@ -585,10 +539,7 @@ mod tests {
     fn every_prefix_is_incomplete() {
         let buf = b"POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n";
         for i in 0..buf.len() {
-            assert!(
-                parse_head(&buf[..i], &Limits::default()).unwrap().is_none(),
-                "prefix {i}"
-            );
+            assert!(parse_head(&buf[..i], &Limits::default()).unwrap().is_none(), "prefix {i}");
         }
         assert_eq!(ok(buf).body, BodyKind::Length(3));
     }
@@ -605,20 +556,16 @@ mod tests {
 
     #[test]
     fn expect_continue_only_on_http11() {
-        assert!(
-            ok(b"PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n")
-                .expect_continue
-        );
-        assert!(
-            !ok(b"PUT / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n")
-                .expect_continue
-        );
+        assert!(ok(b"PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n").expect_continue);
+        assert!(!ok(b"PUT / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n").expect_continue);
         assert!(!ok(b"PUT / HTTP/1.1\r\nHost: h\r\nExpect: other\r\n\r\n").expect_continue);
     }
 
     #[test]
     fn upgrade_needs_token_and_header() {
-        assert!(ok(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n").upgrade);
+        assert!(
+            ok(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n").upgrade
+        );
         assert!(!ok(b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n").upgrade);
         assert!(!ok(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n\r\n").upgrade);
     }
@@ -634,41 +581,20 @@ mod tests {
         assert_eq!(cl("0").unwrap().unwrap().body, BodyKind::Length(0));
         assert_eq!(cl("007").unwrap().unwrap().body, BodyKind::Length(7));
         assert_eq!(cl("5, 5").unwrap().unwrap().body, BodyKind::Length(5));
-        assert_eq!(
-            cl("1048576").unwrap().unwrap().body,
-            BodyKind::Length(1_048_576)
-        );
-        for bad in [
-            "5, 6",
-            "+5",
-            "-1",
-            "5a",
-            "0x10",
-            "",
-            "5,",
-            " , 5",
-            "1 2",
-            "18446744073709551616",
-        ] {
+        assert_eq!(cl("1048576").unwrap().unwrap().body, BodyKind::Length(1_048_576));
+        for bad in ["5, 6", "+5", "-1", "5a", "0x10", "", "5,", " , 5", "1 2", "18446744073709551616"] {
             assert_eq!(cl(bad).unwrap_err().status, 400, "{bad:?}");
         }
         assert_eq!(cl("1048577").unwrap_err().status, 413);
         assert_eq!(cl("18446744073709551615").unwrap_err().status, 413);
         let two = b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n";
         assert_eq!(ok(two).body, BodyKind::Length(5));
-        assert_eq!(
-            status(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"),
-            400
-        );
+        assert_eq!(status(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"), 400);
     }
 
     #[test]
     fn transfer_encoding_forms() {
-        let te = |v: &str| {
-            status(
-                format!("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: {v}\r\n\r\n").as_bytes(),
-            )
-        };
+        let te = |v: &str| status(format!("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: {v}\r\n\r\n").as_bytes());
         assert_eq!(te("chunked"), 200);
         assert_eq!(te("CHUNKED"), 200);
         assert_eq!(te(" chunked ,"), 200);
@@ -684,37 +610,17 @@ mod tests {
         assert_eq!(status(two), 501);
         let two = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n";
         assert_eq!(status(two), 400);
-        assert_eq!(
-            ok(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n").body,
-            BodyKind::Chunked
-        );
+        assert_eq!(ok(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n").body, BodyKind::Chunked);
     }
 
     #[test]
     fn versions() {
         assert_eq!(ok(b"GET / HTTP/1.0\r\n\r\n").version_minor, 0);
         for v in ["HTTP/2.0", "HTTP/1.2", "HTTP/3", "HTTP/0.9", "HTTP/9.9"] {
-            assert_eq!(
-                status(format!("GET / {v}\r\nHost: h\r\n\r\n").as_bytes()),
-                505,
-                "{v}"
-            );
+            assert_eq!(status(format!("GET / {v}\r\nHost: h\r\n\r\n").as_bytes()), 505, "{v}");
         }
-        for v in [
-            "HTTP/1.x",
-            "http/1.1",
-            "HTTP/",
-            "HTTP/11",
-            "HTTPS/1.1",
-            "FOO",
-            "HTTP/2.0.1",
-            "HTTP/1.10",
-        ] {
-            assert_eq!(
-                status(format!("GET / {v}\r\nHost: h\r\n\r\n").as_bytes()),
-                400,
-                "{v}"
-            );
+        for v in ["HTTP/1.x", "http/1.1", "HTTP/", "HTTP/11", "HTTPS/1.1", "FOO", "HTTP/2.0.1", "HTTP/1.10"] {
+            assert_eq!(status(format!("GET / {v}\r\nHost: h\r\n\r\n").as_bytes()), 400, "{v}");
         }
     }
 
@@ -741,10 +647,7 @@ mod tests {
 
     #[test]
     fn head_size_limit() {
-        let limits = Limits {
-            max_head_bytes: 64,
-            ..Limits::default()
-        };
+        let limits = Limits { max_head_bytes: 64, ..Limits::default() };
         let fits = b"GET / HTTP/1.1\r\nHost: h\r\nX: 01234567890123456789012345678901\r\n\r\n";
         assert_eq!(fits.len(), 64);
         assert!(parse_head(fits, &limits).unwrap().is_some());
@@ -756,23 +659,14 @@ mod tests {
         // A complete head within the limit followed by a body is fine.
         let mut with_body = fits.to_vec();
         with_body.extend_from_slice(&[b'x'; 100]);
-        assert_eq!(
-            parse_head(&with_body, &limits).unwrap().unwrap().head_len,
-            64
-        );
+        assert_eq!(parse_head(&with_body, &limits).unwrap().unwrap().head_len, 64);
     }
 
     #[test]
     fn header_count_limit() {
-        let limits = Limits {
-            max_headers: 3,
-            ..Limits::default()
-        };
+        let limits = Limits { max_headers: 3, ..Limits::default() };
         let three = b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n";
-        assert_eq!(
-            parse_head(three, &limits).unwrap().unwrap().header_count(),
-            3
-        );
+        assert_eq!(parse_head(three, &limits).unwrap().unwrap().header_count(), 3);
         let four = b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
         assert_eq!(parse_head(four, &limits).unwrap_err().status, 431);
         let mut many = b"GET / HTTP/1.1\r\nHost: h\r\n".to_vec();
@@ -781,23 +675,13 @@ mod tests {
         }
         many.extend_from_slice(b"\r\n");
         assert_eq!(status(&many), 431);
-        let big = Limits {
-            max_headers: 1000,
-            max_head_bytes: 1 << 20,
-            ..Limits::default()
-        };
-        assert_eq!(
-            parse_head(&many, &big).unwrap().unwrap().header_count(),
-            101
-        );
+        let big = Limits { max_headers: 1000, max_head_bytes: 1 << 20, ..Limits::default() };
+        assert_eq!(parse_head(&many, &big).unwrap().unwrap().header_count(), 101);
     }
 
     #[test]
     fn what_httparse_rejects_for_us() {
-        assert_eq!(
-            status(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n  folded\r\n\r\n"),
-            400
-        );
+        assert_eq!(status(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n  folded\r\n\r\n"), 400);
         assert_eq!(status(b"GET / HTTP/1.1\r\nHost: h\r\nX : a\r\n\r\n"), 400);
         assert_eq!(status(b"GET / HTTP/1.1\r\nHost: h\r\nX\t: a\r\n\r\n"), 400);
         assert_eq!(status(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n"), 400);
@@ -822,10 +706,7 @@ mod tests {
             assert_eq!(status(&buf), expect, "byte {c:#x}");
         }
         let buf = b"GET / HTTP/1.1\r\nHost: h\r\nX: caf\xc3\xa9 \xff\r\n\r\n";
-        assert_eq!(
-            ok(buf).find_header(buf, b"x"),
-            Some(&b"caf\xc3\xa9 \xff"[..])
-        );
+        assert_eq!(ok(buf).find_header(buf, b"x"), Some(&b"caf\xc3\xa9 \xff"[..]));
     }
 
     #[test]

@@ -146,9 +146,7 @@ pub fn validate_header(name: &[u8], value: &[u8]) -> Result<(), ()> {
 }
 
 fn has_token(value: &[u8], token: &[u8]) -> bool {
-    value
-        .split(|&b| b == b',')
-        .any(|t| trim_ows(t).eq_ignore_ascii_case(token))
+    value.split(|&b| b == b',').any(|t| trim_ows(t).eq_ignore_ascii_case(token))
 }
 
 fn header_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
@@ -181,10 +179,7 @@ pub fn write_head(
     if !(100..=999).contains(&status) {
         return Err(InvalidHead::Status);
     }
-    if let Some(i) = headers
-        .iter()
-        .position(|(n, v)| validate_header(n, v).is_err())
-    {
+    if let Some(i) = headers.iter().position(|(n, v)| validate_header(n, v).is_err()) {
         return Err(InvalidHead::Header(i));
     }
     let v11 = opts.version_minor == 1;
@@ -197,9 +192,8 @@ pub fn write_head(
         ResponseFraming::Unknown => BodyMode::UntilClose,
     };
 
-    let connection = |token: &[u8]| {
-        headers.iter().any(|(n, v)| n.eq_ignore_ascii_case(b"connection") && has_token(v, token))
-    };
+    let connection =
+        |token: &[u8]| headers.iter().any(|(n, v)| n.eq_ignore_ascii_case(b"connection") && has_token(v, token));
     let (said_close, said_keep_alive) = (connection(b"close"), connection(b"keep-alive"));
     let keep_alive = opts.keep_alive && !said_close && body != BodyMode::UntilClose;
     // Closing overrides a handler's `Connection: keep-alive`: one header, not two
@@ -208,7 +202,8 @@ pub fn write_head(
     let mut has_date = false;
     let _ = write!(out, "HTTP/1.1 {status} {}\r\n", reason_phrase(status));
     for &(name, value) in headers {
-        let framing_header = name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"transfer-encoding");
+        let framing_header =
+            name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"transfer-encoding");
         if framing_header || (drop_connection && name.eq_ignore_ascii_case(b"connection")) {
             continue;
         }
@@ -260,12 +255,7 @@ pub fn write_last_chunk(out: &mut Vec<u8>) {
 /// text body with `err.reason`, and `Connection: close` (after a request
 /// error the stream cannot be framed, so the connection must end).
 pub fn write_error(out: &mut Vec<u8>, err: &HttpError, date: &[u8; HTTP_DATE_LEN]) {
-    let _ = write!(
-        out,
-        "HTTP/1.1 {} {}\r\nDate: ",
-        err.status,
-        reason_phrase(err.status)
-    );
+    let _ = write!(out, "HTTP/1.1 {} {}\r\nDate: ", err.status, reason_phrase(err.status));
     out.extend_from_slice(date);
     let _ = write!(
         out,
@@ -282,12 +272,7 @@ mod tests {
     const DATE: &[u8; 29] = b"Sun, 06 Nov 1994 08:49:37 GMT";
 
     fn opts(version_minor: u8, keep_alive: bool) -> HeadOptions<'static> {
-        HeadOptions {
-            version_minor,
-            keep_alive,
-            head_request: false,
-            date: DATE,
-        }
+        HeadOptions { version_minor, keep_alive, head_request: false, date: DATE }
     }
 
     fn head(
@@ -311,55 +296,26 @@ mod tests {
 
     #[test]
     fn http11_with_length() {
-        let (s, w) = head(
-            200,
-            &[(b"Content-Type", b"text/plain")],
-            ResponseFraming::Length(13),
-            opts(1, true),
-        );
+        let (s, w) = head(200, &[(b"Content-Type", b"text/plain")], ResponseFraming::Length(13), opts(1, true));
         assert_eq!(
             s,
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 13\r\n\r\n"
         );
-        assert_eq!(
-            w,
-            WrittenHead {
-                body: BodyMode::Length(13),
-                keep_alive: true
-            }
-        );
+        assert_eq!(w, WrittenHead { body: BodyMode::Length(13), keep_alive: true });
     }
 
     #[test]
     fn http11_unknown_length_is_chunked() {
         let (s, w) = head(200, &[], ResponseFraming::Unknown, opts(1, true));
-        assert_eq!(
-            s,
-            "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nTransfer-Encoding: chunked\r\n\r\n"
-        );
-        assert_eq!(
-            w,
-            WrittenHead {
-                body: BodyMode::Chunked,
-                keep_alive: true
-            }
-        );
+        assert_eq!(s, "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nTransfer-Encoding: chunked\r\n\r\n");
+        assert_eq!(w, WrittenHead { body: BodyMode::Chunked, keep_alive: true });
     }
 
     #[test]
     fn http10_unknown_length_is_close_delimited() {
         let (s, w) = head(200, &[], ResponseFraming::Unknown, opts(0, true));
-        assert_eq!(
-            s,
-            "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nConnection: close\r\n\r\n"
-        );
-        assert_eq!(
-            w,
-            WrittenHead {
-                body: BodyMode::UntilClose,
-                keep_alive: false
-            }
-        );
+        assert_eq!(s, "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nConnection: close\r\n\r\n");
+        assert_eq!(w, WrittenHead { body: BodyMode::UntilClose, keep_alive: false });
     }
 
     #[test]
@@ -377,10 +333,7 @@ mod tests {
     #[test]
     fn closing_http11_says_close() {
         let (s, w) = head(200, &[], ResponseFraming::Length(2), opts(1, false));
-        assert!(
-            s.ends_with("Content-Length: 2\r\nConnection: close\r\n\r\n"),
-            "{s}"
-        );
+        assert!(s.ends_with("Content-Length: 2\r\nConnection: close\r\n\r\n"), "{s}");
         assert!(!w.keep_alive);
     }
 
@@ -397,31 +350,16 @@ mod tests {
             s,
             "HTTP/1.1 200 OK\r\ndate: Mon, 07 Nov 1994 08:49:37 GMT\r\nConnection: Close\r\nContent-Length: 5\r\n\r\n"
         );
-        assert_eq!(
-            w,
-            WrittenHead {
-                body: BodyMode::Length(5),
-                keep_alive: false
-            }
-        );
+        assert_eq!(w, WrittenHead { body: BodyMode::Length(5), keep_alive: false });
     }
 
     #[test]
     fn bodiless_statuses_have_no_framing() {
         for status in [204, 304] {
             let (s, w) = head(status, &[], ResponseFraming::Length(10), opts(1, true));
-            assert!(
-                !s.contains("Content-Length") && !s.contains("Transfer-Encoding"),
-                "{s}"
-            );
+            assert!(!s.contains("Content-Length") && !s.contains("Transfer-Encoding"), "{s}");
             assert!(s.contains("Date: "));
-            assert_eq!(
-                w,
-                WrittenHead {
-                    body: BodyMode::None,
-                    keep_alive: true
-                }
-            );
+            assert_eq!(w, WrittenHead { body: BodyMode::None, keep_alive: true });
         }
         let (s, w) = head(304, &[], ResponseFraming::Unknown, opts(0, true));
         assert_eq!(
@@ -435,91 +373,47 @@ mod tests {
     fn switching_protocols_carries_only_handler_headers() {
         let hs: &[(&[u8], &[u8])] = &[(b"Connection", b"Upgrade"), (b"Upgrade", b"websocket")];
         let (s, w) = head(101, hs, ResponseFraming::Unknown, opts(1, true));
-        assert_eq!(
-            s,
-            "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
-        );
+        assert_eq!(s, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
         assert_eq!(w.body, BodyMode::None);
     }
 
     #[test]
     fn head_responses_keep_length_but_have_no_body() {
-        let o = HeadOptions {
-            head_request: true,
-            ..opts(1, true)
-        };
+        let o = HeadOptions { head_request: true, ..opts(1, true) };
         let (s, w) = head(200, &[], ResponseFraming::Length(1234), o);
         assert!(s.ends_with("Content-Length: 1234\r\n\r\n"), "{s}");
-        assert_eq!(
-            w,
-            WrittenHead {
-                body: BodyMode::None,
-                keep_alive: true
-            }
-        );
+        assert_eq!(w, WrittenHead { body: BodyMode::None, keep_alive: true });
         let (s, w) = head(200, &[], ResponseFraming::Unknown, o);
-        assert!(
-            !s.contains("Transfer-Encoding") && !s.contains("Connection"),
-            "{s}"
-        );
-        assert_eq!(
-            w,
-            WrittenHead {
-                body: BodyMode::None,
-                keep_alive: true
-            }
-        );
+        assert!(!s.contains("Transfer-Encoding") && !s.contains("Connection"), "{s}");
+        assert_eq!(w, WrittenHead { body: BodyMode::None, keep_alive: true });
     }
 
     #[test]
     fn options_from_a_parsed_request() {
         let buf = b"HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
-        let h = crate::http::parse_head(buf, &crate::http::Limits::default())
-            .unwrap()
-            .unwrap();
+        let h = crate::http::parse_head(buf, &crate::http::Limits::default()).unwrap().unwrap();
         let o = HeadOptions::for_request(&h, DATE);
-        assert_eq!(
-            (o.version_minor, o.keep_alive, o.head_request),
-            (0, true, true)
-        );
+        assert_eq!((o.version_minor, o.keep_alive, o.head_request), (0, true, true));
     }
 
     #[test]
     fn invalid_input_is_refused_and_leaves_out_unchanged() {
         let mut out = b"previous".to_vec();
         let f = ResponseFraming::Length(0);
-        let bad: [(&[u8], &[u8]); 5] = [
-            (b"X", b"a\r\nSet-Cookie: evil=1"),
-            (b"X", b"a\nb"),
-            (b"X", b"a\0b"),
-            (b"X Y", b"v"),
-            (b"", b"v"),
-        ];
+        let bad: [(&[u8], &[u8]); 5] =
+            [(b"X", b"a\r\nSet-Cookie: evil=1"), (b"X", b"a\nb"), (b"X", b"a\0b"), (b"X Y", b"v"), (b"", b"v")];
         for (i, h) in bad.iter().enumerate() {
             let hs = [(&b"Ok"[..], &b"fine"[..]), *h];
-            assert_eq!(
-                write_head(&mut out, 200, &hs, f, opts(1, true)),
-                Err(InvalidHead::Header(1)),
-                "case {i}"
-            );
+            assert_eq!(write_head(&mut out, 200, &hs, f, opts(1, true)), Err(InvalidHead::Header(1)), "case {i}");
         }
-        assert_eq!(
-            write_head(&mut out, 99, &[], f, opts(1, true)),
-            Err(InvalidHead::Status)
-        );
-        assert_eq!(
-            write_head(&mut out, 1000, &[], f, opts(1, true)),
-            Err(InvalidHead::Status)
-        );
+        assert_eq!(write_head(&mut out, 99, &[], f, opts(1, true)), Err(InvalidHead::Status));
+        assert_eq!(write_head(&mut out, 1000, &[], f, opts(1, true)), Err(InvalidHead::Status));
         assert_eq!(out, b"previous");
     }
 
     #[test]
     fn header_validation() {
-        assert_eq!(
-            validate_header(b"X-Custom_1!", b"any value\twith tab \xff"),
-            Ok(())
-        );
+        assert_eq!(validate_header(b"X-Custom_1!", b"any value\twith tab \xff"), Ok(()));
         assert_eq!(validate_header(b"X", b""), Ok(()));
         for (n, v) in [
             (&b"X:"[..], &b"v"[..]),
@@ -569,11 +463,7 @@ mod tests {
     #[test]
     fn error_response_is_complete_and_closes() {
         let mut out = Vec::new();
-        write_error(
-            &mut out,
-            &HttpError::bad_request("missing Host header"),
-            DATE,
-        );
+        write_error(&mut out, &HttpError::bad_request("missing Host header"), DATE);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "HTTP/1.1 400 Bad Request\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Type: text/plain; charset=utf-8\r\n\

@@ -53,7 +53,12 @@ impl Listener {
 
 impl Loop {
     /// Listens on a numeric address (`"127.0.0.1:8080"`, `"[::1]:0"`).
-    pub fn listen(&self, addr: &SocketAddr, options: &ListenOptions, acceptor: Box<dyn Acceptor>) -> Result<ListenerId> {
+    pub fn listen(
+        &self,
+        addr: &SocketAddr,
+        options: &ListenOptions,
+        acceptor: Box<dyn Acceptor>,
+    ) -> Result<ListenerId> {
         let fd = socket::listen_socket(addr, &options.socket)?;
         self.add_listener(fd, options, acceptor)
     }
@@ -69,7 +74,15 @@ impl Loop {
     }
 
     fn add_listener(&self, fd: RawFd, options: &ListenOptions, acceptor: Box<dyn Acceptor>) -> Result<ListenerId> {
-        let listener = Listener { fd, acceptor: Some(acceptor), options: *options, open: 0, stopped: false, backing_off: false, registered: true };
+        let listener = Listener {
+            fd,
+            acceptor: Some(acceptor),
+            options: *options,
+            open: 0,
+            stopped: false,
+            backing_off: false,
+            registered: true,
+        };
         let (slot, generation) = self.core.borrow_mut().sources.insert(Source::Listener(listener));
         if let Err(e) = self.poll_add(fd, (slot, generation), true, false) {
             self.core.borrow_mut().sources.remove(slot, generation);
@@ -98,7 +111,9 @@ impl Loop {
 
     pub(crate) fn accept_ready(&self, slot: u32, generation: u32) {
         for _ in 0..ACCEPTS_PER_WAKEUP {
-            let Some(Some(fd)) = self.with_listener(slot, generation, |l| l.wants_accept().then_some(l.fd)) else { break };
+            let Some(Some(fd)) = self.with_listener(slot, generation, |l| l.wants_accept().then_some(l.fd)) else {
+                break;
+            };
             match socket::accept(fd) {
                 Ok(conn_fd) => self.adopt_accepted(slot, generation, conn_fd),
                 Err(C10K_EAGAIN) => break,

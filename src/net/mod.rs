@@ -6,6 +6,6 @@ mod listener;
 mod socket;
 
 pub use addr::{parse_addr, sockaddr_from, sockaddr_to};
-pub use listener::{Acceptor, ListenOptions};
 pub(crate) use listener::Listener;
+pub use listener::{Acceptor, ListenOptions};
 pub use socket::*;

@@ -35,15 +35,19 @@ fn family(addr: &SocketAddr) -> libc::c_int {
 
 fn new_socket(addr: &SocketAddr) -> Result<RawFd> {
     // SAFETY: plain system call.
-    check(unsafe {
-        libc::socket(family(addr), libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0)
-    })
+    check(unsafe { libc::socket(family(addr), libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) })
 }
 
 fn set_int_opt(fd: RawFd, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> Result<()> {
     // SAFETY: the option value is a valid int for the call's duration.
     check(unsafe {
-        libc::setsockopt(fd, level, name, &value as *const _ as *const libc::c_void, mem::size_of::<libc::c_int>() as libc::socklen_t)
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            &value as *const _ as *const libc::c_void,
+            mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
     })
     .map(drop)
 }
@@ -81,7 +85,9 @@ pub fn adopt_listener(fd: RawFd) -> Result<()> {
     let mut value: libc::c_int = 0;
     let mut len = mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: value and len are valid for writing.
-    check(unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN, &mut value as *mut _ as *mut libc::c_void, &mut len) })?;
+    check(unsafe {
+        libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN, &mut value as *mut _ as *mut libc::c_void, &mut len)
+    })?;
     if value == 0 {
         return Err(C10K_EINVAL);
     }
@@ -130,7 +136,9 @@ pub fn take_error(fd: RawFd) -> i32 {
     let mut value: libc::c_int = 0;
     let mut len = mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: value and len are valid for writing.
-    let ret = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ERROR, &mut value as *mut _ as *mut libc::c_void, &mut len) };
+    let ret = unsafe {
+        libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ERROR, &mut value as *mut _ as *mut libc::c_void, &mut len)
+    };
     if ret < 0 {
         return last_os_error();
     }
@@ -162,7 +170,13 @@ pub fn set_linger_zero(fd: RawFd) {
     let linger = libc::linger { l_onoff: 1, l_linger: 0 };
     // SAFETY: linger is valid for the call's duration.
     unsafe {
-        libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_LINGER, &linger as *const _ as *const libc::c_void, mem::size_of::<libc::linger>() as libc::socklen_t)
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &linger as *const _ as *const libc::c_void,
+            mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
     };
 }
 

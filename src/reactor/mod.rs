@@ -108,7 +108,9 @@ impl Core {
         while let Some((deadline, due)) = self.timers.peek() {
             let live = match due {
                 Due::User(s, g) => self.timers.user.get(s, g).is_some_and(|t| t.deadline == deadline),
-                Due::Idle(s, g) => matches!(self.sources.get(s, g), Some(Source::Conn(c)) if c.timeout.armed == deadline),
+                Due::Idle(s, g) => {
+                    matches!(self.sources.get(s, g), Some(Source::Conn(c)) if c.timeout.armed == deadline)
+                }
                 Due::ResumeAccept(s, g) => self.sources.get(s, g).is_some(),
             };
             if live {
@@ -138,11 +140,22 @@ impl Loop {
     pub fn new() -> Result<Box<Loop>> {
         ignore_sigpipe();
         let poller = Poller::new().map_err(|e| from_io(&e))?;
-        let shared = Arc::new(Shared { poller, mailbox: Mutex::new(Vec::new()), stop: AtomicBool::new(false), stats: Counters::default() });
+        let shared = Arc::new(Shared {
+            poller,
+            mailbox: Mutex::new(Vec::new()),
+            stop: AtomicBool::new(false),
+            stats: Counters::default(),
+        });
         let mut lp = Box::new(Loop {
             id: 0,
             shared,
-            core: RefCell::new(Core { sources: Slab::default(), timers: Timers::default(), dirty: Vec::new(), closing: Vec::new(), now_ms: 0 }),
+            core: RefCell::new(Core {
+                sources: Slab::default(),
+                timers: Timers::default(),
+                dirty: Vec::new(),
+                closing: Vec::new(),
+                now_ms: 0,
+            }),
             read_buf: Cell::new(vec![0; READ_BUFFER_SIZE]),
             events: RefCell::new(Events::new()),
             ready: Cell::new(Vec::new()),
@@ -350,7 +363,8 @@ impl Loop {
 
     pub(crate) fn poll_add(&self, fd: RawFd, source: (u32, u32), read: bool, write: bool) -> Result<()> {
         // SAFETY: every source is deleted from the poller before its descriptor closes.
-        unsafe { self.shared.poller.add_with_mode(fd, interest(source, read, write), PollMode::Level) }.map_err(|e| from_io(&e))
+        unsafe { self.shared.poller.add_with_mode(fd, interest(source, read, write), PollMode::Level) }
+            .map_err(|e| from_io(&e))
     }
 
     pub(crate) fn poll_modify(&self, fd: RawFd, source: (u32, u32), read: bool, write: bool) -> Result<()> {

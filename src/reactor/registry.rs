@@ -6,8 +6,8 @@ use std::cell::Cell;
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
-use super::handle::MAX_LOOPS;
 use super::Loop;
+use super::handle::MAX_LOOPS;
 use crate::error::{C10K_ECLOSED, C10K_ENOMEM, C10K_EWRONGTHREAD, Result};
 
 struct Slot {
@@ -74,4 +74,3 @@ pub fn owned_loop(id: u16) -> Result<&'static Loop> {
     // SAFETY: see above; the pointer is non-null while the owner is set.
     unsafe { lp.as_ref() }.ok_or(C10K_ECLOSED)
 }
-

@@ -134,7 +134,13 @@ impl Server {
 
     /// Serves HTTP on `addr` on every loop (before `start` or `run`). With
     /// workers, `handler` runs on the pool; otherwise on the loops.
-    pub fn http_listen(&self, addr: SocketAddr, options: ListenOptions, config: HttpConfig, handler: Arc<dyn HttpHandler + Send + Sync>) -> Result<()> {
+    pub fn http_listen(
+        &self,
+        addr: SocketAddr,
+        options: ListenOptions,
+        config: HttpConfig,
+        handler: Arc<dyn HttpHandler + Send + Sync>,
+    ) -> Result<()> {
         self.add_spec(Spec::Http { addr, options, config, handler })
     }
 
@@ -171,10 +177,12 @@ impl Server {
             }
             Ok(())
         });
-        let result = opened.and_then(|()| loop {
-            lp.run()?;
-            if self.inner.stop_requested.load(Ordering::Acquire) {
-                break Ok(());
+        let result = opened.and_then(|()| {
+            loop {
+                lp.run()?;
+                if self.inner.stop_requested.load(Ordering::Acquire) {
+                    break Ok(());
+                }
             }
         });
         self.inner.shutdown(Some(&lp));

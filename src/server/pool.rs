@@ -8,7 +8,7 @@ use std::thread;
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::http::server::{Body, HttpHandler, OwnedRequest, Request, ReplyId, reply};
+use crate::http::server::{Body, HttpHandler, OwnedRequest, ReplyId, Request, reply};
 use crate::reactor::stats::add;
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -27,11 +27,19 @@ pub(crate) struct Pool {
 
 impl Pool {
     pub fn start(workers: usize, limit: usize) -> Arc<Pool> {
-        let pool = Arc::new(Pool { queue: Mutex::new(Queue { jobs: VecDeque::new(), closed: false }), ready: Condvar::new(), limit, threads: Mutex::new(Vec::new()) });
+        let pool = Arc::new(Pool {
+            queue: Mutex::new(Queue { jobs: VecDeque::new(), closed: false }),
+            ready: Condvar::new(),
+            limit,
+            threads: Mutex::new(Vec::new()),
+        });
         let threads = (0..workers)
             .map(|i| {
                 let pool = pool.clone();
-                thread::Builder::new().name(format!("c10k-worker-{i}")).spawn(move || pool.work()).expect("spawning a worker thread")
+                thread::Builder::new()
+                    .name(format!("c10k-worker-{i}"))
+                    .spawn(move || pool.work())
+                    .expect("spawning a worker thread")
             })
             .collect();
         *pool.threads.lock() = threads;

@@ -23,7 +23,9 @@ impl HttpHandler for Sleepy {
 /// A started server with `handler` on 127.0.0.1:0.
 pub fn start(config: ServerConfig, handler: Arc<dyn HttpHandler + Send + Sync>) -> (Server, SocketAddr) {
     let server = Server::new(config).unwrap();
-    server.http_listen("127.0.0.1:0".parse().unwrap(), ListenOptions::default(), HttpConfig::default(), handler).unwrap();
+    server
+        .http_listen("127.0.0.1:0".parse().unwrap(), ListenOptions::default(), HttpConfig::default(), handler)
+        .unwrap();
     server.start().unwrap();
     let addr = server.addrs()[0];
     (server, addr)

@@ -26,11 +26,15 @@ impl AccessLog {
     pub fn start(lp: &Loop, fd: RawFd) -> AccessLog {
         let buf: Rc<RefCell<Vec<u8>>> = Rc::default();
         let timer_buf = Rc::downgrade(&buf);
-        lp.timer_start(FLUSH_EVERY_MS, FLUSH_EVERY_MS, Box::new(move |lp, timer| match timer_buf.upgrade() {
-            Some(buf) => write_out(fd, &mut buf.borrow_mut()),
-            // The listener is gone: its log with it.
-            None => drop(lp.timer_stop(timer)),
-        }));
+        lp.timer_start(
+            FLUSH_EVERY_MS,
+            FLUSH_EVERY_MS,
+            Box::new(move |lp, timer| match timer_buf.upgrade() {
+                Some(buf) => write_out(fd, &mut buf.borrow_mut()),
+                // The listener is gone: its log with it.
+                None => drop(lp.timer_stop(timer)),
+            }),
+        );
         AccessLog { fd, buf }
     }
 

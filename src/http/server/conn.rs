@@ -42,13 +42,17 @@ pub(crate) struct HttpConn {
 
 enum Phase {
     /// Waiting for a request head; `started` once its first byte arrived.
-    Head { started: bool },
+    Head {
+        started: bool,
+    },
     Body(Box<BodyState>),
     /// The handler deferred: waiting for the reply to end.
     Waiting(ReplyId),
     /// Closing: input is read and dropped (this much so far), until the
     /// client closes too.
-    Closed { dropped: u64 },
+    Closed {
+        dropped: u64,
+    },
 }
 
 struct BodyState {
@@ -65,7 +69,16 @@ struct BodyState {
 
 impl HttpConn {
     pub fn new(svc: Rc<Service>) -> HttpConn {
-        HttpConn { svc, inbuf: Vec::new(), phase: Phase::Head { started: false }, served: 0, peer_ended: false, output_blocked: false, log_line: None, draining: false }
+        HttpConn {
+            svc,
+            inbuf: Vec::new(),
+            phase: Phase::Head { started: false },
+            served: 0,
+            peer_ended: false,
+            output_blocked: false,
+            log_line: None,
+            draining: false,
+        }
     }
 
     /// Processes buffered input (after a reply ended or the queue drained).
@@ -146,7 +159,13 @@ impl HttpConn {
 
     /// A complete head: call the handler now, or read the body first.
     /// Returns the new handler when the request upgraded the connection.
-    fn start_request(&mut self, lp: &Loop, conn: ConnId, head: Head, head_bytes: &[u8]) -> Option<Box<dyn ConnHandler>> {
+    fn start_request(
+        &mut self,
+        lp: &Loop,
+        conn: ConnId,
+        head: Head,
+        head_bytes: &[u8],
+    ) -> Option<Box<dyn ConnHandler>> {
         let max = self.svc.config.max_requests_per_conn;
         let info = ReqInfo::new(&head, !self.draining && (max == 0 || self.served + 1 < max));
         let kind = match head.body {
@@ -158,7 +177,15 @@ impl HttpConn {
         }
         let _ = lp.conn_set_timeout(conn, self.svc.config.body_timeout_ms, true);
         let decoder = BodyDecoder::new(kind, &self.svc.config.limits);
-        let mut state = Box::new(BodyState { head, head_bytes: head_bytes.to_vec(), info, decoder, body: Vec::new(), stream: None, paused: false });
+        let mut state = Box::new(BodyState {
+            head,
+            head_bytes: head_bytes.to_vec(),
+            info,
+            decoder,
+            body: Vec::new(),
+            stream: None,
+            paused: false,
+        });
         if self.svc.config.stream_bodies {
             self.dispatch(lp, conn, &state.head, head_bytes, &[], &[], info);
             match self.phase {
@@ -184,7 +211,15 @@ impl HttpConn {
                 self.collect(lp, conn);
             }
             None => {
-                let upgraded = self.dispatch(lp, conn, &state.head, &state.head_bytes, &state.body, state.decoder.trailers(), state.info);
+                let upgraded = self.dispatch(
+                    lp,
+                    conn,
+                    &state.head,
+                    &state.head_bytes,
+                    &state.body,
+                    state.decoder.trailers(),
+                    state.info,
+                );
                 // `Request::upgrade` refuses a request with a body.
                 debug_assert!(upgraded.is_none());
             }
@@ -193,10 +228,26 @@ impl HttpConn {
 
     /// Calls the handler and acts on how it answered.
     #[allow(clippy::too_many_arguments)]
-    fn dispatch(&mut self, lp: &Loop, conn: ConnId, head: &Head, buf: &[u8], body: &[u8], trailers: &[(Vec<u8>, Vec<u8>)], info: ReqInfo) -> Option<Box<dyn ConnHandler>> {
+    fn dispatch(
+        &mut self,
+        lp: &Loop,
+        conn: ConnId,
+        head: &Head,
+        buf: &[u8],
+        body: &[u8],
+        trailers: &[(Vec<u8>, Vec<u8>)],
+        info: ReqInfo,
+    ) -> Option<Box<dyn ConnHandler>> {
         let mut outcome = Outcome::Open;
         let svc = self.svc.clone();
-        svc.handler.on_request(&mut Request::new(head, buf, body, trailers, info, Answer::Inline { lp, conn, svc: &svc, outcome: &mut outcome }));
+        svc.handler.on_request(&mut Request::new(
+            head,
+            buf,
+            body,
+            trailers,
+            info,
+            Answer::Inline { lp, conn, svc: &svc, outcome: &mut outcome },
+        ));
         match outcome {
             Outcome::Done { keep_alive } => self.finish(lp, conn, keep_alive),
             Outcome::Deferred(reply) => {
@@ -206,7 +257,12 @@ impl HttpConn {
                     self.log_line = Some(request_line(head, buf));
                 }
             }
-            Outcome::Open => self.fail_logged(lp, conn, &HttpError { status: 500, reason: "the handler did not answer" }, &request_line(head, buf)),
+            Outcome::Open => self.fail_logged(
+                lp,
+                conn,
+                &HttpError { status: 500, reason: "the handler did not answer" },
+                &request_line(head, buf),
+            ),
             Outcome::Upgraded(handler) => return Some(handler),
         }
         None
@@ -358,7 +414,9 @@ impl ConnHandler for HttpConn {
 
     fn on_timeout(&mut self, lp: &Loop, conn: ConnId) -> bool {
         match self.phase {
-            Phase::Head { started: true } | Phase::Body(_) => self.fail(lp, conn, &HttpError { status: 408, reason: "request timeout" }),
+            Phase::Head { started: true } | Phase::Body(_) => {
+                self.fail(lp, conn, &HttpError { status: 408, reason: "request timeout" })
+            }
             Phase::Head { started: false } => self.close(lp, conn),
             // A reply that made no progress for the keep-alive time, or a
             // client that did not take our last bytes: abort.
@@ -384,8 +442,9 @@ impl ConnHandler for HttpConn {
             _ => None,
         };
         if let Some(reply) = reply
-            && !matches!(reply::take(reply), None | Some(ReplyState::Ended { .. })) {
-                self.svc.handler.on_abort(reply);
-            }
+            && !matches!(reply::take(reply), None | Some(ReplyState::Ended { .. }))
+        {
+            self.svc.handler.on_abort(reply);
+        }
     }
 }

@@ -18,8 +18,8 @@ use std::rc::Rc;
 use std::time::SystemTime;
 
 pub use reply::{Body, ReplyId};
-pub use request::Request;
 pub(crate) use request::OwnedRequest;
+pub use request::Request;
 
 use crate::conn::ConnHandler;
 use crate::error::Result;
@@ -103,7 +103,11 @@ pub(crate) struct ReqInfo {
 
 impl ReqInfo {
     fn new(head: &Head, keep_alive: bool) -> ReqInfo {
-        ReqInfo { version_minor: head.version_minor, keep_alive: head.keep_alive && keep_alive, head_request: head.method_kind == Method::Head }
+        ReqInfo {
+            version_minor: head.version_minor,
+            keep_alive: head.keep_alive && keep_alive,
+            head_request: head.method_kind == Method::Head,
+        }
     }
 }
 
@@ -132,12 +136,24 @@ impl Acceptor for HttpAcceptor {
 
 impl Loop {
     /// Serves HTTP/1.1 on `addr` with `handler`.
-    pub fn http_listen(&self, addr: &SocketAddr, options: &ListenOptions, config: HttpConfig, handler: Box<dyn HttpHandler>) -> Result<ListenerId> {
+    pub fn http_listen(
+        &self,
+        addr: &SocketAddr,
+        options: &ListenOptions,
+        config: HttpConfig,
+        handler: Box<dyn HttpHandler>,
+    ) -> Result<ListenerId> {
         self.listen(addr, options, self.http_acceptor(config, handler))
     }
 
     /// Serves HTTP/1.1 on an already listening descriptor (owned from here on).
-    pub fn http_listen_fd(&self, fd: RawFd, options: &ListenOptions, config: HttpConfig, handler: Box<dyn HttpHandler>) -> Result<ListenerId> {
+    pub fn http_listen_fd(
+        &self,
+        fd: RawFd,
+        options: &ListenOptions,
+        config: HttpConfig,
+        handler: Box<dyn HttpHandler>,
+    ) -> Result<ListenerId> {
         self.listen_fd(fd, options, self.http_acceptor(config, handler))
     }
 

@@ -15,7 +15,9 @@ use parking_lot::Mutex;
 use super::ReqInfo;
 use crate::conn::DEFAULT_HIGH_WATER;
 use crate::error::*;
-use crate::http::{BodyMode, HeadOptions, ResponseFraming, WrittenHead, http_date, write_chunk, write_head, write_last_chunk};
+use crate::http::{
+    BodyMode, HeadOptions, ResponseFraming, WrittenHead, http_date, write_chunk, write_head, write_last_chunk,
+};
 use crate::reactor::{ConnId, Handle, Loop, LoopHandle, Slab, owned_loop};
 
 /// Names a deferred reply; stale handles are detected by generation.
@@ -138,13 +140,23 @@ fn deliver(lp: &Loop, d: Delivery) {
 }
 
 /// Serialises the head of the reply's response.
-fn head(e: &Entry, status: u16, headers: &[(&[u8], &[u8])], framing: ResponseFraming) -> Result<(Vec<u8>, WrittenHead)> {
+fn head(
+    e: &Entry,
+    status: u16,
+    headers: &[(&[u8], &[u8])],
+    framing: ResponseFraming,
+) -> Result<(Vec<u8>, WrittenHead)> {
     if e.state != ReplyState::Pending {
         return Err(C10K_EINVAL);
     }
     let date = http_date(std::time::SystemTime::now());
     let mut bytes = Vec::with_capacity(256);
-    let opts = HeadOptions { version_minor: e.info.version_minor, keep_alive: e.info.keep_alive, head_request: e.info.head_request, date: &date };
+    let opts = HeadOptions {
+        version_minor: e.info.version_minor,
+        keep_alive: e.info.keep_alive,
+        head_request: e.info.head_request,
+        date: &date,
+    };
     let written = write_head(&mut bytes, status, headers, framing, opts).map_err(|_| C10K_EINVAL)?;
     Ok((bytes, written))
 }

@@ -19,7 +19,9 @@ const INLINE_BODY_MAX: usize = 16 * 1024;
 pub(crate) enum Outcome {
     /// The handler has not answered.
     Open,
-    Done { keep_alive: bool },
+    Done {
+        keep_alive: bool,
+    },
     Deferred(ReplyId),
     /// The connection leaves HTTP: this handler takes it, after a 101.
     Upgraded(Box<dyn ConnHandler>),
@@ -45,7 +47,14 @@ pub struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
-    pub(crate) fn new(head: &'a Head, buf: &'a [u8], body: &'a [u8], trailers: &'a [(Vec<u8>, Vec<u8>)], info: ReqInfo, answer: Answer<'a>) -> Self {
+    pub(crate) fn new(
+        head: &'a Head,
+        buf: &'a [u8],
+        body: &'a [u8],
+        trailers: &'a [(Vec<u8>, Vec<u8>)],
+        info: ReqInfo,
+        answer: Answer<'a>,
+    ) -> Self {
         Request { head, buf, body, trailers, info, answer }
     }
 
@@ -112,7 +121,12 @@ impl<'a> Request<'a> {
         }
         let (lp, conn) = (*lp, *conn);
         let date = svc.date();
-        let opts = HeadOptions { version_minor: info.version_minor, keep_alive: info.keep_alive, head_request: info.head_request, date: &date };
+        let opts = HeadOptions {
+            version_minor: info.version_minor,
+            keep_alive: info.keep_alive,
+            head_request: info.head_request,
+            date: &date,
+        };
         let len = match &body {
             Body::Bytes(b) => b.len() as u64,
             Body::File(_, _, len) => *len,
@@ -125,9 +139,10 @@ impl<'a> Request<'a> {
         lp.conn_write_with(conn, |out| {
             written = write_head(out, status, headers, ResponseFraming::Length(len), opts).ok();
             if let (Some(w), Some(b)) = (&written, inline_body)
-                && w.body != BodyMode::None {
-                    out.extend_from_slice(b);
-                }
+                && w.body != BodyMode::None
+            {
+                out.extend_from_slice(b);
+            }
         })?;
         let written = written.ok_or(C10K_EINVAL)?;
         if written.body != BodyMode::None && inline_body.is_none() {
