@@ -54,6 +54,7 @@ header:
 test: test-rust test-rust-poll test-header test-c test-examples test-python test-lisp
 
 test-rust:
+	$(CARGO) fmt --check
 	$(CARGO) test
 
 # The same suite on polling's portable poll(2) backend (STYLE.md), in a
