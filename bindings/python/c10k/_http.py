@@ -7,7 +7,6 @@ from typing import Any, Optional
 from ._errors import check
 from ._ffi import ffi, lib
 from ._modes import Handler, Mode, make_mode
-from ._request import _Views
 from ._server import Server, callback_error
 
 
@@ -43,9 +42,8 @@ class HttpServer(Server):
         max_body_bytes: Optional[int] = None,
     ) -> None:
         super().__init__(host, port, loops)
-        self._views = _Views()
         self._mode_name = mode
-        self._mode: Mode = make_mode(mode, handler, self._views, threads, queue_size)
+        self._mode: Mode = make_mode(mode, handler, threads, queue_size)
         self._config = ffi.new("c10k_http_config *")
         lib.c10k_http_config_init(self._config)
         if max_body_bytes is not None:

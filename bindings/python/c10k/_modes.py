@@ -22,7 +22,7 @@ from typing import Any, Optional
 
 from ._errors import check
 from ._ffi import ffi, lib
-from ._request import Request, _Views
+from ._request import Request
 from ._response import StreamResponse, coerce
 from ._send import (
     SERVICE_UNAVAILABLE,
@@ -46,9 +46,8 @@ _JOIN_TIMEOUT_S = 5.0
 class Mode:
     """The interface every mode implements."""
 
-    def __init__(self, handler: Handler, views: _Views) -> None:
+    def __init__(self, handler: Handler) -> None:
         self.handler = handler
-        self.views = views
 
     def open(self) -> None:
         """Starts the mode's threads, before the listener opens."""
@@ -64,7 +63,7 @@ class Mode:
 
     def _defer(self, req: Any) -> tuple[int, Request]:
         """Copies the request and keeps it open; loop thread."""
-        request = Request(req, self.views)
+        request = Request(req)
         request._copy_all()
         out = ffi.new("uint64_t *")
         check(lib.c10k_request_defer(req, out), "c10k_request_defer")
@@ -75,7 +74,7 @@ class InlineMode(Mode):
     """Runs the handler on the loop thread, during the callback."""
 
     def on_request(self, req: Any) -> None:
-        request = Request(req, self.views)
+        request = Request(req)
         try:
             respond(req, coerce(self.handler(request)))
         except Exception:
@@ -101,8 +100,8 @@ class ThreadsMode(Mode):
     503 at once by the loop thread.
     """
 
-    def __init__(self, handler: Handler, views: _Views, threads: int, queue_size: int) -> None:
-        super().__init__(handler, views)
+    def __init__(self, handler: Handler, threads: int, queue_size: int) -> None:
+        super().__init__(handler)
         if threads < 1 or queue_size < 1:
             raise ValueError("threads and queue_size must be positive")
         self.threads = threads
@@ -181,8 +180,8 @@ class AsyncioMode(Mode):
     """Runs ``async def`` handlers (plain functions too) on an asyncio
     event loop in its own thread; thousands may await at once."""
 
-    def __init__(self, handler: Handler, views: _Views) -> None:
-        super().__init__(handler, views)
+    def __init__(self, handler: Handler) -> None:
+        super().__init__(handler)
         self.pending: dict[int, Any] = {}
         self.aloop: Optional[asyncio.AbstractEventLoop] = None
         self.thread: Optional[threading.Thread] = None
@@ -268,14 +267,14 @@ async def _cancel_all() -> None:
 MODES = ("inline", "threads", "asyncio")
 
 
-def make_mode(mode: str, handler: Handler, views: _Views, threads: int, queue_size: int) -> Mode:
+def make_mode(mode: str, handler: Handler, threads: int, queue_size: int) -> Mode:
     """The mode named ``mode``; ``ValueError`` for another name."""
     if not callable(handler):
         raise TypeError(f"handler must be callable, not {type(handler).__name__}")
     if mode == "inline":
-        return InlineMode(handler, views)
+        return InlineMode(handler)
     if mode == "threads":
-        return ThreadsMode(handler, views, threads, queue_size)
+        return ThreadsMode(handler, threads, queue_size)
     if mode == "asyncio":
-        return AsyncioMode(handler, views)
+        return AsyncioMode(handler)
     raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
