@@ -26,6 +26,7 @@ from ._request import Request
 from ._response import StreamResponse, coerce
 from ._send import (
     SERVICE_UNAVAILABLE,
+    aborting_on_error,
     close_chunks,
     respond,
     send,
@@ -239,15 +240,17 @@ class AsyncioMode(Mode):
 
 
 async def _stream_async(reply: int, response: StreamResponse) -> None:
-    """Streams an async iterable; cancellation (the client left) ends it."""
+    """Streams an async iterable; cancellation (the client left) ends it,
+    a failure after the head went out aborts the reply."""
     chunks = response.chunks
     try:
         if not stream_start(reply, response):
             return
-        async for chunk in chunks:
-            if not stream_write(reply, chunk):
-                return
-        stream_end(reply)
+        with aborting_on_error(reply):
+            async for chunk in chunks:
+                if not stream_write(reply, chunk):
+                    return
+            stream_end(reply)
     finally:
         aclose = getattr(chunks, "aclose", None)
         if aclose is not None:

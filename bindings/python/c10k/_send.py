@@ -13,7 +13,8 @@ import errno
 import logging
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ._errors import C10kError, check
@@ -148,22 +149,29 @@ def close_chunks(chunks: Any) -> None:
             log.exception("c10k: closing a response body failed")
 
 
-def stream(reply: int, response: StreamResponse, cancelled: Callable[[], bool]) -> None:
-    """Streams a synchronous iterable to a deferred reply.
+@contextmanager
+def aborting_on_error(reply: int) -> Iterator[None]:
+    """Aborts a started reply (``c10k_reply_abort``, the client gets RST)
+    if the body fails: a cut response must not pass for a complete one."""
+    try:
+        yield
+    except BaseException:
+        lib.c10k_reply_abort(reply)
+        raise
 
-    If the iterable raises after the head went out, the reply is left
-    unended: the client sees a truncated response (the keep-alive timeout
-    closes the connection) rather than a complete-looking one, since the
-    C API has no call to abort a reply.
-    """
+
+def stream(reply: int, response: StreamResponse, cancelled: Callable[[], bool]) -> None:
+    """Streams a synchronous iterable to a deferred reply; if it raises
+    after the head went out, the reply is aborted."""
     chunks = response.chunks
     try:
         if not stream_start(reply, response):
             return
-        for chunk in chunks:
-            if cancelled() or not stream_write(reply, chunk):
-                return
-        stream_end(reply)
+        with aborting_on_error(reply):
+            for chunk in chunks:
+                if cancelled() or not stream_write(reply, chunk):
+                    return
+            stream_end(reply)
     finally:
         close_chunks(chunks)
 
