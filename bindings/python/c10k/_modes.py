@@ -1,9 +1,12 @@
 """Where HTTP handlers run: inline, on a thread pool, or on asyncio.
 
 Each mode receives the library's ``on_request`` and ``on_abort`` calls on
-the loop thread. ``inline`` answers during the call. The others copy the
-request, defer it (``c10k_request_defer``) and complete the reply from
-their own threads with the thread-safe ``c10k_reply_*`` calls.
+a loop thread (with several loops, on several at once). ``inline``
+answers during the call. ``threads`` and ``asyncio`` copy the request,
+defer it (``c10k_request_defer``) and complete the reply from their own
+threads with the thread-safe ``c10k_reply_*`` calls. With several loops,
+``threads`` is the library's worker pool instead: ``on_request`` arrives
+on a pool thread, which may block, and answers there as ``inline`` does.
 
 No exception leaves a mode's callbacks: a failing handler is logged with
 its traceback and answered 500.
@@ -24,6 +27,7 @@ from ._errors import check
 from ._ffi import ffi, lib
 from ._request import Request
 from ._response import StreamResponse, coerce
+from ._server import mark_serving_thread
 from ._send import (
     SERVICE_UNAVAILABLE,
     aborting_on_error,
@@ -49,6 +53,9 @@ class Mode:
 
     def __init__(self, handler: Handler) -> None:
         self.handler = handler
+
+    def configure(self, config: Any) -> None:
+        """Adjusts the multi-loop server's ``c10k_server_config``."""
 
     def open(self) -> None:
         """Starts the mode's threads, before the listener opens."""
@@ -85,6 +92,21 @@ class InlineMode(Mode):
             request._detach()
 
 
+class PoolMode(InlineMode):
+    """Runs the handler on the library's worker pool (``workers``), which
+    reads each request whole first and answers 503 when ``queue_size``
+    requests already wait."""
+
+    def __init__(self, handler: Handler, threads: int, queue_size: int) -> None:
+        super().__init__(handler)
+        self.threads = threads
+        self.queue_size = queue_size
+
+    def configure(self, config: Any) -> None:
+        config.workers = self.threads
+        config.queue_limit = self.queue_size
+
+
 class _Job:
     __slots__ = ("reply", "request", "cancelled")
 
@@ -103,8 +125,6 @@ class ThreadsMode(Mode):
 
     def __init__(self, handler: Handler, threads: int, queue_size: int) -> None:
         super().__init__(handler)
-        if threads < 1 or queue_size < 1:
-            raise ValueError("threads and queue_size must be positive")
         self.threads = threads
         self.queue: queue.Queue[Optional[_Job]] = queue.Queue(queue_size)
         self.pending: dict[int, _Job] = {}
@@ -156,6 +176,7 @@ class ThreadsMode(Mode):
             job.cancelled = True
 
     def _work(self) -> None:
+        mark_serving_thread()
         while True:
             job = self.queue.get()
             if job is None:
@@ -188,8 +209,9 @@ class AsyncioMode(Mode):
         self.thread: Optional[threading.Thread] = None
 
     def open(self) -> None:
-        self.aloop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.aloop.run_forever, name="c10k-asyncio", daemon=True)
+        aloop = self.aloop = asyncio.new_event_loop()
+        aloop.call_soon(mark_serving_thread)
+        self.thread = threading.Thread(target=aloop.run_forever, name="c10k-asyncio", daemon=True)
         self.thread.start()
 
     def close(self) -> None:
@@ -218,6 +240,9 @@ class AsyncioMode(Mode):
         future = asyncio.run_coroutine_threadsafe(self._run(reply, request), self.aloop)  # type: ignore[arg-type]
         self.pending[reply] = future
         future.add_done_callback(lambda _: self.pending.pop(reply, None))
+        if future.done():
+            # It may have finished before it was recorded: forget it now.
+            self.pending.pop(reply, None)
 
     def on_abort(self, reply: int) -> None:
         future = self.pending.pop(reply, None)
@@ -270,13 +295,17 @@ async def _cancel_all() -> None:
 MODES = ("inline", "threads", "asyncio")
 
 
-def make_mode(mode: str, handler: Handler, threads: int, queue_size: int) -> Mode:
-    """The mode named ``mode``; ``ValueError`` for another name."""
+def make_mode(mode: str, handler: Handler, threads: int, queue_size: int, loops: int) -> Mode:
+    """The mode named ``mode`` for ``loops`` loops; ``ValueError`` for another name."""
     if not callable(handler):
         raise TypeError(f"handler must be callable, not {type(handler).__name__}")
     if mode == "inline":
         return InlineMode(handler)
     if mode == "threads":
+        if threads < 1 or queue_size < 1:
+            raise ValueError("threads and queue_size must be positive")
+        if loops > 1:
+            return PoolMode(handler, threads, queue_size)
         return ThreadsMode(handler, threads, queue_size)
     if mode == "asyncio":
         return AsyncioMode(handler)
