@@ -27,7 +27,7 @@ log = logging.getLogger("c10k")
 _TURN_MS = 100
 
 
-def _address(getter: Callable[[Any, Any, int], int], context: str) -> str:
+def _address(getter: Callable[[Any, int], int], context: str) -> str:
     buf = ffi.new("char[]", lib.C10K_ADDRSTRLEN)
     check(getter(buf, len(buf)), context)
     return ffi.string(buf).decode()
