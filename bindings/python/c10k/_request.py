@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 import threading
-from typing import Any, Optional
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from ._errors import check
 from ._ffi import ffi, lib
@@ -82,11 +82,20 @@ def _percent_decode(raw: bytes) -> bytes:
     return ffi.buffer(out, out_len[0])[:]
 
 
-def _copy(ptr: Any, length: int) -> bytes:
-    return ffi.buffer(ptr, length)[:] if length else b""
+_buffer = ffi.buffer
 
-
-_FIELDS = ("method", "target", "raw_path", "query", "version", "headers", "body", "peer", "keep_alive")
+# How each field comes out of a filled c10k_request_info (a NULL view with
+# length 0 copies as b"").
+_FROM_INFO: dict[str, Callable[[Any], Any]] = {
+    "method": lambda info: _buffer(info.method, info.method_len)[:].decode("latin-1"),
+    "raw_path": lambda info: _buffer(info.path, info.path_len)[:],
+    "target": lambda info: _buffer(info.target, info.target_len)[:].decode("latin-1"),
+    "query": lambda info: _buffer(info.query, info.query_len)[:].decode("latin-1"),
+    "body": lambda info: _buffer(info.body, info.body_len)[:],
+    "version": lambda info: f"HTTP/1.{info.version_minor}",
+    "keep_alive": lambda info: bool(info.keep_alive),
+}
+_FIELDS = (*_FROM_INFO, "headers", "peer")
 _MISSING = object()
 
 
@@ -124,58 +133,42 @@ class Request:
             )
         return req
 
-    def _views(self, field: str) -> Any:
-        info = self._info
-        if info is None:
-            req = self._live(field)
-            info = _scratch.info
-            check(lib.c10k_request_get_info(req, info), "c10k_request_get_info")
-            self._info = info
+    def _fetch_info(self, field: str) -> Any:
+        info = _scratch.info
+        check(lib.c10k_request_get_info(self._live(field), info), "c10k_request_get_info")
+        self._info = info
         return info
 
-    def _load(self, field: str) -> Any:
-        value: Any
-        if field == "headers":
-            value = self._read_headers(self._live(field), self._views(field).header_count)
-        elif field == "peer":
-            addr = _scratch.addr
-            if lib.c10k_request_peer_addr(self._live(field), addr, lib.C10K_ADDRSTRLEN) != 0:
-                value = ("", 0)
+    def _get(self, field: str) -> Any:
+        cache = self._cache
+        value = cache.get(field, _MISSING)
+        if value is _MISSING:
+            extract = _FROM_INFO.get(field)
+            if extract is not None:
+                value = extract(self._info or self._fetch_info(field))
+            elif field == "headers":
+                value = self._read_headers(field)
             else:
-                value = parse_addr(ffi.string(addr).decode())
-        else:
-            info = self._views(field)
-            if field == "method":
-                value = _copy(info.method, info.method_len).decode("latin-1")
-            elif field == "raw_path":
-                value = _copy(info.path, info.path_len)
-            elif field == "target":
-                value = _copy(info.target, info.target_len).decode("latin-1")
-            elif field == "query":
-                value = "" if info.query == ffi.NULL else _copy(info.query, info.query_len).decode("latin-1")
-            elif field == "body":
-                value = _copy(info.body, info.body_len)
-            elif field == "version":
-                value = f"HTTP/1.{info.version_minor}"
-            else:
-                value = bool(info.keep_alive)
-        self._cache[field] = value
+                value = self._read_peer(field)
+            cache[field] = value
         return value
 
-    @staticmethod
-    def _read_headers(req: Any, count: int) -> Headers:
-        s = _scratch
+    def _read_headers(self, field: str) -> Headers:
+        count = (self._info or self._fetch_info(field)).header_count
+        req, s = self._req, _scratch
         items = []
         for i in range(count):
             if lib.c10k_request_header_at(req, i, s.name, s.name_len, s.value, s.value_len) != 0:
                 break
-            name = _copy(s.name[0], s.name_len[0]).decode("latin-1")
-            items.append((name, _copy(s.value[0], s.value_len[0]).decode("latin-1")))
+            name = _buffer(s.name[0], s.name_len[0])[:].decode("latin-1")
+            items.append((name, _buffer(s.value[0], s.value_len[0])[:].decode("latin-1")))
         return Headers(items)
 
-    def _get(self, field: str) -> Any:
-        value = self._cache.get(field, _MISSING)
-        return self._load(field) if value is _MISSING else value
+    def _read_peer(self, field: str) -> tuple[str, int]:
+        addr = _scratch.addr
+        if lib.c10k_request_peer_addr(self._live(field), addr, lib.C10K_ADDRSTRLEN) != 0:
+            return ("", 0)
+        return parse_addr(ffi.string(addr).decode())
 
     @property
     def method(self) -> str:
