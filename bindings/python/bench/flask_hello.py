@@ -13,6 +13,7 @@ and by gunicorn, for comparison::
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from flask import Flask, Response, jsonify
 
@@ -29,13 +30,18 @@ def json() -> Response:
     return jsonify(message="Hello, World!", items=[1, 2, 3])
 
 
+def announce(server: Any) -> None:
+    """Prints the bound address, as the examples do."""
+    print("listening on %s:%d" % server.address, flush=True)
+
+
 def main() -> None:
+    # Imported here so that gunicorn, loading ``app``, needs no c10k.
     from c10k import wsgi
 
     host, _, port = (sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1:8000").rpartition(":")
     threads = int(sys.argv[2]) if len(sys.argv) > 2 else 8
-    ready = lambda server: print("listening on %s:%d" % server.address, flush=True)  # noqa: E731
-    wsgi.serve(app, host.strip("[]"), int(port), threads=threads, ready=ready)
+    wsgi.serve(app, host.strip("[]"), int(port), threads=threads, ready=announce)
 
 
 if __name__ == "__main__":
