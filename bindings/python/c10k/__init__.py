@@ -20,6 +20,7 @@ from ._http import HttpServer
 from ._request import Headers, Request
 from ._response import FileResponse, Response, StreamResponse
 from ._server import Server
+from ._stats import Stats
 from ._tcp import Protocol, TcpServer, Transport
 
 __version__: str = ffi.string(lib.c10k_version()).decode()
@@ -34,6 +35,7 @@ __all__ = [
     "Response",
     "Protocol",
     "Server",
+    "Stats",
     "StreamResponse",
     "TcpServer",
     "Transport",

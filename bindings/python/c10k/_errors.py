@@ -1,6 +1,11 @@
-"""The exception every failing c10k call turns into."""
+"""The exception every failing c10k call turns into, and the last resort
+for one escaping a library callback."""
 
 from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Optional
 
 from ._ffi import ffi, lib
 
@@ -30,3 +35,9 @@ def check(code: int, context: str = "") -> int:
     if code < 0:
         raise C10kError(code, context)
     return code
+
+
+def callback_error(kind: Optional[type], value: Optional[BaseException], tb: Optional[TracebackType]) -> None:
+    """Logs an exception escaping a cffi callback (the callbacks catch what
+    user code raises, so this means a bug in the binding)."""
+    logging.getLogger("c10k").error("c10k: exception in a library callback", exc_info=(kind, value, tb))  # type: ignore[arg-type]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ._errors import check
+from ._errors import callback_error, check
 from ._ffi import ffi, lib
 from ._modes import Handler, Mode, make_mode
-from ._request import _Views
-from ._server import Server, callback_error
+from ._server import Server, marking, unchanged
 
 
 class HttpServer(Server):
@@ -22,9 +21,14 @@ class HttpServer(Server):
 
     - ``"inline"``: on the loop thread, during the library's callback;
       fastest, must not block.
-    - ``"threads"``: on a pool of ``threads`` Python threads; at most
+    - ``"threads"``: on a pool of ``threads`` threads (Python's with one
+      loop, the library's worker pool with several); at most
       ``queue_size`` requests wait, more get 503.
     - ``"asyncio"``: ``async def`` handlers on an asyncio loop of their own.
+
+    ``loops=N`` (N > 1) serves on N event loops on library threads, so
+    handlers of every mode may run on several threads at once (one at a
+    time holds the GIL) and :meth:`stop` is graceful.
 
     ``port=0`` picks a free port; :attr:`address` holds the real one once
     listening. ``max_body_bytes`` raises the library's 1 MiB body limit.
@@ -43,16 +47,17 @@ class HttpServer(Server):
         max_body_bytes: Optional[int] = None,
     ) -> None:
         super().__init__(host, port, loops)
-        self._views = _Views()
         self._mode_name = mode
-        self._mode: Mode = make_mode(mode, handler, self._views, threads, queue_size)
+        self._mode: Mode = make_mode(mode, handler, threads, queue_size, loops)
         self._config = ffi.new("c10k_http_config *")
         lib.c10k_http_config_init(self._config)
         if max_body_bytes is not None:
             self._config.max_body_bytes = max_body_bytes
         # Kept on the server: the library calls them for as long as it lives.
-        self._on_request = ffi.callback("void(void *, c10k_request *)", self._request_cb, onerror=callback_error)
-        self._on_abort = ffi.callback("void(void *, uint64_t)", self._abort_cb, onerror=callback_error)
+        # One loop calls back on the serving thread; several on threads to mark.
+        wrap = marking if loops > 1 else unchanged
+        self._on_request = ffi.callback("void(void *, c10k_request *)", wrap(self._request_cb), onerror=callback_error)
+        self._on_abort = ffi.callback("void(void *, uint64_t)", wrap(self._abort_cb), onerror=callback_error)
         self._callbacks = ffi.new(
             "c10k_http_callbacks *",
             {"size": ffi.sizeof("c10k_http_callbacks"), "on_request": self._on_request, "on_abort": self._on_abort},
@@ -69,6 +74,9 @@ class HttpServer(Server):
     def _abort_cb(self, user_data: Any, reply: int) -> None:
         self._mode.on_abort(reply)
 
+    def _configure(self, config: Any) -> None:
+        self._mode.configure(config)
+
     def _open(self) -> None:
         self._mode.open()
 
@@ -80,3 +88,7 @@ class HttpServer(Server):
         code = lib.c10k_http_listen(loop, self._addr.encode(), self._config, self._callbacks, ffi.NULL, out)
         check(code, f"listening on {self._addr}")
         return out[0]
+
+    def _server_listen(self, server: Any) -> None:
+        code = lib.c10k_server_http_listen(server, self._addr.encode(), self._config, self._callbacks, ffi.NULL)
+        check(code, f"listening on {self._addr}")

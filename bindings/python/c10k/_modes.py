@@ -1,9 +1,12 @@
 """Where HTTP handlers run: inline, on a thread pool, or on asyncio.
 
 Each mode receives the library's ``on_request`` and ``on_abort`` calls on
-the loop thread. ``inline`` answers during the call. The others copy the
-request, defer it (``c10k_request_defer``) and complete the reply from
-their own threads with the thread-safe ``c10k_reply_*`` calls.
+a loop thread (with several loops, on several at once). ``inline``
+answers during the call. ``threads`` and ``asyncio`` copy the request,
+defer it (``c10k_request_defer``) and complete the reply from their own
+threads with the thread-safe ``c10k_reply_*`` calls. With several loops,
+``threads`` is the library's worker pool instead: ``on_request`` arrives
+on a pool thread, which may block, and answers there as ``inline`` does.
 
 No exception leaves a mode's callbacks: a failing handler is logged with
 its traceback and answered 500.
@@ -22,10 +25,12 @@ from typing import Any, Optional
 
 from ._errors import check
 from ._ffi import ffi, lib
-from ._request import Request, _Views
+from ._request import Request
 from ._response import StreamResponse, coerce
+from ._server import mark_serving_thread
 from ._send import (
     SERVICE_UNAVAILABLE,
+    aborting_on_error,
     close_chunks,
     respond,
     send,
@@ -46,9 +51,11 @@ _JOIN_TIMEOUT_S = 5.0
 class Mode:
     """The interface every mode implements."""
 
-    def __init__(self, handler: Handler, views: _Views) -> None:
+    def __init__(self, handler: Handler) -> None:
         self.handler = handler
-        self.views = views
+
+    def configure(self, config: Any) -> None:
+        """Adjusts the multi-loop server's ``c10k_server_config``."""
 
     def open(self) -> None:
         """Starts the mode's threads, before the listener opens."""
@@ -64,7 +71,7 @@ class Mode:
 
     def _defer(self, req: Any) -> tuple[int, Request]:
         """Copies the request and keeps it open; loop thread."""
-        request = Request(req, self.views)
+        request = Request(req)
         request._copy_all()
         out = ffi.new("uint64_t *")
         check(lib.c10k_request_defer(req, out), "c10k_request_defer")
@@ -75,7 +82,7 @@ class InlineMode(Mode):
     """Runs the handler on the loop thread, during the callback."""
 
     def on_request(self, req: Any) -> None:
-        request = Request(req, self.views)
+        request = Request(req)
         try:
             respond(req, coerce(self.handler(request)))
         except Exception:
@@ -83,6 +90,21 @@ class InlineMode(Mode):
             send_error(lambda response: respond(req, response))
         finally:
             request._detach()
+
+
+class PoolMode(InlineMode):
+    """Runs the handler on the library's worker pool (``workers``), which
+    reads each request whole first and answers 503 when ``queue_size``
+    requests already wait."""
+
+    def __init__(self, handler: Handler, threads: int, queue_size: int) -> None:
+        super().__init__(handler)
+        self.threads = threads
+        self.queue_size = queue_size
+
+    def configure(self, config: Any) -> None:
+        config.workers = self.threads
+        config.queue_limit = self.queue_size
 
 
 class _Job:
@@ -101,10 +123,8 @@ class ThreadsMode(Mode):
     503 at once by the loop thread.
     """
 
-    def __init__(self, handler: Handler, views: _Views, threads: int, queue_size: int) -> None:
-        super().__init__(handler, views)
-        if threads < 1 or queue_size < 1:
-            raise ValueError("threads and queue_size must be positive")
+    def __init__(self, handler: Handler, threads: int, queue_size: int) -> None:
+        super().__init__(handler)
         self.threads = threads
         self.queue: queue.Queue[Optional[_Job]] = queue.Queue(queue_size)
         self.pending: dict[int, _Job] = {}
@@ -156,6 +176,7 @@ class ThreadsMode(Mode):
             job.cancelled = True
 
     def _work(self) -> None:
+        mark_serving_thread()
         while True:
             job = self.queue.get()
             if job is None:
@@ -181,15 +202,16 @@ class AsyncioMode(Mode):
     """Runs ``async def`` handlers (plain functions too) on an asyncio
     event loop in its own thread; thousands may await at once."""
 
-    def __init__(self, handler: Handler, views: _Views) -> None:
-        super().__init__(handler, views)
+    def __init__(self, handler: Handler) -> None:
+        super().__init__(handler)
         self.pending: dict[int, Any] = {}
         self.aloop: Optional[asyncio.AbstractEventLoop] = None
         self.thread: Optional[threading.Thread] = None
 
     def open(self) -> None:
-        self.aloop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.aloop.run_forever, name="c10k-asyncio", daemon=True)
+        aloop = self.aloop = asyncio.new_event_loop()
+        aloop.call_soon(mark_serving_thread)
+        self.thread = threading.Thread(target=aloop.run_forever, name="c10k-asyncio", daemon=True)
         self.thread.start()
 
     def close(self) -> None:
@@ -218,6 +240,9 @@ class AsyncioMode(Mode):
         future = asyncio.run_coroutine_threadsafe(self._run(reply, request), self.aloop)  # type: ignore[arg-type]
         self.pending[reply] = future
         future.add_done_callback(lambda _: self.pending.pop(reply, None))
+        if future.done():
+            # It may have finished before it was recorded: forget it now.
+            self.pending.pop(reply, None)
 
     def on_abort(self, reply: int) -> None:
         future = self.pending.pop(reply, None)
@@ -240,15 +265,17 @@ class AsyncioMode(Mode):
 
 
 async def _stream_async(reply: int, response: StreamResponse) -> None:
-    """Streams an async iterable; cancellation (the client left) ends it."""
+    """Streams an async iterable; cancellation (the client left) ends it,
+    a failure after the head went out aborts the reply."""
     chunks = response.chunks
     try:
         if not stream_start(reply, response):
             return
-        async for chunk in chunks:
-            if not stream_write(reply, chunk):
-                return
-        stream_end(reply)
+        with aborting_on_error(reply):
+            async for chunk in chunks:
+                if not stream_write(reply, chunk):
+                    return
+            stream_end(reply)
     finally:
         aclose = getattr(chunks, "aclose", None)
         if aclose is not None:
@@ -268,14 +295,18 @@ async def _cancel_all() -> None:
 MODES = ("inline", "threads", "asyncio")
 
 
-def make_mode(mode: str, handler: Handler, views: _Views, threads: int, queue_size: int) -> Mode:
-    """The mode named ``mode``; ``ValueError`` for another name."""
+def make_mode(mode: str, handler: Handler, threads: int, queue_size: int, loops: int) -> Mode:
+    """The mode named ``mode`` for ``loops`` loops; ``ValueError`` for another name."""
     if not callable(handler):
         raise TypeError(f"handler must be callable, not {type(handler).__name__}")
     if mode == "inline":
-        return InlineMode(handler, views)
+        return InlineMode(handler)
     if mode == "threads":
-        return ThreadsMode(handler, views, threads, queue_size)
+        if threads < 1 or queue_size < 1:
+            raise ValueError("threads and queue_size must be positive")
+        if loops > 1:
+            return PoolMode(handler, threads, queue_size)
+        return ThreadsMode(handler, threads, queue_size)
     if mode == "asyncio":
-        return AsyncioMode(handler, views)
+        return AsyncioMode(handler)
     raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")

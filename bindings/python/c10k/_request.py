@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any, Optional
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
+from ._errors import check
 from ._ffi import ffi, lib
 
 
@@ -49,23 +51,20 @@ class Headers(Mapping[str, str]):
         return f"Headers({self._items!r})"
 
 
-class _Views:
-    """Scratch out-parameters for reading views; one per loop thread."""
-
-    __slots__ = ("ptr", "length", "name", "name_len", "addr")
+class _Scratch(threading.local):
+    """Out-parameters for reading views, one set per thread: with several
+    loops (or a worker pool) callbacks run on several threads at once."""
 
     def __init__(self) -> None:
-        self.ptr = ffi.new("const uint8_t **")
-        self.length = ffi.new("size_t *")
+        self.info = ffi.new("c10k_request_info *", {"size": ffi.sizeof("c10k_request_info")})
         self.name = ffi.new("const uint8_t **")
         self.name_len = ffi.new("size_t *")
+        self.value = ffi.new("const uint8_t **")
+        self.value_len = ffi.new("size_t *")
         self.addr = ffi.new("char[]", lib.C10K_ADDRSTRLEN)
 
-    def read(self, getter: Any, req: Any) -> Optional[bytes]:
-        """Copies the view ``getter`` stores; None when it has none."""
-        if getter(req, self.ptr, self.length) != 0:
-            return None
-        return ffi.buffer(self.ptr[0], self.length[0])[:]
+
+_scratch = _Scratch()
 
 
 def parse_addr(text: str) -> tuple[str, int]:
@@ -83,7 +82,21 @@ def _percent_decode(raw: bytes) -> bytes:
     return ffi.buffer(out, out_len[0])[:]
 
 
-_FIELDS = ("method", "target", "raw_path", "query", "version", "headers", "body", "peer", "keep_alive")
+_buffer = ffi.buffer
+
+# How each field comes out of a filled c10k_request_info (a NULL view with
+# length 0 copies as b"").
+_FROM_INFO: dict[str, Callable[[Any], Any]] = {
+    "method": lambda info: _buffer(info.method, info.method_len)[:].decode("latin-1"),
+    "raw_path": lambda info: _buffer(info.path, info.path_len)[:],
+    "target": lambda info: _buffer(info.target, info.target_len)[:].decode("latin-1"),
+    "query": lambda info: _buffer(info.query, info.query_len)[:].decode("latin-1"),
+    "body": lambda info: _buffer(info.body, info.body_len)[:],
+    "version": lambda info: f"HTTP/1.{info.version_minor}",
+    "keep_alive": lambda info: bool(info.keep_alive),
+}
+_FIELDS = (*_FROM_INFO, "headers", "peer")
+_MISSING = object()
 
 
 class Request:
@@ -102,61 +115,60 @@ class Request:
     ``body`` (bytes), ``peer`` (``(host, port)``), ``keep_alive``.
     """
 
-    __slots__ = ("_req", "_views", "_cache")
+    __slots__ = ("_req", "_info", "_cache")
 
-    def __init__(self, req: Any, views: _Views) -> None:
+    def __init__(self, req: Any) -> None:
         self._req = req
-        self._views = views
+        # This thread's c10k_request_info once filled for this request:
+        # one C call gives every view but the header fields and the peer.
+        self._info: Any = None
         self._cache: dict[str, Any] = {}
 
-    def _load(self, field: str) -> Any:
-        req, views = self._req, self._views
-        value: Any
+    def _live(self, field: str) -> Any:
+        req = self._req
         if req is None:
             raise RuntimeError(
                 f"Request.{field} was first read after the handler returned; "
                 "read it during the call (the library's views are gone)"
             )
-        if field == "method":
-            value = (views.read(lib.c10k_request_method, req) or b"").decode("latin-1")
-        elif field == "target":
-            value = (views.read(lib.c10k_request_target, req) or b"").decode("latin-1")
-        elif field == "raw_path":
-            value = views.read(lib.c10k_request_path, req) or b""
-        elif field == "query":
-            value = (views.read(lib.c10k_request_query, req) or b"").decode("latin-1")
-        elif field == "version":
-            value = f"HTTP/1.{lib.c10k_request_version(req)}"
-        elif field == "body":
-            value = views.read(lib.c10k_request_body, req) or b""
-        elif field == "headers":
-            value = self._read_headers(req, views)
-        elif field == "peer":
-            if lib.c10k_request_peer_addr(req, views.addr, lib.C10K_ADDRSTRLEN) != 0:
-                value = ("", 0)
-            else:
-                value = parse_addr(ffi.string(views.addr).decode())
-        else:
-            value = bool(lib.c10k_request_keep_alive(req))
-        self._cache[field] = value
-        return value
+        return req
 
-    @staticmethod
-    def _read_headers(req: Any, views: _Views) -> Headers:
-        items = []
-        for i in range(lib.c10k_request_header_count(req)):
-            if lib.c10k_request_header_at(req, i, views.name, views.name_len, views.ptr, views.length) != 0:
-                break
-            name = ffi.buffer(views.name[0], views.name_len[0])[:].decode("latin-1")
-            value = ffi.buffer(views.ptr[0], views.length[0])[:].decode("latin-1")
-            items.append((name, value))
-        return Headers(items)
+    def _fetch_info(self, field: str) -> Any:
+        info = _scratch.info
+        check(lib.c10k_request_get_info(self._live(field), info), "c10k_request_get_info")
+        self._info = info
+        return info
 
     def _get(self, field: str) -> Any:
-        try:
-            return self._cache[field]
-        except KeyError:
-            return self._load(field)
+        cache = self._cache
+        value = cache.get(field, _MISSING)
+        if value is _MISSING:
+            extract = _FROM_INFO.get(field)
+            if extract is not None:
+                value = extract(self._info or self._fetch_info(field))
+            elif field == "headers":
+                value = self._read_headers(field)
+            else:
+                value = self._read_peer(field)
+            cache[field] = value
+        return value
+
+    def _read_headers(self, field: str) -> Headers:
+        count = (self._info or self._fetch_info(field)).header_count
+        req, s = self._req, _scratch
+        items = []
+        for i in range(count):
+            if lib.c10k_request_header_at(req, i, s.name, s.name_len, s.value, s.value_len) != 0:
+                break
+            name = _buffer(s.name[0], s.name_len[0])[:].decode("latin-1")
+            items.append((name, _buffer(s.value[0], s.value_len[0])[:].decode("latin-1")))
+        return Headers(items)
+
+    def _read_peer(self, field: str) -> tuple[str, int]:
+        addr = _scratch.addr
+        if lib.c10k_request_peer_addr(self._live(field), addr, lib.C10K_ADDRSTRLEN) != 0:
+            return ("", 0)
+        return parse_addr(ffi.string(addr).decode())
 
     @property
     def method(self) -> str:
@@ -172,12 +184,10 @@ class Request:
 
     @property
     def path(self) -> str:
-        try:
-            return self._cache["path"]
-        except KeyError:
-            path = _percent_decode(self.raw_path).decode("utf-8", "surrogateescape")
-            self._cache["path"] = path
-            return path
+        path = self._cache.get("path")
+        if path is None:
+            path = self._cache["path"] = _percent_decode(self.raw_path).decode("utf-8", "surrogateescape")
+        return path
 
     @property
     def query(self) -> str:
@@ -210,7 +220,7 @@ class Request:
         self._detach()
 
     def _detach(self) -> None:
-        self._req = None
+        self._req = self._info = None
 
     def __repr__(self) -> str:
         if self._req is not None:

@@ -1,4 +1,8 @@
-"""What a handler returns, and how it is brought to one of three shapes."""
+"""What a handler returns, and how it is brought to one of three shapes.
+
+Each response keeps, in ``_c_headers``, the C form of its headers that
+``_send`` made last, so a response reused for many requests is converted once.
+"""
 
 from __future__ import annotations
 
@@ -40,11 +44,12 @@ class Response:
     ``Content-Length``, ``Date`` and ``Connection``.
     """
 
-    __slots__ = ("status", "headers", "body")
+    __slots__ = ("status", "headers", "body", "_c_headers")
 
     def __init__(self, status: int = 200, headers: HeadersLike = None, body: Union[bytes, str] = b"") -> None:
         self.status = status
         self.headers = header_pairs(headers)
+        self._c_headers: Optional[tuple[Any, ...]] = None
         if isinstance(body, str):
             body = body.encode("utf-8")
             if not _has(self.headers, b"content-type"):
@@ -62,12 +67,13 @@ class FileResponse:
     or a directory answers 404, an unreadable one 403.
     """
 
-    __slots__ = ("status", "headers", "path")
+    __slots__ = ("status", "headers", "path", "_c_headers")
 
     def __init__(self, path: Union[str, os.PathLike[str]], status: int = 200, headers: HeadersLike = None) -> None:
         self.path = os.fspath(path)
         self.status = status
         self.headers = header_pairs(headers)
+        self._c_headers: Optional[tuple[Any, ...]] = None
         if not _has(self.headers, b"content-type"):
             guessed, _ = mimetypes.guess_type(self.path)
             self.headers.append((b"Content-Type", (guessed or "application/octet-stream").encode("latin-1")))
@@ -85,7 +91,7 @@ class StreamResponse:
     fails or the client leaves.
     """
 
-    __slots__ = ("status", "headers", "chunks", "content_length")
+    __slots__ = ("status", "headers", "chunks", "content_length", "_c_headers")
 
     def __init__(self, status: int, headers: HeadersLike, chunks: Any) -> None:
         self.status = status
@@ -96,6 +102,7 @@ class StreamResponse:
                 self.content_length = int(value)
         self.headers = pairs
         self.chunks = chunks
+        self._c_headers: Optional[tuple[Any, ...]] = None
 
     def __repr__(self) -> str:
         return f"<StreamResponse {self.status}>"

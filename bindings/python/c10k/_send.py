@@ -13,7 +13,8 @@ import errno
 import logging
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ._errors import C10kError, check
@@ -27,17 +28,21 @@ _FORBIDDEN = Response(403, None, "Forbidden\n")
 INTERNAL_ERROR = Response(500, None, "Internal Server Error\n")
 SERVICE_UNAVAILABLE = Response(503, [("Retry-After", "1")], "Service Unavailable\n")
 
-_EMPTY = ffi.new("uint8_t[]", 1)
+# Resolved once: a type given as a string is looked up on every call.
+_U8_ARRAY = ffi.typeof("uint8_t[]")
+_HEADER_ARRAY = ffi.typeof("c10k_header[]")
+
+CHeaders = tuple[Any, int, Any]
 
 
-def c_headers(pairs: list[tuple[bytes, bytes]]) -> tuple[Any, int, Any]:
+def c_headers(pairs: list[tuple[bytes, bytes]]) -> CHeaders:
     """A ``c10k_header`` array over ``pairs``; the third item keeps the
     bytes alive: hold it (as ``_keep``) until the C call returns."""
     if not pairs:
         return ffi.NULL, 0, None
     blob = b"".join(name + value for name, value in pairs)
-    buf = ffi.from_buffer("uint8_t[]", blob)
-    array = ffi.new("c10k_header[]", len(pairs))
+    buf = ffi.from_buffer(_U8_ARRAY, blob)
+    array = ffi.new(_HEADER_ARRAY, len(pairs))
     offset = 0
     for i, (name, value) in enumerate(pairs):
         field = array[i]
@@ -50,8 +55,18 @@ def c_headers(pairs: list[tuple[bytes, bytes]]) -> tuple[Any, int, Any]:
     return array, len(pairs), buf
 
 
-def _bytes_ptr(data: bytes) -> Any:
-    return ffi.from_buffer("uint8_t[]", data) if data else _EMPTY
+def headers_of(response: AnyResponse) -> CHeaders:
+    """``c_headers`` of a response, kept on it while its headers stay the
+    same: a constant response (a module-level ``HELLO``) is converted once."""
+    cached = response._c_headers
+    if cached is None or cached[0] != response.headers:
+        cached = response._c_headers = (list(response.headers), c_headers(response.headers))
+    return cached[1]
+
+
+def _bytes_ptr(data: Any) -> Any:
+    # cffi passes bytes to a uint8_t * as they are; other buffers need a view.
+    return data if isinstance(data, bytes) else ffi.from_buffer(_U8_ARRAY, data)
 
 
 def _file_error_response(code: int) -> Response:
@@ -61,11 +76,11 @@ def _file_error_response(code: int) -> Response:
 def respond(req: Any, response: AnyResponse) -> None:
     """Answers a request during its callback (loop thread)."""
     if isinstance(response, Response):
-        array, n, _keep = c_headers(response.headers)
+        array, n, _keep = headers_of(response)
         body = response.body
         check(lib.c10k_respond(req, response.status, array, n, _bytes_ptr(body), len(body)), "c10k_respond")
     elif isinstance(response, FileResponse):
-        array, n, _keep = c_headers(response.headers)
+        array, n, _keep = headers_of(response)
         code = lib.c10k_respond_path(req, response.status, array, n, os.fsencode(response.path))
         if code in (lib.C10K_ENOENT, lib.C10K_EISDIR, lib.C10K_EACCES, lib.C10K_EPERM):
             respond(req, _file_error_response(code))
@@ -88,7 +103,7 @@ def _gone(code: int, context: str) -> bool:
 def send(reply: int, response: AnyResponse, cancelled: Callable[[], bool]) -> None:
     """Completes a deferred reply (any thread)."""
     if isinstance(response, Response):
-        array, n, _keep = c_headers(response.headers)
+        array, n, _keep = headers_of(response)
         body = response.body
         _gone(lib.c10k_reply_send(reply, response.status, array, n, _bytes_ptr(body), len(body)), "c10k_reply_send")
     elif isinstance(response, FileResponse):
@@ -110,7 +125,7 @@ def send_file(reply: int, response: FileResponse) -> None:
         if not stat.S_ISREG(info.st_mode):
             send(reply, _NOT_FOUND, lambda: False)
             return
-        array, n, _keep = c_headers(response.headers)
+        array, n, _keep = headers_of(response)
         # The library duplicates the descriptor, so closing ours below is safe.
         _gone(lib.c10k_reply_send_file(reply, response.status, array, n, fd, 0, info.st_size), "c10k_reply_send_file")
     finally:
@@ -119,7 +134,7 @@ def send_file(reply: int, response: FileResponse) -> None:
 
 def stream_start(reply: int, response: StreamResponse) -> bool:
     """Sends the head of a streamed response; False if the client left."""
-    array, n, _keep = c_headers(response.headers)
+    array, n, _keep = headers_of(response)
     length = ffi.NULL if response.content_length is None else ffi.new("uint64_t *", response.content_length)
     return not _gone(lib.c10k_reply_start(reply, response.status, array, n, length), "c10k_reply_start")
 
@@ -148,22 +163,29 @@ def close_chunks(chunks: Any) -> None:
             log.exception("c10k: closing a response body failed")
 
 
-def stream(reply: int, response: StreamResponse, cancelled: Callable[[], bool]) -> None:
-    """Streams a synchronous iterable to a deferred reply.
+@contextmanager
+def aborting_on_error(reply: int) -> Iterator[None]:
+    """Aborts a started reply (``c10k_reply_abort``, the client gets RST)
+    if the body fails: a cut response must not pass for a complete one."""
+    try:
+        yield
+    except BaseException:
+        lib.c10k_reply_abort(reply)
+        raise
 
-    If the iterable raises after the head went out, the reply is left
-    unended: the client sees a truncated response (the keep-alive timeout
-    closes the connection) rather than a complete-looking one, since the
-    C API has no call to abort a reply.
-    """
+
+def stream(reply: int, response: StreamResponse, cancelled: Callable[[], bool]) -> None:
+    """Streams a synchronous iterable to a deferred reply; if it raises
+    after the head went out, the reply is aborted."""
     chunks = response.chunks
     try:
         if not stream_start(reply, response):
             return
-        for chunk in chunks:
-            if cancelled() or not stream_write(reply, chunk):
-                return
-        stream_end(reply)
+        with aborting_on_error(reply):
+            for chunk in chunks:
+                if cancelled() or not stream_write(reply, chunk):
+                    return
+            stream_end(reply)
     finally:
         close_chunks(chunks)
 

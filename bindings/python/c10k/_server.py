@@ -1,33 +1,54 @@
-"""The life of a server: its loop, its listener, start, serve and stop.
+"""The life of a server: start, serve, stats and stop.
 
-One c10k loop belongs to the thread that creates and runs it, and every
-callback arrives there. ``serve_forever`` does all of it on the calling
-thread; ``start`` does it on a background thread. The loop is driven with
-``c10k_loop_run_once`` and a short timeout so that the Python signal
-handlers installed for SIGINT and SIGTERM get to run between turns.
-
-``loops`` is the number of event loops; several loops need the library's
-multi-loop server API (``c10k_server_*``), which this build lacks.
+``loops=1`` runs one c10k loop on the serving thread (``serve_forever``'s
+caller, or the thread ``start`` makes): every callback arrives there.
+``loops=N`` runs the library's multi-loop server: N loops on library
+threads, callbacks on all of them at once (cffi takes the GIL for each),
+and a graceful stop. ``_loops.py`` holds both.
 """
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
-from collections import deque
 from collections.abc import Callable
 from types import FrameType, TracebackType
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar, Union
 
-from ._errors import check
-from ._ffi import ffi, lib
+from ._loops import MultiLoop, SingleLoop
 from ._request import parse_addr
+from ._stats import Stats
 
-log = logging.getLogger("c10k")
+# The default of stop(timeout=...), and what a signal gives in-flight
+# requests (the library's own shutdown_timeout_ms default).
+STOP_TIMEOUT_S = 5.0
 
-# How long one loop turn may wait before Python checks for signals and stop.
-_TURN_MS = 100
+# Marks threads whose work a graceful stop waits for: stop() called there
+# must not wait for the server in turn.
+_thread_role = threading.local()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def mark_serving_thread() -> None:
+    """Records that the calling thread runs the server's callbacks or handlers."""
+    _thread_role.serving = True
+
+
+def marking(callback: F) -> F:
+    """``callback``, marking the thread it runs on as serving (for the
+    multi-loop server, whose callbacks arrive on library threads)."""
+
+    def marked(*args: Any) -> Any:
+        _thread_role.serving = True
+        return callback(*args)
+
+    return marked  # type: ignore[return-value]
+
+
+def unchanged(callback: F) -> F:
+    """``callback`` itself: what a single loop uses instead of :func:`marking`."""
+    return callback
 
 
 def format_addr(host: str, port: int) -> str:
@@ -37,58 +58,61 @@ def format_addr(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def callback_error(kind: Optional[type], value: Optional[BaseException], tb: Optional[TracebackType]) -> None:
-    """Last resort for an exception escaping a cffi callback (the callbacks
-    catch what user code raises, so this means a bug in the binding)."""
-    log.error("c10k: exception in a library callback", exc_info=(kind, value, tb))  # type: ignore[arg-type]
-
-
 class Server:
     """Base class of :class:`HttpServer` and :class:`TcpServer`.
 
-    Subclasses implement ``_listen(loop)`` (returning the listener) and may
-    override ``_open()`` and ``_close()`` for what lives beside the loop
-    (thread pools, an asyncio loop).
+    Subclasses implement ``_listen(loop)`` (one loop; returns the
+    listener) and ``_server_listen(server)`` (several loops), and may
+    override ``_configure(config)`` (the ``c10k_server_config``),
+    ``_open()`` and ``_close()`` for what lives beside the loops (thread
+    pools, an asyncio loop).
     """
 
     def __init__(self, host: str, port: int, loops: int) -> None:
         if not isinstance(loops, int) or loops < 1:
             raise ValueError(f"loops must be a positive int, not {loops!r}")
-        if loops > 1:
-            raise NotImplementedError(
-                "loops > 1 needs the library's multi-loop server API (c10k_server_*), "
-                "which this build of libc10k does not have yet; use loops=1"
-            )
         self._addr = format_addr(host, port)
         self._loops = loops
         self._lock = threading.Lock()
-        self._loop: Any = None
+        self._runner: Optional[Union[SingleLoop, MultiLoop]] = None
+        self._last_stats: Optional[Stats] = None
         self._stopping = False
+        self._stop_timeout = STOP_TIMEOUT_S
         self._running = False
         self._ready = threading.Event()
         self._startup_error: Optional[BaseException] = None
         self._thread: Optional[threading.Thread] = None
         self.address: Optional[tuple[str, int]] = None
-        self._posted: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
-        self._post_cb = ffi.callback("void(void *, c10k_loop *)", self._run_posted, onerror=callback_error)
+
+    @property
+    def loops(self) -> int:
+        """How many event loops serve."""
+        return self._loops
 
     def _listen(self, loop: Any) -> Any:
         raise NotImplementedError
 
+    def _server_listen(self, server: Any) -> None:
+        raise NotImplementedError
+
+    def _configure(self, config: Any) -> None:
+        """Adjusts the multi-loop server's config (loops already set)."""
+
     def _open(self) -> None:
-        """Starts what the server needs beside its loop."""
+        """Starts what the server needs beside its loops."""
 
     def _close(self) -> None:
-        """Stops what ``_open`` started; the loop is no longer running."""
+        """Stops what ``_open`` started; no loop is running any more."""
 
     def serve_forever(self, ready: Optional[Callable[["Server"], None]] = None) -> None:
         """Serves on the calling thread until :meth:`stop`, SIGINT or SIGTERM.
 
-        Every callback (and, in ``inline`` mode, every handler) runs on this
-        thread. ``ready(server)``, if given, is called once listening
-        (:attr:`address` is then set). Signal handlers are installed only
-        when this is the main thread, and the previous ones are restored on
-        return.
+        With one loop every callback (and, in ``inline`` mode, every
+        handler) runs on this thread; with several, this thread waits and
+        carries out the stop. ``ready(server)``, if given, is called once
+        listening (:attr:`address` is then set). Signal handlers are
+        installed only when this is the main thread, and the previous ones
+        are restored on return.
         """
         with self._lock:
             if self._running:
@@ -100,32 +124,19 @@ class Server:
             self._running = False
 
     def _serve(self, install_signals: bool, ready: Optional[Callable[["Server"], None]] = None) -> None:
-        try:
-            lp = ffi.new("c10k_loop **")
-            check(lib.c10k_loop_new(lp), "c10k_loop_new")
-            loop = lp[0]
-        except BaseException as err:
-            self._startup_error = err
-            self._ready.set()
-            raise
-        listener = None
+        runner = SingleLoop(self) if self._loops == 1 else MultiLoop(self, self._loops)
         previous: dict[int, Any] = {}
         try:
-            self._open()
-            listener = self._listen(loop)
-            buf = ffi.new("char[]", lib.C10K_ADDRSTRLEN)
-            check(lib.c10k_listener_addr(listener, buf, len(buf)), "c10k_listener_addr")
-            self.address = parse_addr(ffi.string(buf).decode())
+            self.address = parse_addr(runner.open())
             if install_signals:
                 for signum in (signal.SIGINT, signal.SIGTERM):
                     previous[signum] = signal.signal(signum, self._on_signal)
             with self._lock:
-                self._loop = loop
+                self._runner = runner
             self._ready.set()
             if ready is not None:
                 ready(self)
-            while not self._stopping:
-                check(lib.c10k_loop_run_once(loop, _TURN_MS), "c10k_loop_run_once")
+            runner.run()
         except BaseException as err:
             if not self._ready.is_set():
                 self._startup_error = err
@@ -133,41 +144,39 @@ class Server:
             raise
         finally:
             with self._lock:
-                self._loop = None
+                if self._runner is not None:
+                    self._last_stats = runner.stats()
+                self._runner = None
             for number, previous_handler in previous.items():
                 signal.signal(number, previous_handler)
-            try:
-                if listener is not None:
-                    lib.c10k_listener_close(listener)
-                self._close()
-            finally:
-                # Open connections are closed here (their on_close runs) and
-                # replies completed after this point are dropped by the library.
-                lib.c10k_loop_free(loop)
+            runner.close()
+
+    def stats(self) -> Stats:
+        """The server's counters (``per_loop`` holds each loop's); after
+        a stop, the last ones. Any thread."""
+        with self._lock:
+            if self._runner is not None:
+                return self._runner.stats()
+            if self._last_stats is not None:
+                return self._last_stats
+        raise RuntimeError("the server has not served yet")
 
     def call_soon_threadsafe(self, fn: Callable[..., Any], *args: Any) -> None:
         """Runs ``fn(*args)`` on the loop thread soon (``c10k_loop_post``),
-        in call order; the way for other threads to use a transport."""
+        in call order; the way for other threads to use a transport.
+        Only with ``loops=1``."""
         with self._lock:
-            if self._loop is None:
+            if self._runner is None:
                 raise RuntimeError("the server is not serving")
-            self._posted.append((fn, args))
-            check(lib.c10k_loop_post(self._loop, self._post_cb, ffi.NULL), "c10k_loop_post")
-
-    def _run_posted(self, user_data: Any, loop: Any) -> None:
-        fn, args = self._posted.popleft()
-        try:
-            fn(*args)
-        except Exception:
-            log.exception("c10k: a call posted to the loop failed")
+            self._runner.post(fn, args)
 
     def _on_signal(self, signum: int, frame: Optional[FrameType]) -> None:
         # Runs on the serving thread between two turns or inside a callback,
-        # so the loop cannot be freed meanwhile: no lock (it may be held).
+        # so the runner cannot be closed meanwhile: no lock (it may be held).
         self._stopping = True
-        loop = self._loop
-        if loop is not None:
-            lib.c10k_loop_stop(loop)
+        runner = self._runner
+        if runner is not None:
+            runner.interrupt()
 
     def start(self) -> "Server":
         """Serves on a new background thread; returns once listening.
@@ -192,18 +201,23 @@ class Server:
             if self._startup_error is None:
                 raise
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """Stops serving; callable from any thread (and from handlers).
 
+        With several loops the stop is graceful: accepting ends, requests
+        in flight get up to ``timeout`` seconds to finish and flush, idle
+        connections close, what is left is aborted. One loop stops at once.
         After :meth:`start`, waits for the background thread to finish,
-        unless called from that thread.
+        unless called from a thread that serves (a handler's).
         """
+        self._stop_timeout = timeout
         self._stopping = True
         with self._lock:
-            if self._loop is not None:
-                lib.c10k_loop_stop(self._loop)
+            if self._runner is not None:
+                self._runner.wake()
         thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
+        serving = getattr(_thread_role, "serving", False)
+        if thread is not None and thread is not threading.current_thread() and not serving:
             thread.join()
 
     def __enter__(self) -> "Server":
@@ -211,4 +225,3 @@ class Server:
 
     def __exit__(self, kind: Optional[type], value: Optional[BaseException], tb: Optional[TracebackType]) -> None:
         self.stop()
-

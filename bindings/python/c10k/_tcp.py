@@ -1,9 +1,10 @@
 """Raw TCP: ``TcpServer`` with asyncio-like ``Protocol`` and ``Transport``.
 
-Every protocol method runs on the loop thread, and transport methods must be
-called there too (from elsewhere, go through
-``server.call_soon_threadsafe``). An exception in a protocol method is
-logged and aborts its connection.
+Every protocol method runs on its connection's loop thread, and transport
+methods must be called there too (from elsewhere, go through
+``server.call_soon_threadsafe``, with one loop). With several loops,
+protocols of different connections run on several threads at once. An
+exception in a protocol method is logged and aborts its connection.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import logging
 from collections.abc import Callable
 from typing import Any, Optional
 
-from ._errors import C10kError, check
+from ._errors import C10kError, callback_error, check
 from ._ffi import ffi, lib
 from ._request import parse_addr
-from ._server import Server, callback_error
+from ._server import Server, marking, unchanged
 
 log = logging.getLogger("c10k")
 
@@ -118,21 +119,29 @@ def _conn_addr(getter: Any, conn: int) -> Optional[tuple[str, int]]:
 
 
 class TcpServer(Server):
-    """Accepts TCP connections, each served by ``protocol_factory()``."""
+    """Accepts TCP connections, each served by ``protocol_factory()``.
+
+    ``loops=N`` (N > 1) spreads connections over N loops on library threads
+    (the factory and protocols then run on several threads at once) and
+    makes :meth:`stop` graceful.
+    """
 
     def __init__(self, protocol_factory: ProtocolFactory, host: str = "127.0.0.1", port: int = 8080, *, loops: int = 1) -> None:
         super().__init__(host, port, loops)
         if not callable(protocol_factory):
             raise TypeError("protocol_factory must be callable")
         self._factory = protocol_factory
+        # Shared by the loops; each operation on it is atomic under the GIL.
         self._conns: dict[int, Transport] = {}
+        # One loop calls back on the serving thread; several on threads to mark.
+        wrap = marking if loops > 1 else unchanged
         # Kept on the server: the library calls them for as long as it lives.
         self._cbs = [
-            ffi.callback("void(void *, uint64_t)", self._on_open, onerror=callback_error),
-            ffi.callback("void(void *, uint64_t, const uint8_t *, size_t)", self._on_data, onerror=callback_error),
-            ffi.callback("bool(void *, uint64_t)", self._on_end, error=False, onerror=callback_error),
-            ffi.callback("void(void *, uint64_t)", self._on_drain, onerror=callback_error),
-            ffi.callback("void(void *, uint64_t, int32_t)", self._on_close, onerror=callback_error),
+            ffi.callback("void(void *, uint64_t)", wrap(self._on_open), onerror=callback_error),
+            ffi.callback("void(void *, uint64_t, const uint8_t *, size_t)", wrap(self._on_data), onerror=callback_error),
+            ffi.callback("bool(void *, uint64_t)", wrap(self._on_end), error=False, onerror=callback_error),
+            ffi.callback("void(void *, uint64_t)", wrap(self._on_drain), onerror=callback_error),
+            ffi.callback("void(void *, uint64_t, int32_t)", wrap(self._on_close), onerror=callback_error),
         ]
         on_open, on_data, on_end, on_drain, on_close = self._cbs
         self._callbacks = ffi.new(
@@ -157,6 +166,10 @@ class TcpServer(Server):
         code = lib.c10k_listen(loop, self._addr.encode(), ffi.NULL, self._callbacks, ffi.NULL, out)
         check(code, f"listening on {self._addr}")
         return out[0]
+
+    def _server_listen(self, server: Any) -> None:
+        code = lib.c10k_server_listen(server, self._addr.encode(), ffi.NULL, self._callbacks, ffi.NULL)
+        check(code, f"listening on {self._addr}")
 
     def _fail(self, conn: int, what: str) -> None:
         log.exception("c10k: protocol %s failed; aborting the connection", what)

@@ -2,7 +2,9 @@
 
 The library reads and parses requests on its loop thread; each request is
 copied, deferred and run on a pool of Python threads, and the response
-goes back through the thread-safe deferred-reply calls. A result that
+goes back through the thread-safe deferred-reply calls. With ``loops=N``
+(N > 1) the library's own worker pool runs the application instead, and
+the response is sent from the pool thread. A result that
 comes whole (the usual case: one chunk) is sent with a Content-Length;
 a longer iterable is streamed, chunked unless the application gave a
 Content-Length.
@@ -94,7 +96,8 @@ class _Body:
 
 
 class WSGIServer(HttpServer):
-    """Serves a WSGI application on ``threads`` Python threads.
+    """Serves a WSGI application on ``threads`` threads (``mode="threads"``
+    of :class:`HttpServer`, so ``loops=N`` works as there).
 
     At most ``queue_size`` requests wait for a thread; more get 503.
     """

@@ -111,3 +111,12 @@ def test_streamed_response(base: str) -> None:
     response = requests.get(base + "/stream")
     assert response.text == "".join(f"part {i}\n" for i in range(5))
     assert response.headers["Transfer-Encoding"] == "chunked"
+
+
+def test_flask_on_two_loops() -> None:
+    with running(WSGIServer(make_app(), port=0, threads=4, loops=2)) as server:
+        with requests.Session() as session:
+            for name in ("a", "b", "c"):
+                assert session.get(url(server, f"/hello/{name}")).text == f"hello {name}"
+        assert requests.post(url(server, "/json"), json=[1]).json() == {"got": [1], "args": {}}
+        assert requests.get(url(server, "/stream")).text == "".join(f"part {i}\n" for i in range(5))
