@@ -10,7 +10,7 @@ Usage::
 
     python bench/ab.py [--rounds 3] [--wrk "-t1 -c100 -d5s"] [--path /] \\
         'c10k=python examples/hello.py {addr}' \\
-        'uvloop=python bench/uvloop_hello.py {addr}'
+        'uvloop=python ../../bench/peers/uvloop_hello.py {addr}'
 """
 
 from __future__ import annotations
