@@ -46,7 +46,9 @@ fn a_thousand_requests_in_flight_all_finish() {
     while server.stats().1.requests < 1000 {
         thread::sleep(Duration::from_millis(5));
     }
-    server.stop(10_000).unwrap();
+    // A deadline far beyond the 300 ms answers: stop returns as soon as they
+    // are out, and a loaded machine cannot turn slowness into lost answers.
+    server.stop(60_000).unwrap();
 
     for (i, c) in clients.iter_mut().enumerate() {
         c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
