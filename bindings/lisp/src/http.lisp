@@ -62,8 +62,10 @@ OPEN-SERVER."
       (when keepalive-timeout-ms
         (setf (cffi:foreign-slot-value config '(:struct c10k-http-config) 'keepalive-timeout-ms)
               keepalive-timeout-ms))
-      (cffi:with-foreign-slots ((on-request on-abort on-body) callbacks (:struct c10k-http-callbacks))
-        (setf on-request (cffi:callback http-on-request)
+      (cffi:with-foreign-slots ((size on-request on-abort on-body)
+                                callbacks (:struct c10k-http-callbacks))
+        (setf size (cffi:foreign-type-size '(:struct c10k-http-callbacks))
+              on-request (cffi:callback http-on-request)
               on-abort (cffi:callback http-on-abort)
               on-body (cffi:null-pointer)))
       (c10k-http-listen lp address config callbacks (cffi:null-pointer) out))))

@@ -70,9 +70,10 @@ reported and aborts the connection: it must not unwind into C."
   "A function opening a TCP listener on ADDRESS, for OPEN-SERVER."
   (lambda (lp out)
     (cffi:with-foreign-object (callbacks '(:struct c10k-conn-callbacks))
-      (cffi:with-foreign-slots ((on-open on-data on-end on-drain on-timeout on-close)
+      (cffi:with-foreign-slots ((size on-open on-data on-end on-drain on-timeout on-close)
                                 callbacks (:struct c10k-conn-callbacks))
-        (setf on-open (cffi:callback tcp-on-open)
+        (setf size (cffi:foreign-type-size '(:struct c10k-conn-callbacks))
+              on-open (cffi:callback tcp-on-open)
               on-data (cffi:callback tcp-on-data)
               on-end (cffi:null-pointer)
               on-drain (cffi:callback tcp-on-drain)
