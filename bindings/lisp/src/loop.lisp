@@ -26,7 +26,6 @@ where deferred interrupts run. c10k_loop_stop wakes it at once.")
   (listener (cffi:null-pointer) :type cffi:foreign-pointer)
   (address nil :type (or null string))
   (thread nil)
-  (stopping nil)
   (lock (bt:make-lock "c10k server"))
   (closed-p nil)
   (closed-signal (bt:make-condition-variable))
@@ -98,14 +97,17 @@ ON-READY, if given, is called with SERVER first."
   (let ((*server* server)
         (*report-stream* (server-report-stream server)))
     (unwind-protect
+         ;; The loop itself remembers a stop (C10K_STOPPED), even one asked
+         ;; before the first turn: so the first turn always runs, and makes
+         ;; this thread the loop thread that close-server needs.
          (loop initially (when on-ready (funcall on-ready server))
-               until (server-stopping server)
-               do (let ((code (sb-sys:without-interrupts
-                                (c10k-loop-run-once (server-loop-pointer server) +turn-ms+))))
-                    (when (minusp code)
-                      (report (make-condition 'c10k-error :code code :operation "c10k_loop_run_once")
-                              "loop of ~A stopped" (server-address server))
-                      (return))))
+               for code = (sb-sys:without-interrupts
+                            (c10k-loop-run-once (server-loop-pointer server) +turn-ms+))
+               until (= code +stopped+)
+               when (minusp code)
+                 do (report (make-condition 'c10k-error :code code :operation "c10k_loop_run_once")
+                            "loop of ~A stopped" (server-address server))
+                    (return))
       (close-server server))))
 
 (defun start-server-thread (server)
@@ -120,7 +122,6 @@ every connection (on-close handlers run, deferred replies die) and frees
 itself. Waits for that unless called on the loop thread (from a handler),
 where it only asks. Safe from any thread, from signal handlers, and more
 than once. Returns SERVER."
-  (setf (server-stopping server) t)
   (with-server-lock (server)
     (let ((lp (server-loop-pointer server)))
       (unless (cffi:null-pointer-p lp)
