@@ -12,17 +12,29 @@
   "Calls SERVER's handler on the C request POINTER and answers with its
 values. A condition from the handler or the answer gives 500 and a report;
 nothing unwinds out of here, since C frames are below."
-  (let ((request (make-request pointer)))
-    (handler-case
-        (multiple-value-bind (status headers body)
-            (funcall (http-server-handler server) request)
-          (unless (%request-reply request)
-            (respond request status headers body)))
-      (serious-condition (condition)
-        (report condition "handler failed on ~A ~A"
-                (ignore-errors (request-method request))
-                (ignore-errors (request-target request)))
-        (fail-request request)))
+  (let ((request (make-request pointer nil)))
+    (flet ((fail (condition)
+             (report condition "handler failed on ~A ~A"
+                     (ignore-errors (request-method request))
+                     (ignore-errors (request-target request)))
+             (fail-request request)))
+      ;; The inner handler reports while the request info is alive, so the
+      ;; report can name the method and target; the outer one catches a
+      ;; failing c10k_request_get_info.
+      (handler-case
+          (call-with-request-info
+           pointer
+           (lambda (info)
+             (setf (%request-info request) info)
+             (unwind-protect
+                  (handler-case
+                      (multiple-value-bind (status headers body)
+                          (funcall (http-server-handler server) request)
+                        (unless (%request-reply request)
+                          (respond request status headers body)))
+                    (serious-condition (condition) (fail condition)))
+               (setf (%request-info request) nil))))
+        (serious-condition (condition) (fail condition))))
     (setf (%request-pointer request) nil)))
 
 (cffi:defcallback http-on-request :void ((user-data :pointer) (pointer :pointer))
