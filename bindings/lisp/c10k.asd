@@ -14,6 +14,7 @@
                (:file "conditions")
                (:file "bytes")
                (:file "loop")
+               (:file "registry")
                (:file "request")
                (:file "http")
                (:file "response")

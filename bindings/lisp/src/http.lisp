@@ -38,55 +38,64 @@ nothing unwinds out of here, since C frames are below."
     (setf (%request-pointer request) nil)))
 
 (cffi:defcallback http-on-request :void ((user-data :pointer) (pointer :pointer))
-  (declare (ignore user-data))
-  (handle-request *server* pointer))
+  (with-callback-server (user-data)
+    (handle-request *server* pointer)))
 
 (cffi:defcallback http-on-abort :void ((user-data :pointer) (handle :uint64))
-  (declare (ignore user-data))
-  (let ((reply (gethash handle (http-server-replies *server*))))
-    (when reply
-      (forget-reply reply :aborted)
-      (let ((on-abort (http-server-on-abort *server*)))
-        (when on-abort
-          (handler-case (funcall on-abort reply)
-            (serious-condition (condition)
-              (report condition "on-abort failed"))))))))
+  (with-callback-server (user-data)
+    (let ((reply (gethash handle (http-server-replies *server*))))
+      (when reply
+        (forget-reply reply :aborted)
+        (let ((on-abort (http-server-on-abort *server*)))
+          (when on-abort
+            (handler-case (funcall on-abort reply)
+              (serious-condition (condition)
+                (report condition "on-abort failed")))))))))
 
-(defun http-listener (address &key backlog reuse-port max-connections max-body-bytes
-                                   keepalive-timeout-ms)
-  "A function opening an HTTP listener on ADDRESS with these settings, for
-OPEN-SERVER."
-  (lambda (lp out)
-    (cffi:with-foreign-objects ((config '(:struct c10k-http-config))
-                                (callbacks '(:struct c10k-http-callbacks)))
-      (c10k-http-config-init config)
-      (let ((listen (cffi:foreign-slot-pointer config '(:struct c10k-http-config) 'listen)))
-        (when backlog
-          (setf (cffi:foreign-slot-value listen '(:struct c10k-listen-options) 'backlog) backlog))
-        (when reuse-port
-          (setf (cffi:foreign-slot-value listen '(:struct c10k-listen-options) 'reuse-port) t))
-        (when max-connections
-          (setf (cffi:foreign-slot-value listen '(:struct c10k-listen-options) 'max-connections)
-                max-connections)))
-      (when max-body-bytes
-        (setf (cffi:foreign-slot-value config '(:struct c10k-http-config) 'max-body-bytes)
-              max-body-bytes))
-      (when keepalive-timeout-ms
-        (setf (cffi:foreign-slot-value config '(:struct c10k-http-config) 'keepalive-timeout-ms)
-              keepalive-timeout-ms))
-      (cffi:with-foreign-slots ((size on-request on-abort on-body)
-                                callbacks (:struct c10k-http-callbacks))
-        (setf size (cffi:foreign-type-size '(:struct c10k-http-callbacks))
-              on-request (cffi:callback http-on-request)
-              on-abort (cffi:callback http-on-abort)
-              on-body (cffi:null-pointer)))
-      (c10k-http-listen lp address config callbacks (cffi:null-pointer) out))))
+(defun call-with-http-settings (function &key backlog reuse-port max-connections
+                                                max-body-bytes keepalive-timeout-ms)
+  "Calls FUNCTION with a c10k_http_config holding these settings (the
+library's defaults for those not given) and the c10k_http_callbacks of
+every HTTP server, both valid while FUNCTION runs."
+  (cffi:with-foreign-objects ((config '(:struct c10k-http-config))
+                              (callbacks '(:struct c10k-http-callbacks)))
+    (c10k-http-config-init config)
+    (let ((listen (cffi:foreign-slot-pointer config '(:struct c10k-http-config) 'listen)))
+      (when backlog
+        (setf (cffi:foreign-slot-value listen '(:struct c10k-listen-options) 'backlog) backlog))
+      (when reuse-port
+        (setf (cffi:foreign-slot-value listen '(:struct c10k-listen-options) 'reuse-port) t))
+      (when max-connections
+        (setf (cffi:foreign-slot-value listen '(:struct c10k-listen-options) 'max-connections)
+              max-connections)))
+    (when max-body-bytes
+      (setf (cffi:foreign-slot-value config '(:struct c10k-http-config) 'max-body-bytes)
+            max-body-bytes))
+    (when keepalive-timeout-ms
+      (setf (cffi:foreign-slot-value config '(:struct c10k-http-config) 'keepalive-timeout-ms)
+            keepalive-timeout-ms))
+    (cffi:with-foreign-slots ((size on-request on-abort on-body)
+                              callbacks (:struct c10k-http-callbacks))
+      (setf size (cffi:foreign-type-size '(:struct c10k-http-callbacks))
+            on-request (cffi:callback http-on-request)
+            on-abort (cffi:callback http-on-abort)
+            on-body (cffi:null-pointer)))
+    (funcall function config callbacks)))
+
+(defun http-listener (address options)
+  "A function opening an HTTP listener on ADDRESS with the settings OPTIONS,
+for OPEN-SERVER."
+  (lambda (lp user-data out)
+    (apply #'call-with-http-settings
+           (lambda (config callbacks)
+             (c10k-http-listen lp address config callbacks user-data out))
+           options)))
 
 (defun open-http-server (host port handler on-abort options)
   "An HTTP server listening on HOST:PORT, its loop not yet running."
   (open-server (make-http-server (alexandria:ensure-function handler)
                                  (and on-abort (alexandria:ensure-function on-abort)))
-               (apply #'http-listener (listen-address host port) options)))
+               (http-listener (listen-address host port) options)))
 
 (defun start-http-server (&rest options &key (host "127.0.0.1") (port 8080) handler on-abort
                                               backlog reuse-port max-connections

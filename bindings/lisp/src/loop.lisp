@@ -22,6 +22,7 @@ where deferred interrupts run. c10k_loop_stop wakes it at once.")
 
 (defstruct (server (:constructor nil))
   "A listener on its own c10k loop. Callbacks run on the loop's Lisp thread."
+  (id 0 :type fixnum)
   (loop-pointer (cffi:null-pointer) :type cffi:foreign-pointer)
   (listener (cffi:null-pointer) :type cffi:foreign-pointer)
   (address nil :type (or null string))
@@ -56,15 +57,19 @@ handler calling STOP-SERVER cannot find the lock held by its own thread."
   (format nil (if (find #\: host) "[~A]:~D" "~A:~D") host port))
 
 (defun open-server (server listen)
-  "Creates SERVER's loop and calls LISTEN with it and a pointer for the
-listener; on success stores both and the bound address. Signals C10K-ERROR,
-leaving nothing open, if either step fails."
+  "Creates SERVER's loop and calls LISTEN with it, the callbacks' user_data
+and a pointer for the listener; on success stores both and the bound
+address. Signals C10K-ERROR, leaving nothing open, if either step fails."
   (cffi:with-foreign-objects ((loop-out :pointer) (listener-out :pointer)
                               (text :char +addrstrlen+))
     (check (c10k-loop-new loop-out) "c10k_loop_new")
     (let ((lp (cffi:mem-ref loop-out :pointer)))
-      (handler-bind ((error (lambda (c) (declare (ignore c)) (c10k-loop-free lp))))
-        (check (funcall listen lp listener-out) "listen")
+      (handler-bind ((error (lambda (c)
+                              (declare (ignore c))
+                              (c10k-loop-free lp)
+                              (unregister-server server))))
+        (register-server server)
+        (check (funcall listen lp (server-user-data server) listener-out) "listen")
         (let ((listener (cffi:mem-ref listener-out :pointer)))
           (check (c10k-listener-addr listener text +addrstrlen+) "c10k_listener_addr")
           (setf (server-loop-pointer server) lp
@@ -86,6 +91,7 @@ STOP-SERVER never calls c10k_loop_stop on a loop being freed."
       (unless (zerop code)
         (report (make-condition 'c10k-error :code code :operation "c10k_loop_free")
                 "closing ~A" (server-address server))))
+    (unregister-server server)
     (with-server-lock (server)
       (setf (server-closed-p server) t)
       (bt:condition-notify (server-closed-signal server)))))
