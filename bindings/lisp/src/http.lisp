@@ -91,33 +91,48 @@ for OPEN-SERVER."
              (c10k-http-listen lp address config callbacks user-data out))
            options)))
 
-(defun open-http-server (host port handler on-abort options)
-  "An HTTP server listening on HOST:PORT, its loop not yet running."
-  (open-server (make-http-server (alexandria:ensure-function handler)
-                                 (and on-abort (alexandria:ensure-function on-abort)))
-               (http-listener (listen-address host port) options)))
+(defun open-http-server (host port handler on-abort loops options)
+  "An HTTP server listening on HOST:PORT, not yet running: on one loop, or
+with LOOPS on a multi-loop c10k_server."
+  (let ((server (make-http-server (alexandria:ensure-function handler)
+                                  (and on-abort (alexandria:ensure-function on-abort))))
+        (address (listen-address host port)))
+    (if loops
+        (open-multi-loop-server
+         server loops
+         (lambda (pointer user-data)
+           (apply #'call-with-http-settings
+                  (lambda (config callbacks)
+                    (c10k-server-http-listen pointer address config callbacks user-data))
+                  options)))
+        (open-server server (http-listener address options)))))
 
 (defun start-http-server (&rest options &key (host "127.0.0.1") (port 8080) handler on-abort
-                                              backlog reuse-port max-connections
+                                              loops backlog reuse-port max-connections
                                               max-body-bytes keepalive-timeout-ms)
   "Serves HTTP/1.1 on HOST:PORT (a numeric address; :PORT 0 picks a free port,
-see SERVER-PORT) from a new Lisp thread, and returns the server; STOP-SERVER
-ends it.
+see SERVER-PORT) and returns the server; STOP-SERVER ends it.
 
-HANDLER is called with each REQUEST on that thread (so it must not block
-for long: every connection waits meanwhile) and returns (values status
-headers body): HEADERS an alist of strings, BODY a string (UTF-8), an octet
-vector, a pathname (sent with sendfile) or NIL. To answer later or from
-another thread, call DEFER-REPLY. A condition signalled by HANDLER gives 500
-and is reported on the *ERROR-OUTPUT* in effect at this call; the server
-keeps serving. ON-ABORT, if given, is called with a deferred REPLY whose
-client left. BACKLOG, REUSE-PORT, MAX-CONNECTIONS, MAX-BODY-BYTES and
-KEEPALIVE-TIMEOUT-MS set the c10k_http_config fields of those names:
-several servers started with :REUSE-PORT T on one port each run a loop on
-their own Lisp thread, and the kernel spreads connections among them.
+HANDLER is called with each REQUEST and returns (values status headers
+body): HEADERS an alist of strings, BODY a string (UTF-8), an octet vector,
+a pathname (sent with sendfile) or NIL. To answer later or from another
+thread, call DEFER-REPLY. A condition signalled by HANDLER gives 500 and is
+reported on the *ERROR-OUTPUT* in effect at this call; the server keeps
+serving. ON-ABORT, if given, is called with a deferred REPLY whose client
+left.
+
+Without LOOPS, one loop runs on a new Lisp thread and HANDLER is called
+there, so it must not block for long: every connection waits meanwhile.
+With LOOPS (an integer; 0 means one per CPU), that many loops run on the
+library's threads, each with its own SO_REUSEPORT listener on the port:
+HANDLER is then called on several threads at once.
+
+BACKLOG, REUSE-PORT, MAX-CONNECTIONS, MAX-BODY-BYTES and
+KEEPALIVE-TIMEOUT-MS set the c10k_http_config fields of those names.
 
 Signals C10K-ERROR if the address cannot be bound."
   (declare (ignore backlog reuse-port max-connections max-body-bytes keepalive-timeout-ms))
   (start-server-thread
-   (open-http-server host port handler on-abort
-                     (alexandria:remove-from-plist options :host :port :handler :on-abort))))
+   (open-http-server host port handler on-abort loops
+                     (alexandria:remove-from-plist options :host :port :handler :on-abort
+                                                   :loops))))

@@ -1,13 +1,11 @@
-;;;; Servers: one c10k loop with one listener, run by one Lisp thread.
+;;;; Servers, and the default kind: one c10k loop with one listener, run by
+;;;; one Lisp thread (src/multi-loop.lisp has the other kind).
 ;;;;
 ;;;; The loop is created and the listener opened on the thread that starts
 ;;;; the server, so errors (address in use) reach the caller; then the
 ;;;; thread that runs the loop becomes its loop thread (c10k.h:
 ;;;; c10k_loop_run_once) and every callback arrives there, inside
-;;;; c10k_loop_run_once. That thread is always a Lisp thread: SBCL can only
-;;;; take callbacks on foreign threads in builds with that support, which is
-;;;; why this binding does not use the library-owned threads of
-;;;; c10k_server_*.
+;;;; c10k_loop_run_once.
 ;;;;
 ;;;; Calls into C that run callbacks or take the library's locks are made
 ;;;; with interrupts deferred: an interrupt (SIGINT handler, TERMINATE-THREAD,
@@ -21,10 +19,13 @@
 where deferred interrupts run. c10k_loop_stop wakes it at once.")
 
 (defstruct (server (:constructor nil))
-  "A listener on its own c10k loop. Callbacks run on the loop's Lisp thread."
+  "A listener on its own c10k loop, whose callbacks run on the loop's Lisp
+thread; or, with C-SERVER set, a multi-loop c10k_server."
   (id 0 :type fixnum)
   (loop-pointer (cffi:null-pointer) :type cffi:foreign-pointer)
   (listener (cffi:null-pointer) :type cffi:foreign-pointer)
+  (c-server nil :type (or null cffi:foreign-pointer))
+  (stop-requested nil)
   (address nil :type (or null string))
   (thread nil)
   (lock (bt:make-lock "c10k server"))
@@ -92,9 +93,13 @@ STOP-SERVER never calls c10k_loop_stop on a loop being freed."
         (report (make-condition 'c10k-error :code code :operation "c10k_loop_free")
                 "closing ~A" (server-address server))))
     (unregister-server server)
-    (with-server-lock (server)
-      (setf (server-closed-p server) t)
-      (bt:condition-notify (server-closed-signal server)))))
+    (mark-closed server)))
+
+(defun mark-closed (server)
+  "Records that SERVER is closed and wakes every STOP-SERVER waiting for it."
+  (with-server-lock (server)
+    (setf (server-closed-p server) t)
+    (sb-thread:condition-broadcast (server-closed-signal server))))
 
 (defun run-server (server &optional on-ready)
   "Runs SERVER's loop on the calling thread until STOP-SERVER, then closes it.
@@ -116,23 +121,33 @@ ON-READY, if given, is called with SERVER first."
                     (return))
       (close-server server))))
 
+(defun run-any-server (server &optional on-ready)
+  "Runs SERVER, of either kind, on the calling thread until it stopped."
+  (if (server-c-server server)
+      (run-multi-loop-server server on-ready)
+      (run-server server on-ready)))
+
 (defun start-server-thread (server)
-  "Runs SERVER's loop on a new Lisp thread and returns SERVER."
-  (bt:make-thread (lambda () (run-server server))
-                  :name (format nil "c10k loop ~A" (server-address server)))
+  "Runs SERVER on a new Lisp thread and returns SERVER."
+  (bt:make-thread (lambda () (run-any-server server))
+                  :name (format nil "c10k ~A" (server-address server)))
   server)
 
 (defun stop-server (server)
-  "Stops SERVER: its loop finishes the current turn, closes the listener and
-every connection (on-close handlers run, deferred replies die) and frees
-itself. Waits for that unless called on the loop thread (from a handler),
-where it only asks. Safe from any thread, from signal handlers, and more
-than once. Returns SERVER."
+  "Stops SERVER. A single-loop server finishes the current turn, closes the
+listener and every connection (on-close handlers run, deferred replies die)
+and frees its loop; a multi-loop server stops accepting, lets requests in
+flight finish (within the library's shutdown timeout, 5 s) and frees its
+loops. Waits for that unless called from one of SERVER's callbacks or its
+own thread, where it only asks. Safe from any thread, from signal
+handlers, and more than once. Returns SERVER."
+  ;; A multi-loop server's own thread polls this flag (src/multi-loop.lisp).
+  (setf (server-stop-requested server) t)
   (with-server-lock (server)
     (let ((lp (server-loop-pointer server)))
       (unless (cffi:null-pointer-p lp)
         (c10k-loop-stop lp))))
-  (unless (eq (server-thread server) (bt:current-thread))
+  (unless (or (eq *server* server) (eq (server-thread server) (bt:current-thread)))
     (with-server-lock (server)
       (loop until (server-closed-p server)
             do (sb-sys:with-local-interrupts
