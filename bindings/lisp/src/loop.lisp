@@ -133,21 +133,25 @@ ON-READY, if given, is called with SERVER first."
                   :name (format nil "c10k ~A" (server-address server)))
   server)
 
-(defun stop-server (server)
+(defun stop-server (server &key (wait t))
   "Stops SERVER. A single-loop server finishes the current turn, closes the
 listener and every connection (on-close handlers run, deferred replies die)
 and frees its loop; a multi-loop server stops accepting, lets requests in
 flight finish (within the library's shutdown timeout, 5 s) and frees its
-loops. Waits for that unless called from one of SERVER's callbacks or its
-own thread, where it only asks. Safe from any thread, from signal
-handlers, and more than once. Returns SERVER."
+loops. With WAIT (the default) returns once that is done, except when
+called from one of SERVER's callbacks or its own thread, where it only
+asks. Safe from any thread and more than once. Returns SERVER.
+
+From a signal handler pass :WAIT NIL: SBCL may run the handler on one of
+the library's threads, and waiting there for the server's shutdown, which
+joins that very thread, would never end."
   ;; A multi-loop server's own thread polls this flag (src/multi-loop.lisp).
   (setf (server-stop-requested server) t)
   (with-server-lock (server)
     (let ((lp (server-loop-pointer server)))
       (unless (cffi:null-pointer-p lp)
         (c10k-loop-stop lp))))
-  (unless (or (eq *server* server) (eq (server-thread server) (bt:current-thread)))
+  (unless (or (not wait) (eq *server* server) (eq (server-thread server) (bt:current-thread)))
     (with-server-lock (server)
       (loop until (server-closed-p server)
             do (sb-sys:with-local-interrupts
@@ -179,7 +183,7 @@ values. Loop thread only: call it from a callback."
            (dolist (name signals)
              (install name (lambda (&rest arguments)
                              (declare (ignore arguments))
-                             (stop-server server))))
+                             (stop-server server :wait nil))))
            (funcall function))
       (dolist (name signals)
         (install name (nth-value 1 (signal-number-and-default name)))))))
