@@ -34,8 +34,8 @@ thread; or, with C-SERVER set, a multi-loop c10k_server."
   (report-stream *error-output*))
 
 (defvar *server* nil
-  "The server whose loop the current thread runs; bound on the loop thread,
-so that callbacks find their server without a lookup.")
+  "The server whose callback is running on this thread, bound by every
+callback (src/registry.lisp), and on a single-loop server's Lisp thread.")
 
 (defun server-port (server)
   "The port SERVER is bound to: the real one, so :PORT 0 works."
