@@ -14,11 +14,14 @@
                (:file "conditions")
                (:file "bytes")
                (:file "loop")
+               (:file "registry")
+               (:file "multi-loop")
                (:file "request")
                (:file "http")
                (:file "response")
                (:file "tcp")
-               (:file "serve"))
+               (:file "serve")
+               (:file "stats"))
   :in-order-to ((test-op (test-op "c10k/tests"))))
 
 (defsystem "c10k/tests"
@@ -34,5 +37,6 @@
                (:file "concurrency")
                (:file "tcp")
                (:file "lifecycle")
+               (:file "multi-loop")
                (:file "examples"))
   :perform (test-op (op c) (symbol-call :c10k/tests :run-tests)))

@@ -1,7 +1,9 @@
 ;;;; The hello server, as hello_http.c and the Python example:
-;;;;   sbcl --script bindings/lisp/examples/hello.lisp [ADDR]
+;;;;   sbcl --script bindings/lisp/examples/hello.lisp [ADDR [LOOPS]]
 ;;;; GET / gives 200 "Hello, World!", POST /echo the request body, anything
-;;;; else 404. Prints "listening on ADDR" when ready; SIGINT or SIGTERM stop it.
+;;;; else 404. With LOOPS, that many loops serve on the library's threads
+;;;; (0: one per CPU). Prints "listening on ADDR" when ready; SIGINT or
+;;;; SIGTERM stop it.
 
 (require :asdf)
 
@@ -29,9 +31,10 @@
   (let* ((address (or (first arguments) "127.0.0.1:8080"))
          (colon (position #\: address :from-end t))
          (host (string-trim "[]" (subseq address 0 colon)))
-         (port (parse-integer address :start (1+ colon))))
+         (port (parse-integer address :start (1+ colon)))
+         (loops (and (second arguments) (parse-integer (second arguments)))))
     (handler-case
-        (c10k:serve :host host :port port :handler #'handle
+        (c10k:serve :host host :port port :handler #'handle :loops loops
                     :stop-signals '(:int :term)
                     :on-ready (lambda (server)
                                 (format t "listening on ~A~%" (c10k:server-address server))

@@ -49,6 +49,7 @@
 (defconst "C10K_ABI_VERSION" 1)
 (defconst "C10K_ADDRSTRLEN" 64)
 (defconst "C10K_QUEUE_FULL" 1)
+(defconst "C10K_STOPPED" 2)
 
 ;;; Error codes.
 (defconst "C10K_OK" 0)
@@ -93,6 +94,7 @@
   (idle-timeout-ms :uint32))
 
 (defstruct-c "c10k_conn_callbacks"
+  (size :uint32)
   (on-open :pointer)
   (on-data :pointer)
   (on-end :pointer)
@@ -111,18 +113,61 @@
   (keepalive-timeout-ms :uint32)
   (max-requests-per-conn :uint32)
   (stream-bodies :bool)
-  (access-log-fd :int32))
+  (access-log-fd :int32)
+  (answer-half-closed :bool))
 
 (defstruct-c "c10k_http_callbacks"
+  (size :uint32)
   (on-request :pointer)
   (on-abort :pointer)
   (on-body :pointer))
+
+(defstruct-c "c10k_request_info"
+  (size :uint32)
+  (version-minor :uint32)
+  (keep-alive :bool)
+  (method :pointer)
+  (method-len :size)
+  (target :pointer)
+  (target-len :size)
+  (path :pointer)
+  (path-len :size)
+  (query :pointer)
+  (query-len :size)
+  (body :pointer)
+  (body-len :size)
+  (header-count :size)
+  (trailer-count :size))
 
 (defstruct-c "c10k_header"
   (name :pointer)
   (name-len :size)
   (value :pointer)
   (value-len :size))
+
+(defstruct-c "c10k_server_config"
+  (size :uint32)
+  (loops :uint32)
+  (workers :uint32)
+  (queue-limit :uint32)
+  (shutdown-timeout-ms :uint32))
+
+(defstruct-c "c10k_stats"
+  (size :uint32)
+  (open-connections :uint64)
+  (accepted :uint64)
+  (closed :uint64)
+  (bytes-in :uint64)
+  (bytes-out :uint64)
+  (accept-pauses :uint64)
+  (timeouts :uint64)
+  (requests :uint64)
+  (responses-1xx :uint64)
+  (responses-2xx :uint64)
+  (responses-3xx :uint64)
+  (responses-4xx :uint64)
+  (responses-5xx :uint64)
+  (pool-rejections :uint64))
 
 ;;; Listeners and connections.
 (defc "c10k_listen_options_init" :void (opts :pointer))
@@ -156,6 +201,7 @@
 (defc "c10k_http_config_init" :void (config :pointer))
 (defc "c10k_http_listen" :int32 (lp :pointer) (addr :string) (config :pointer)
   (callbacks :pointer) (user-data :pointer) (out :pointer))
+(defc "c10k_request_get_info" :int32 (req :pointer) (out :pointer))
 (defc "c10k_request_method" :int32 (req :pointer) (out :pointer) (out-len :pointer))
 (defc "c10k_request_target" :int32 (req :pointer) (out :pointer) (out-len :pointer))
 (defc "c10k_request_path" :int32 (req :pointer) (out :pointer) (out-len :pointer))
@@ -191,6 +237,7 @@
   (n :size) (content-length :pointer))
 (defc "c10k_reply_write" :int32 (reply :uint64) (data :pointer) (len :size))
 (defc "c10k_reply_end" :int32 (reply :uint64))
+(defc "c10k_reply_abort" :int32 (reply :uint64))
 (defc "c10k_reply_resume_body" :int32 (reply :uint64))
 
 ;;; Loops and timers.
@@ -207,6 +254,25 @@
 (defc "c10k_timer_start" :int32 (lp :pointer) (delay-ms :uint64) (repeat-ms :uint64)
   (cb :pointer) (user-data :pointer) (out-timer :pointer))
 (defc "c10k_timer_stop" :int32 (timer :uint64))
+
+;;; Servers: several loops on library threads.
+(defc "c10k_server_config_init" :void (config :pointer))
+(defc "c10k_server_new" :int32 (config :pointer) (out :pointer))
+(defc "c10k_server_listen" :int32 (server :pointer) (addr :string) (opts :pointer)
+  (callbacks :pointer) (user-data :pointer))
+(defc "c10k_server_http_listen" :int32 (server :pointer) (addr :string) (config :pointer)
+  (callbacks :pointer) (user-data :pointer))
+(defc "c10k_server_start" :int32 (server :pointer))
+(defc "c10k_server_run" :int32 (server :pointer))
+(defc "c10k_server_stop" :int32 (server :pointer) (deadline-ms :uint32))
+(defc "c10k_server_request_stop" :int32 (server :pointer))
+(defc "c10k_server_wait" :int32 (server :pointer))
+(defc "c10k_server_free" :int32 (server :pointer))
+(defc "c10k_server_loop_count" :uint32 (server :pointer))
+(defc "c10k_server_addr" :int32 (server :pointer) (index :size) (buf :pointer) (len :size))
+(defc "c10k_server_stats" :int32 (server :pointer) (total :pointer) (per-loop :pointer)
+  (per-loop-len :size))
+(defc "c10k_loop_stats" :int32 (lp :pointer) (out :pointer))
 
 ;;; Versions and errors.
 (defc "c10k_version" :string)

@@ -1,13 +1,11 @@
-;;;; Servers: one c10k loop with one listener, run by one Lisp thread.
+;;;; Servers, and the default kind: one c10k loop with one listener, run by
+;;;; one Lisp thread (src/multi-loop.lisp has the other kind).
 ;;;;
 ;;;; The loop is created and the listener opened on the thread that starts
 ;;;; the server, so errors (address in use) reach the caller; then the
 ;;;; thread that runs the loop becomes its loop thread (c10k.h:
 ;;;; c10k_loop_run_once) and every callback arrives there, inside
-;;;; c10k_loop_run_once. That thread is always a Lisp thread: SBCL can only
-;;;; take callbacks on foreign threads in builds with that support, which is
-;;;; why this binding does not use the library-owned threads of
-;;;; c10k_server_*.
+;;;; c10k_loop_run_once.
 ;;;;
 ;;;; Calls into C that run callbacks or take the library's locks are made
 ;;;; with interrupts deferred: an interrupt (SIGINT handler, TERMINATE-THREAD,
@@ -21,20 +19,23 @@
 where deferred interrupts run. c10k_loop_stop wakes it at once.")
 
 (defstruct (server (:constructor nil))
-  "A listener on its own c10k loop. Callbacks run on the loop's Lisp thread."
+  "A listener on its own c10k loop, whose callbacks run on the loop's Lisp
+thread; or, with C-SERVER set, a multi-loop c10k_server."
+  (id 0 :type fixnum)
   (loop-pointer (cffi:null-pointer) :type cffi:foreign-pointer)
   (listener (cffi:null-pointer) :type cffi:foreign-pointer)
+  (c-server nil :type (or null cffi:foreign-pointer))
+  (stop-requested nil)
   (address nil :type (or null string))
   (thread nil)
-  (stopping nil)
   (lock (bt:make-lock "c10k server"))
   (closed-p nil)
   (closed-signal (bt:make-condition-variable))
   (report-stream *error-output*))
 
 (defvar *server* nil
-  "The server whose loop the current thread runs; bound on the loop thread,
-so that callbacks find their server without a lookup.")
+  "The server whose callback is running on this thread, bound by every
+callback (src/registry.lisp), and on a single-loop server's Lisp thread.")
 
 (defun server-port (server)
   "The port SERVER is bound to: the real one, so :PORT 0 works."
@@ -57,15 +58,19 @@ handler calling STOP-SERVER cannot find the lock held by its own thread."
   (format nil (if (find #\: host) "[~A]:~D" "~A:~D") host port))
 
 (defun open-server (server listen)
-  "Creates SERVER's loop and calls LISTEN with it and a pointer for the
-listener; on success stores both and the bound address. Signals C10K-ERROR,
-leaving nothing open, if either step fails."
+  "Creates SERVER's loop and calls LISTEN with it, the callbacks' user_data
+and a pointer for the listener; on success stores both and the bound
+address. Signals C10K-ERROR, leaving nothing open, if either step fails."
   (cffi:with-foreign-objects ((loop-out :pointer) (listener-out :pointer)
                               (text :char +addrstrlen+))
     (check (c10k-loop-new loop-out) "c10k_loop_new")
     (let ((lp (cffi:mem-ref loop-out :pointer)))
-      (handler-bind ((error (lambda (c) (declare (ignore c)) (c10k-loop-free lp))))
-        (check (funcall listen lp listener-out) "listen")
+      (handler-bind ((error (lambda (c)
+                              (declare (ignore c))
+                              (c10k-loop-free lp)
+                              (unregister-server server))))
+        (register-server server)
+        (check (funcall listen lp (server-user-data server) listener-out) "listen")
         (let ((listener (cffi:mem-ref listener-out :pointer)))
           (check (c10k-listener-addr listener text +addrstrlen+) "c10k_listener_addr")
           (setf (server-loop-pointer server) lp
@@ -87,9 +92,14 @@ STOP-SERVER never calls c10k_loop_stop on a loop being freed."
       (unless (zerop code)
         (report (make-condition 'c10k-error :code code :operation "c10k_loop_free")
                 "closing ~A" (server-address server))))
-    (with-server-lock (server)
-      (setf (server-closed-p server) t)
-      (bt:condition-notify (server-closed-signal server)))))
+    (unregister-server server)
+    (mark-closed server)))
+
+(defun mark-closed (server)
+  "Records that SERVER is closed and wakes every STOP-SERVER waiting for it."
+  (with-server-lock (server)
+    (setf (server-closed-p server) t)
+    (sb-thread:condition-broadcast (server-closed-signal server))))
 
 (defun run-server (server &optional on-ready)
   "Runs SERVER's loop on the calling thread until STOP-SERVER, then closes it.
@@ -98,34 +108,50 @@ ON-READY, if given, is called with SERVER first."
   (let ((*server* server)
         (*report-stream* (server-report-stream server)))
     (unwind-protect
+         ;; The loop itself remembers a stop (C10K_STOPPED), even one asked
+         ;; before the first turn: so the first turn always runs, and makes
+         ;; this thread the loop thread that close-server needs.
          (loop initially (when on-ready (funcall on-ready server))
-               until (server-stopping server)
-               do (let ((code (sb-sys:without-interrupts
-                                (c10k-loop-run-once (server-loop-pointer server) +turn-ms+))))
-                    (when (minusp code)
-                      (report (make-condition 'c10k-error :code code :operation "c10k_loop_run_once")
-                              "loop of ~A stopped" (server-address server))
-                      (return))))
+               for code = (sb-sys:without-interrupts
+                            (c10k-loop-run-once (server-loop-pointer server) +turn-ms+))
+               until (= code +stopped+)
+               when (minusp code)
+                 do (report (make-condition 'c10k-error :code code :operation "c10k_loop_run_once")
+                            "loop of ~A stopped" (server-address server))
+                    (return))
       (close-server server))))
 
+(defun run-any-server (server &optional on-ready)
+  "Runs SERVER, of either kind, on the calling thread until it stopped."
+  (if (server-c-server server)
+      (run-multi-loop-server server on-ready)
+      (run-server server on-ready)))
+
 (defun start-server-thread (server)
-  "Runs SERVER's loop on a new Lisp thread and returns SERVER."
-  (bt:make-thread (lambda () (run-server server))
-                  :name (format nil "c10k loop ~A" (server-address server)))
+  "Runs SERVER on a new Lisp thread and returns SERVER."
+  (bt:make-thread (lambda () (run-any-server server))
+                  :name (format nil "c10k ~A" (server-address server)))
   server)
 
-(defun stop-server (server)
-  "Stops SERVER: its loop finishes the current turn, closes the listener and
-every connection (on-close handlers run, deferred replies die) and frees
-itself. Waits for that unless called on the loop thread (from a handler),
-where it only asks. Safe from any thread, from signal handlers, and more
-than once. Returns SERVER."
-  (setf (server-stopping server) t)
+(defun stop-server (server &key (wait t))
+  "Stops SERVER. A single-loop server finishes the current turn, closes the
+listener and every connection (on-close handlers run, deferred replies die)
+and frees its loop; a multi-loop server stops accepting, lets requests in
+flight finish (within the library's shutdown timeout, 5 s) and frees its
+loops. With WAIT (the default) returns once that is done, except when
+called from one of SERVER's callbacks or its own thread, where it only
+asks. Safe from any thread and more than once. Returns SERVER.
+
+From a signal handler pass :WAIT NIL: SBCL may run the handler on one of
+the library's threads, and waiting there for the server's shutdown, which
+joins that very thread, would never end."
+  ;; A multi-loop server's own thread polls this flag (src/multi-loop.lisp).
+  (setf (server-stop-requested server) t)
   (with-server-lock (server)
     (let ((lp (server-loop-pointer server)))
       (unless (cffi:null-pointer-p lp)
         (c10k-loop-stop lp))))
-  (unless (eq (server-thread server) (bt:current-thread))
+  (unless (or (not wait) (eq *server* server) (eq (server-thread server) (bt:current-thread)))
     (with-server-lock (server)
       (loop until (server-closed-p server)
             do (sb-sys:with-local-interrupts
@@ -157,7 +183,7 @@ values. Loop thread only: call it from a callback."
            (dolist (name signals)
              (install name (lambda (&rest arguments)
                              (declare (ignore arguments))
-                             (stop-server server))))
+                             (stop-server server :wait nil))))
            (funcall function))
       (dolist (name signals)
         (install name (nth-value 1 (signal-number-and-default name)))))))

@@ -19,7 +19,7 @@ the caller of SERVE.")
    #:c10k-error #:c10k-error-code #:c10k-error-name #:abi-mismatch
    ;; servers
    #:server #:start-http-server #:start-tcp-server #:serve #:stop-server
-   #:server-port #:server-address #:server-running-p #:open-handles
+   #:server-port #:server-address #:server-running-p #:open-handles #:server-stats
    ;; requests
    #:request #:request-method #:request-target #:request-path #:request-query
    #:request-header #:request-headers #:request-body #:request-body-string

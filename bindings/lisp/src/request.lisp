@@ -1,16 +1,20 @@
 ;;;; HTTP requests: Lisp values read out of the borrowed c10k_request.
 ;;;;
-;;;; The C views die when on_request returns, so each accessor copies what it
-;;;; reads and keeps the copy: a field read during the handler stays readable
-;;;; afterwards; DEFER-REPLY copies all of them, so a deferred request can be
-;;;; read from any thread. Reading an uncopied field later is an error, never
-;;;; a read of freed memory.
+;;;; One c10k_request_get_info call per request fills a c10k_request_info on
+;;;; the stack with the method, target, path, query, body, version,
+;;;; keep-alive and header count: the accessors decode from it without
+;;;; further calls into C. Those views die when on_request returns, so each
+;;;; accessor copies what it reads and keeps the copy: a field read during
+;;;; the handler stays readable afterwards; DEFER-REPLY copies all of them,
+;;;; so a deferred request can be read from any thread. Reading an uncopied
+;;;; field later is an error, never a read of freed memory.
 
 (in-package #:c10k)
 
-(defstruct (request (:constructor make-request (pointer)) (:conc-name %request-))
+(defstruct (request (:constructor make-request (pointer info)) (:conc-name %request-))
   "An HTTP request given to a handler."
   (pointer nil :type (or null cffi:foreign-pointer))
+  (info nil :type (or null cffi:foreign-pointer))
   (method '%unread)
   (target '%unread)
   (path '%unread)
@@ -22,34 +26,51 @@
   (keep-alive-p '%unread)
   (reply nil))
 
+(defun call-with-request-info (pointer function)
+  "Calls FUNCTION with a stack c10k_request_info filled from the C request
+POINTER, valid while FUNCTION runs."
+  (cffi:with-foreign-object (info '(:struct c10k-request-info))
+    (setf (cffi:foreign-slot-value info '(:struct c10k-request-info) 'size)
+          (cffi:foreign-type-size '(:struct c10k-request-info)))
+    (check (c10k-request-get-info pointer info) "c10k_request_get_info")
+    (funcall function info)))
+
+(defun expired ()
+  (error "This request's handler has returned, and the field was not read ~
+          during it: read it in the handler, or call DEFER-REPLY, which ~
+          copies every field."))
+
 (defun live-pointer (request)
   "The C request behind REQUEST; an error once its handler has returned."
-  (or (%request-pointer request)
-      (error "This request's handler has returned, and the field was not read ~
-              during it: read it in the handler, or call DEFER-REPLY, which ~
-              copies every field.")))
+  (or (%request-pointer request) (expired)))
+
+(defun live-info (request)
+  "REQUEST's c10k_request_info; an error once its handler has returned."
+  (or (%request-info request) (expired)))
 
 (defmacro define-field (name slot documentation &body reader)
   "Defines NAME, returning REQUEST's SLOT, computed once by READER (which sees
-POINTER, the live C request) and cached."
+INFO, the live c10k_request_info, and POINTER, the live C request, each
+fetched only if READER uses it) and cached."
   `(defun ,name (request)
      ,documentation
      (let ((value (,slot request)))
        (if (eq value '%unread)
            (setf (,slot request)
-                 (let ((pointer (live-pointer request)))
-                   (declare (ignorable pointer))
+                 (symbol-macrolet ((info (live-info request))
+                                   (pointer (live-pointer request)))
                    ,@reader))
            value))))
 
-(defun read-view (function pointer &optional (decode #'view-string))
-  "Calls the c10k_request_* view getter FUNCTION on POINTER and DECODEs the
-view; NIL when the field is absent (C10K_ENOENT)."
-  (cffi:with-foreign-objects ((data :pointer) (length :size))
-    (let ((code (funcall function pointer data length)))
-      (unless (= code +enoent+)
-        (check code "request view")
-        (funcall decode (cffi:mem-ref data :pointer) (cffi:mem-ref length :size))))))
+(defmacro info-slot (info slot)
+  "The member SLOT of the c10k_request_info at INFO."
+  `(cffi:foreign-slot-value ,info '(:struct c10k-request-info) ',slot))
+
+(defmacro info-view (info pointer-slot length-slot &optional (decode '#'view-string))
+  "The view POINTER-SLOT, LENGTH-SLOT of INFO, DECODEd."
+  (let ((i (gensym "INFO")))
+    `(let ((,i ,info))
+       (funcall ,decode (info-slot ,i ,pointer-slot) (info-slot ,i ,length-slot)))))
 
 (defparameter *methods*
   (mapcar (lambda (k) (cons (symbol-name k) k))
@@ -59,24 +80,26 @@ intern symbols at will.")
 
 (define-field request-method %request-method
   "The method as a keyword (:GET, :POST, ...); an uncommon method as its string."
-  (let ((name (read-view #'c10k-request-method pointer)))
+  (let ((name (info-view info method method-len)))
     (or (cdr (assoc name *methods* :test #'string=)) name)))
 
 (define-field request-target %request-target
   "The request target as sent, \"/path?query\", not decoded."
-  (read-view #'c10k-request-target pointer))
+  (info-view info target target-len))
 
 (define-field request-path %request-path
   "The target's path, not decoded (see URL-DECODE)."
-  (read-view #'c10k-request-path pointer))
+  (info-view info path path-len))
 
 (define-field request-query %request-query
   "The query after ?, not decoded (see URL-DECODE :PLUS-AS-SPACE T); NIL if none."
-  (read-view #'c10k-request-query pointer))
+  (let ((info info))
+    (unless (cffi:null-pointer-p (info-slot info query))
+      (info-view info query query-len))))
 
 (define-field request-body %request-body
   "The body as a fresh octet vector (empty if none)."
-  (read-view #'c10k-request-body pointer #'view-octets))
+  (info-view info body body-len #'view-octets))
 
 (define-field request-peer %request-peer
   "The client's address, \"127.0.0.1:50000\"."
@@ -85,18 +108,19 @@ intern symbols at will.")
 
 (define-field request-http-minor %request-http-minor
   "The HTTP minor version: 1 for HTTP/1.1, 0 for HTTP/1.0."
-  (check (c10k-request-version pointer) "c10k_request_version"))
+  (info-slot info version-minor))
 
 (define-field request-keep-alive-p %request-keep-alive-p
   "True if the connection stays open after this request."
-  (c10k-request-keep-alive pointer))
+  (info-slot info keep-alive))
 
 (define-field request-headers %request-headers
   "The header fields as an alist of strings (name . value), in arrival order,
 names as the client spelled them."
   (cffi:with-foreign-objects ((name :pointer) (name-length :size)
                               (value :pointer) (value-length :size))
-    (loop for i below (c10k-request-header-count pointer)
+    (loop with pointer = pointer
+          for i below (info-slot info header-count)
           do (check (c10k-request-header-at pointer i name name-length value value-length)
                     "c10k_request_header_at")
           collect (cons (view-string (cffi:mem-ref name :pointer) (cffi:mem-ref name-length :size))

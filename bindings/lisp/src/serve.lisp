@@ -4,11 +4,11 @@
 
 (defun serve (&rest options &key (protocol :http) (host "127.0.0.1") (port 8080)
                                   on-ready stop-signals
-                                  handler on-abort backlog reuse-port max-connections max-body-bytes
-                                  keepalive-timeout-ms
+                                  handler on-abort loops backlog reuse-port max-connections
+                                  max-body-bytes keepalive-timeout-ms
                                   on-open on-data on-drain on-close)
   "Runs a server on the calling thread and returns it once it stopped: its
-handlers run on this thread. PROTOCOL :HTTP takes the options of
+handlers run on this thread (with :LOOPS, on the library's threads). PROTOCOL :HTTP takes the options of
 START-HTTP-SERVER, :TCP those of START-TCP-SERVER.
 
 ON-READY is called with the server once it listens (to print its address,
@@ -18,11 +18,11 @@ own handlers are back afterwards."
   (declare (ignore backlog reuse-port max-connections max-body-bytes keepalive-timeout-ms))
   (let ((server (ecase protocol
                   (:http (open-http-server
-                          host port handler on-abort
+                          host port handler on-abort loops
                           (alexandria:remove-from-plist
                            options :protocol :host :port :on-ready :stop-signals
-                                   :handler :on-abort)))
+                                   :handler :on-abort :loops)))
                   (:tcp (open-tcp-server host port on-open on-data on-drain on-close)))))
     (call-with-signals-stopping server stop-signals
-                                (lambda () (run-server server on-ready)))
+                                (lambda () (run-any-server server on-ready)))
     server))

@@ -12,24 +12,46 @@
                 (nth-value 1 (sb-bsd-sockets:socket-name socket)))
       (sb-bsd-sockets:socket-close socket))))
 
-(defun call-with-example (name function)
-  "Starts examples/NAME with sbcl --script on a free port, waits for its
-\"listening on\" line, calls FUNCTION with the port, then sends SIGTERM and
-returns the first line and the exit code."
+(cffi:defcfun ("syscall" %syscall) :long (number :long) &rest)
+
+(defun thread-id (pid name)
+  "The id of the thread called NAME (as /proc shows it) of process PID, or NIL."
+  (loop for task in (directory (format nil "/proc/~D/task/*/" pid))
+        for id = (car (last (pathname-directory task)))
+        when (string= name (string-trim '(#\Newline)
+                                        (ignore-errors
+                                         (uiop:read-file-string (merge-pathnames "comm" task)))))
+          return (parse-integer id)))
+
+(defun send-signal (process signal thread)
+  "Sends SIGNAL to PROCESS, or with THREAD (a name such as \"c10k-loop-0\")
+to that thread of it, as the kernel may pick any thread for a signal."
+  (let ((id (and thread (thread-id (sb-ext:process-pid process) thread))))
+    (if id
+        (%syscall 234 :int (sb-ext:process-pid process) :int id :int signal) ; SYS_tgkill
+        (sb-ext:process-kill process signal))))
+
+(defun call-with-example (name function &key arguments (signal sb-unix:sigterm) thread)
+  "Starts examples/NAME with sbcl --script on a free port and ARGUMENTS,
+waits for its \"listening on\" line, calls FUNCTION with the port, then
+sends SIGNAL (SIGTERM by default) and returns the first line and the exit
+code, NIL if the example had not exited 10 s later."
   (let* ((port (free-port))
          (address (format nil "127.0.0.1:~D" port))
          (process (sb-ext:run-program
-                   "sbcl" (list "--script"
-                                (namestring (asdf:system-relative-pathname
-                                             "c10k" (format nil "examples/~A" name)))
-                                address)
+                   "sbcl" (list* "--script"
+                                 (namestring (asdf:system-relative-pathname
+                                              "c10k" (format nil "examples/~A" name)))
+                                 address arguments)
                    :search t :wait nil :output :stream :error nil)))
     (unwind-protect
          (let ((line (read-line (sb-ext:process-output process) nil "")))
            (funcall function port)
-           (sb-ext:process-kill process sb-unix:sigterm)
-           (sb-ext:process-wait process)
-           (values line (sb-ext:process-exit-code process) address))
+           (send-signal process signal thread)
+           (loop repeat 1000 while (sb-ext:process-alive-p process) do (sleep 0.01))
+           (values line
+                   (unless (sb-ext:process-alive-p process) (sb-ext:process-exit-code process))
+                   address))
       (when (sb-ext:process-alive-p process)
         (sb-ext:process-kill process sb-unix:sigkill)
         (sb-ext:process-wait process))
@@ -48,6 +70,42 @@ returns the first line and the exit code."
                            (is (= 404 (http port "GET" "/other")))))
     (is (string= (format nil "listening on ~A" address) line))
     (is (zerop code) "exit code ~A after SIGTERM" code)))
+
+(test hello-example-on-two-loops
+  (multiple-value-bind (line code)
+      (call-with-example "hello.lisp"
+                         (lambda (port)
+                           (is (string= "Hello, World!" (nth-value 2 (http port "GET" "/"))))
+                           (is (= 404 (http port "GET" "/other"))))
+                         :arguments '("2"))
+    (is (alexandria:starts-with-subseq "listening on" line))
+    (is (zerop code) "exit code ~A after SIGTERM" code)))
+
+(defun call-with-load (port function)
+  "Calls FUNCTION while four threads send requests to PORT as fast as they can."
+  (let* ((done nil)
+         (threads (loop repeat 4
+                        collect (bt:make-thread
+                                 (lambda ()
+                                   (loop until done
+                                         do (ignore-errors (http port "GET" "/"))))))))
+    (unwind-protect (funcall function)
+      (setf done t)
+      (mapc #'bt:join-thread threads))))
+
+(test signals-stop-two-loops-under-load
+  ;; A signal may land on a library thread in the middle of a callback: the
+  ;; example must still stop (it once hung there, waiting on itself).
+  (dotimes (i 6)
+    (let ((code (nth-value 1 (call-with-example
+                              "hello.lisp"
+                              (lambda (port)
+                                (call-with-load port (lambda () (sleep 0.3))))
+                              :arguments '("2")
+                              :signal (if (evenp i) sb-unix:sigint sb-unix:sigterm)
+                              :thread (format nil "c10k-loop-~D" (mod i 2))))))
+      (is (eql 0 code) "round ~D: exit code ~A (NIL: still running 10 s after the signal)"
+          i code))))
 
 (test echo-example
   (multiple-value-bind (line code)

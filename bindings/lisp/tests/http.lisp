@@ -141,3 +141,14 @@
       (is (= 200 (http (c10k:server-port server) "GET" "/kept"))))
     (is (string= "/kept" (c10k:request-path kept)))
     (signals error (c10k:request-body kept))))
+
+(test request-without-query-or-body
+  (let (seen)
+    (with-http-server (server (lambda (request)
+                                (setf seen (list (c10k:request-query request)
+                                                 (length (c10k:request-body request))
+                                                 (c10k:request-target request)
+                                                 (c10k:request-keep-alive-p request)))
+                                (values 200 nil "")))
+      (is (= 200 (http (c10k:server-port server) "GET" "/plain"))))
+    (is (equal '(nil 0 "/plain" nil) seen) "query, body length, target, keep-alive: ~S" seen)))

@@ -21,6 +21,18 @@
     (c10k:stop-server server)
     (is (not (c10k:server-running-p server)))))
 
+(test stop-right-after-start-still-frees-the-loop
+  ;; A stop that comes before the loop thread's first turn must still let
+  ;; that thread take the loop over and free it (no C10K_EWRONGTHREAD).
+  (let ((log (make-string-output-stream)))
+    (dotimes (i 20)
+      (let ((server (let ((*error-output* log))
+                      (c10k:start-http-server :port 0 :handler #'hello-handler))))
+        (c10k:stop-server server)
+        (is (not (c10k:server-running-p server)))
+        (is (refused-p (c10k:server-port server)))))
+    (is (string= "" (get-output-stream-string log)))))
+
 (test address-in-use-is-a-c10k-error
   (with-http-server (server #'hello-handler)
     (let ((condition (handler-case (c10k:start-http-server :port (c10k:server-port server)

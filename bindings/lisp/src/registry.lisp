@@ -1,0 +1,34 @@
+;;;; Servers by number, passed to C as the user_data of their callbacks: a
+;;;; callback finds its server from user_data alone, whichever thread the
+;;;; library calls it on (its loop's Lisp thread, or a library thread of a
+;;;; multi-loop server, where no Lisp binding of ours is in effect).
+
+(in-package #:c10k)
+
+(defvar *servers* (make-hash-table :synchronized t)
+  "Number -> server, for every server whose callbacks may still run.")
+
+(defvar *server-count* (list 0)
+  "A cons whose car counts the numbers handed out (atomically).")
+
+(defun register-server (server)
+  "Gives SERVER a number its callbacks will find it by, and returns SERVER."
+  (let ((id (1+ (sb-ext:atomic-incf (car *server-count*)))))
+    (setf (server-id server) id
+          (gethash id *servers*) server))
+  server)
+
+(defun unregister-server (server)
+  "Forgets SERVER's number, once the library can no longer call it back."
+  (remhash (server-id server) *servers*))
+
+(defun server-user-data (server)
+  "The user_data the library passes back to SERVER's callbacks."
+  (cffi:make-pointer (server-id server)))
+
+(defmacro with-callback-server ((user-data) &body body)
+  "Runs BODY with *SERVER* and *REPORT-STREAM* bound for the server whose
+user_data USER-DATA is."
+  `(let* ((*server* (gethash (cffi:pointer-address ,user-data) *servers*))
+          (*report-stream* (server-report-stream *server*)))
+     ,@body))
