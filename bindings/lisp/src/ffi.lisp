@@ -120,7 +120,8 @@
   (size :uint32)
   (on-request :pointer)
   (on-abort :pointer)
-  (on-body :pointer))
+  (on-body :pointer)
+  (on-drain :pointer))
 
 (defstruct-c "c10k_request_info"
   (size :uint32)
