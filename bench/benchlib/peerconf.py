@@ -10,7 +10,7 @@ def _as_root():
     return os.geteuid() == 0
 
 
-def nginx_conf(host, port, workdir, max_conns, static_root=None):
+def nginx_conf(host, port, workdir, max_conns, static_root=None, workers=1):
     workdir = Path(workdir)
     # Above the hard limit nginx only logs an alert; ask for what can be had.
     nofile = min(max_conns + 1024, os.sysconf("SC_OPEN_MAX"))
@@ -25,7 +25,7 @@ def nginx_conf(host, port, workdir, max_conns, static_root=None):
         location / {{
             root {static_root};
         }}""" if static_root else ""
-    return f"""{user}worker_processes 1;
+    return f"""{user}worker_processes {workers};
 daemon off;
 pid {workdir}/nginx.pid;
 error_log {workdir}/nginx-error.log warn;

@@ -172,6 +172,15 @@ def pipelined(ctx):
                                 "nginx", 1.5)])
 
 
+def multicore(ctx):
+    specs = [servers.c10k_example("hello_http", "--loops", "2"), servers.nginx(workers=2)]
+    t = _wrk_table(ctx, "wrk -t2 -c100, keep-alive", specs, threads=2, conns=100,
+                   seconds=ctx.s.seconds)
+    return Result("multicore", "hello_http --loops 2 vs nginx with 2 workers",
+                  "As hello, with one loop (c10k) or worker process (nginx) per "
+                  "CPU; wrk has two threads and shares the two CPUs.", [t], [])
+
+
 def c10k(ctx):
     n = ctx.s.c10k_conns
     kinds = [Metric(f"err_{k}", f"socket errors: {k}", hide_zero=True)
@@ -444,5 +453,5 @@ def connections(ctx):
 
 
 SCENARIOS = {f.__name__: f for f in (
-    hello, pipelined, c10k, idle, sustained, static, syscalls, deferred,
-    workers, hosts, connections)}
+    hello, pipelined, multicore, c10k, idle, sustained, static, syscalls,
+    deferred, workers, hosts, connections)}

@@ -40,10 +40,10 @@ def c10k_example(binary, *args, name="c10k", before_addr=()):
         argv=lambda h, p, w: [str(path), *before_addr, f"{h}:{p}", *args])
 
 
-def nginx(max_conns=20000, static_root=None):
+def nginx(max_conns=20000, static_root=None, workers=1):
     def argv(host, port, workdir):
         conf = peerconf.write(workdir, "nginx.conf", peerconf.nginx_conf(
-            host, port, workdir, max_conns, static_root))
+            host, port, workdir, max_conns, static_root, workers))
         # -e: keep even the startup error log out of /var/log.
         return ["nginx", "-p", str(workdir), "-e",
                 f"{workdir}/nginx-error.log", "-c", str(conf)]
