@@ -75,7 +75,8 @@ fn a_slow_client_pauses_the_writer_instead_of_filling_memory() {
     }
     let most_ahead = ahead.recv_timeout(Duration::from_secs(20)).unwrap();
     assert!(most_ahead > 0, "the writer was never told to wait");
-    // Told to wait once past the 1 MiB high-water mark, give or take a piece
-    // and the bytes the loop had not yet reported.
-    assert!(most_ahead <= 4 * 1024 * 1024, "the writer got {most_ahead} bytes ahead");
+    // Told to wait once past the 1 MiB high-water mark, plus what the
+    // kernel's socket buffers took meanwhile (several MiB on loopback): far
+    // from the 64 MiB an unchecked writer would queue.
+    assert!(most_ahead <= 16 * 1024 * 1024, "the writer got {most_ahead} bytes ahead");
 }
