@@ -12,8 +12,8 @@ use std::thread;
 use std::time::Duration;
 
 use c10k::http::server::{Body, HttpConfig, HttpHandler, Request};
-use hostile_support::{linger_zero, wait_until};
-use http_support::{Hello, read_response, serve};
+use hostile_support::wait_until;
+use http_support::{Hello, linger_zero, read_response, serve};
 
 /// `GET /big`: 4 MiB from memory; anything else: as `hello_http`.
 struct Big;

@@ -66,8 +66,8 @@ fn a_client_that_resets_aborts_its_reply_once() {
     let f = fixture(HttpConfig::default());
     let (s, id) = request(&f);
     // SO_LINGER 0: close sends RST.
-    let sock = socket_linger_zero(s);
-    drop(sock);
+    linger_zero(&s);
+    drop(s);
     assert_aborted_once(&f, id);
 }
 
@@ -100,23 +100,6 @@ fn with_answer_half_closed_a_half_closed_client_still_gets_its_answer() {
     assert_eq!((r.status, &r.body[..]), (200, &b"still here"[..]));
     assert!(closed_quietly(&mut s));
     assert_eq!(f.aborts.load(Ordering::SeqCst), 0);
-}
-
-fn socket_linger_zero(s: TcpStream) -> TcpStream {
-    use std::os::fd::AsRawFd;
-    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
-    // SAFETY: a valid socket and a correctly sized option value.
-    let rc = unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            &linger as *const _ as *const libc::c_void,
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(rc, 0);
-    s
 }
 
 #[test]

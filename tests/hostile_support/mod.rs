@@ -4,7 +4,6 @@
 
 use std::io::Read;
 use std::net::TcpStream;
-use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 /// Resident set size of process `pid` ("self" for this one), in bytes.
@@ -37,22 +36,6 @@ pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(10));
     }
     cond()
-}
-
-/// Makes the next close send RST instead of FIN (SO_LINGER with 0 s).
-pub fn linger_zero(s: &TcpStream) {
-    let l = libc::linger { l_onoff: 1, l_linger: 0 };
-    // SAFETY: a valid socket and a correctly sized option value.
-    let rc = unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            &l as *const _ as *const libc::c_void,
-            std::mem::size_of::<libc::linger>() as u32,
-        )
-    };
-    assert_eq!(rc, 0);
 }
 
 /// Reads until EOF, reset or timeout; returns what arrived.

@@ -326,3 +326,19 @@ pub fn unescape(text: &str) -> Vec<u8> {
     }
     out
 }
+
+/// Makes the next close send RST instead of FIN (SO_LINGER with 0 s).
+pub fn linger_zero(s: &TcpStream) {
+    let l = libc::linger { l_onoff: 1, l_linger: 0 };
+    // SAFETY: a valid socket and a correctly sized option value.
+    let rc = unsafe {
+        libc::setsockopt(
+            std::os::fd::AsRawFd::as_raw_fd(s),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &l as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::linger>() as u32,
+        )
+    };
+    assert_eq!(rc, 0);
+}
