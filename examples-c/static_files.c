@@ -4,8 +4,10 @@
  *
  * - Content-Type by extension; Last-Modified, and 304 for If-Modified-Since;
  *   a single "Range: bytes=..." gives 206 (or 416 when unsatisfiable).
- * - No escape from ROOT: the path is percent-decoded first, then "..",
- *   NUL bytes and symlinks resolving outside ROOT are refused (403).
+ * - No escape from ROOT: the path is percent-decoded first, "..", and NUL
+ *   bytes are refused (403/400), and every file is opened with openat2(2)
+ *   and RESOLVE_BENEATH, so that no symlink can lead outside ROOT either: one
+ *   system call, where realpath(3) would walk every path component.
  * - Directories: index.html if present; a listing only with --list;
  *   otherwise 403. */
 #define _XOPEN_SOURCE 700
@@ -13,15 +15,17 @@
 #include "common.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-static char root[PATH_MAX];
-static size_t root_len;
+static int root_fd = -1;
 static int list_dirs;
 
 static const struct {
@@ -86,19 +90,18 @@ static int safe_path(c10k_request *req, char *buf, size_t cap) {
     return 0;
 }
 
-/* Resolves ROOT + path, refusing anything outside ROOT: 0 or a status. */
-static int resolve(const char *path, char *resolved) {
-    char joined[PATH_MAX];
-    if ((size_t)snprintf(joined, sizeof joined, "%s%s", root, path) >= sizeof joined) {
-        return 414;
+/* Opens `rel` below the directory `dir`, never leaving ROOT (symlinks
+ * included). Returns the descriptor, or minus an HTTP status. */
+static int open_beneath(int dir, const char *rel) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = O_RDONLY | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    long fd = syscall(SYS_openat2, dir, *rel ? rel : ".", &how, sizeof how);
+    if (fd >= 0) {
+        return (int)fd;
     }
-    if (realpath(joined, resolved) == NULL) {
-        return 404;
-    }
-    if (strncmp(resolved, root, root_len) != 0 || (resolved[root_len] != '/' && resolved[root_len] != '\0')) {
-        return 403;
-    }
-    return 0;
+    return errno == ENOENT || errno == ENOTDIR || errno == ENAMETOOLONG ? -404 : -403;
 }
 
 static void http_date(time_t t, char *buf, size_t cap) {
@@ -155,12 +158,8 @@ static int byte_range(c10k_request *req, off_t size, off_t *first, off_t *last) 
     return 1;
 }
 
-static void send_file(c10k_request *req, const char *path, const struct stat *st) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        answer(req, 403, "Forbidden\n");
-        return;
-    }
+/* Answers with the open file `fd`; `path` names its Content-Type. */
+static void send_file(c10k_request *req, int fd, const char *path, const struct stat *st) {
     char modified[64], range[96];
     http_date(st->st_mtime, modified, sizeof modified);
     c10k_header headers[4] = {header("Content-Type", content_type(path)), header("Last-Modified", modified),
@@ -186,13 +185,16 @@ static void send_file(c10k_request *req, const char *path, const struct stat *st
             c10k_respond_file(req, 200, headers, n, fd, 0, (uint64_t)st->st_size);
         }
     }
-    close(fd); /* the library duplicated it */
 }
 
 /* An HTML list of the directory's entries (only with --list). */
-static void send_listing(c10k_request *req, const char *dir, const char *url_path) {
-    DIR *d = opendir(dir);
+static void send_listing(c10k_request *req, int dir, const char *url_path) {
+    int own = dup(dir); /* closedir closes it */
+    DIR *d = own >= 0 ? fdopendir(own) : NULL;
     if (!d) {
+        if (own >= 0) {
+            close(own);
+        }
         answer(req, 403, "Forbidden\n");
         return;
     }
@@ -219,20 +221,23 @@ static void send_listing(c10k_request *req, const char *dir, const char *url_pat
     free(html);
 }
 
-static void serve_directory(c10k_request *req, const char *url_path, const char *dir) {
-    char index[PATH_MAX + 16];
+static void serve_directory(c10k_request *req, const char *url_path, int dir) {
     struct stat st;
+    int index = -1;
     if (url_path[strlen(url_path) - 1] != '/') {
         char location[PATH_MAX + 2];
         snprintf(location, sizeof location, "%s/", url_path);
         c10k_header h = header("Location", location);
         c10k_respond(req, 301, &h, 1, NULL, 0);
-    } else if (snprintf(index, sizeof index, "%s/index.html", dir) > 0 && stat(index, &st) == 0 && S_ISREG(st.st_mode)) {
-        send_file(req, index, &st);
+    } else if ((index = open_beneath(dir, "index.html")) >= 0 && fstat(index, &st) == 0 && S_ISREG(st.st_mode)) {
+        send_file(req, index, "index.html", &st);
     } else if (list_dirs) {
         send_listing(req, dir, url_path);
     } else {
         answer(req, 403, "Forbidden\n");
+    }
+    if (index >= 0) {
+        close(index);
     }
 }
 
@@ -246,33 +251,42 @@ static void on_request(void *user_data, c10k_request *req) {
         c10k_respond(req, 405, &allow, 1, NULL, 0);
         return;
     }
-    char path[PATH_MAX], resolved[PATH_MAX];
+    char path[PATH_MAX];
     struct stat st;
+    int fd = -1;
     int status = safe_path(req, path, sizeof path);
-    if (status == 0) {
-        status = resolve(path, resolved);
+    if (status == 0 && (fd = open_beneath(root_fd, path + 1)) < 0) {
+        status = -fd;
     }
-    if (status == 0 && stat(resolved, &st) != 0) {
+    if (status == 0 && fstat(fd, &st) != 0) {
         status = 404;
     }
     if (status != 0) {
         answer(req, (uint16_t)status, status == 404 ? "Not Found\n" : status == 403 ? "Forbidden\n" : "Bad Request\n");
     } else if (S_ISDIR(st.st_mode)) {
-        serve_directory(req, path, resolved);
+        serve_directory(req, path, fd);
     } else if (S_ISREG(st.st_mode)) {
-        send_file(req, resolved, &st);
+        send_file(req, fd, path, &st); /* the library duplicates what it keeps */
     } else {
         answer(req, 403, "Forbidden\n");
+    }
+    if (fd >= 0) {
+        close(fd);
     }
 }
 
 int main(int argc, char **argv) {
     const char *dir = positional(argc, argv, 0, NULL);
-    if (!dir || !realpath(dir, root)) {
+    if (!dir || (root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         fprintf(stderr, "usage: static_files ROOT [ADDR] [--loops N] [--list]\n");
         return 2;
     }
-    root_len = strlen(root);
+    int probe = open_beneath(root_fd, ".");
+    if (probe < 0) {
+        fprintf(stderr, "static_files: openat2(2) with RESOLVE_BENEATH is needed (Linux 5.6 or later)\n");
+        return 2;
+    }
+    close(probe);
     for (int i = 1; i < argc; i++) {
         list_dirs |= strcmp(argv[i], "--list") == 0;
     }
