@@ -6,11 +6,10 @@ reply, replies that were 200 and complete, errors.
 usage: burst.py HOST:PORT COUNT [--path /] [--timeout S]"""
 import argparse
 import json
-import resource
 import selectors
 import time
 
-from benchlib.clients import open_connections
+from benchlib.clients import open_connections, prepare
 
 
 def reply_complete(buf):
@@ -72,12 +71,9 @@ def main():
     ap.add_argument("--path", default="/")
     ap.add_argument("--timeout", type=float, default=30)
     a = ap.parse_args()
-    host, port = a.target.rsplit(":", 1)
-    want = a.count + 1000
-    resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(
-        want, resource.getrlimit(resource.RLIMIT_NOFILE)[1])))
+    host, port = prepare(a.target, a.count)
     t0 = time.monotonic()
-    socks, conn_errors = open_connections(host, int(port), a.count,
+    socks, conn_errors = open_connections(host, port, a.count,
                                           t0 + a.timeout)
     request = f"GET {a.path} HTTP/1.1\r\nHost: {a.target}\r\n\r\n".encode()
     t1 = time.monotonic()

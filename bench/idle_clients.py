@@ -6,12 +6,11 @@ seconds), then close them all.
 usage: idle_clients.py HOST:PORT COUNT [--timeout S] [--hold S]"""
 import argparse
 import json
-import resource
 import select
 import sys
 import time
 
-from benchlib.clients import open_connections, source_addrs
+from benchlib.clients import open_connections, prepare, source_addrs
 
 
 def main():
@@ -21,12 +20,9 @@ def main():
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--hold", type=float, default=120)
     a = ap.parse_args()
-    host, port = a.target.rsplit(":", 1)
-    want = a.count + 1000
-    resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(
-        want, resource.getrlimit(resource.RLIMIT_NOFILE)[1])))
+    host, port = prepare(a.target, a.count)
     t0 = time.monotonic()
-    socks, errors = open_connections(host, int(port), a.count, t0 + a.timeout)
+    socks, errors = open_connections(host, port, a.count, t0 + a.timeout)
     print(json.dumps({"open": len(socks), "errors": errors,
                       "sources": len(source_addrs(a.count)),
                       "seconds": round(time.monotonic() - t0, 3)}), flush=True)

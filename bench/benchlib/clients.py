@@ -1,6 +1,7 @@
 """Many non-blocking client sockets from one process, for idle_clients.py and
 burst.py. Loopback only; every wait is bounded by a deadline."""
 import errno
+import resource
 import selectors
 import socket
 import time
@@ -9,6 +10,15 @@ import time
 # gives a full ephemeral range instead of one shared by every bind().
 IP_BIND_ADDRESS_NO_PORT = 24
 PER_SOURCE = 20000
+
+
+def prepare(target, count):
+    """Splits HOST:PORT and raises the descriptor limit for `count` sockets."""
+    want = count + 1000
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(want, hard)))
+    host, port = target.rsplit(":", 1)
+    return host, int(port)
 
 
 def source_addrs(count):
