@@ -397,16 +397,76 @@ static void mark_thread(PyObject *mark) {
     Py_XDECREF(r);
 }
 
-/* ---- HttpDispatch: inline handlers ---- */
+/* ---- dispatch objects: the user_data of the library's callbacks ---- */
 
+/* What HttpDispatch and WsgiDispatch hold; the object must outlive the
+ * listener it was given to. */
 typedef struct {
     PyObject_HEAD
-    PyObject *handler;  /* handler(request) */
-    PyObject *fallback; /* fallback(req_address, request, result): answers what C did not */
-    PyObject *failed;   /* failed(request, exception): logs a handler failure */
-    PyObject *mark;     /* mark(): run once on each thread that serves */
+    PyObject *app;        /* handler(request), or the WSGI app(environ, start_response) */
+    PyObject *fallback;   /* answers what C did not (see the two on_request) */
+    PyObject *failed;     /* failed(request or environ, exception): logs a failure */
+    PyObject *mark;       /* mark(): run once on each thread that serves */
+    PyObject *base;       /* WSGI: the environ keys every request shares */
+    PyObject *make_input; /* WSGI: make_input(body bytes) -> wsgi.input */
     c10k_http_callbacks callbacks;
 } DispatchObject;
+
+static int dispatch_traverse(DispatchObject *d, visitproc visit, void *arg) {
+    Py_VISIT(d->app);
+    Py_VISIT(d->fallback);
+    Py_VISIT(d->failed);
+    Py_VISIT(d->mark);
+    Py_VISIT(d->base);
+    Py_VISIT(d->make_input);
+    return 0;
+}
+
+static int dispatch_clear(DispatchObject *d) {
+    Py_CLEAR(d->app);
+    Py_CLEAR(d->fallback);
+    Py_CLEAR(d->failed);
+    Py_CLEAR(d->mark);
+    Py_CLEAR(d->base);
+    Py_CLEAR(d->make_input);
+    return 0;
+}
+
+static void dispatch_dealloc(DispatchObject *d) {
+    PyObject_GC_UnTrack(d);
+    dispatch_clear(d);
+    Py_TYPE(d)->tp_free((PyObject *)d);
+}
+
+/* A new dispatch calling `on_request`; the references are new ones. */
+static DispatchObject *dispatch_alloc(PyTypeObject *type, void (*on_request)(void *, c10k_request *), PyObject *app,
+                                      PyObject *fallback, PyObject *failed, PyObject *mark) {
+    if (!bound) return (DispatchObject *)PyErr_Format(PyExc_RuntimeError, "c10k._native: bind(path) was not called");
+    DispatchObject *d = (DispatchObject *)type->tp_alloc(type, 0);
+    if (d == NULL) return NULL;
+    d->app = Py_NewRef(app);
+    d->fallback = Py_NewRef(fallback);
+    d->failed = Py_NewRef(failed);
+    d->mark = Py_NewRef(mark);
+    d->callbacks.size = sizeof d->callbacks;
+    d->callbacks.on_request = on_request;
+    return d;
+}
+
+/* The addresses the cffi side passes to c10k_http_listen: the callbacks
+ * struct and the user_data (this object). */
+static PyObject *dispatch_pointers(DispatchObject *d, PyObject *unused) {
+    (void)unused;
+    return Py_BuildValue("(NN)", PyLong_FromVoidPtr(&d->callbacks), PyLong_FromVoidPtr(d));
+}
+
+static PyMethodDef dispatch_methods[] = {
+    {"pointers", (PyCFunction)dispatch_pointers, METH_NOARGS,
+     "(callbacks address, user_data address) for c10k_http_listen."},
+    {NULL},
+};
+
+/* ---- HttpDispatch: inline handlers ---- */
 
 /* Logs `request`'s failure through Python (the error indicator is set). */
 static void report_failure(PyObject *failed, PyObject *request) {
@@ -428,12 +488,12 @@ static void http_on_request(void *user_data, c10k_request *req) {
     mark_thread(d->mark);
     RequestObject *request = request_new(req);
     if (request == NULL) {
-        PyErr_WriteUnraisable(d->handler);
+        PyErr_WriteUnraisable(d->app);
         respond_internal_error(req);
         PyGILState_Release(gil);
         return;
     }
-    PyObject *result = PyObject_CallOneArg(d->handler, (PyObject *)request);
+    PyObject *result = PyObject_CallOneArg(d->app, (PyObject *)request);
     int done = result ? respond_fast(req, result) : -1;
     if (done == 0) {
         PyObject *addr = PyLong_FromVoidPtr(req);
@@ -454,57 +514,13 @@ static void http_on_request(void *user_data, c10k_request *req) {
     PyGILState_Release(gil);
 }
 
-static int dispatch_traverse(DispatchObject *d, visitproc visit, void *arg) {
-    Py_VISIT(d->handler);
-    Py_VISIT(d->fallback);
-    Py_VISIT(d->failed);
-    Py_VISIT(d->mark);
-    return 0;
-}
-
-static int dispatch_clear(DispatchObject *d) {
-    Py_CLEAR(d->handler);
-    Py_CLEAR(d->fallback);
-    Py_CLEAR(d->failed);
-    Py_CLEAR(d->mark);
-    return 0;
-}
-
-static void dispatch_dealloc(DispatchObject *d) {
-    PyObject_GC_UnTrack(d);
-    dispatch_clear(d);
-    Py_TYPE(d)->tp_free((PyObject *)d);
-}
-
-static PyObject *dispatch_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+static PyObject *http_dispatch_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     static char *kwlist[] = {"handler", "fallback", "failed", "mark", NULL};
     PyObject *handler, *fallback, *failed, *mark;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO", kwlist, &handler, &fallback, &failed, &mark))
         return NULL;
-    if (!bound) return PyErr_Format(PyExc_RuntimeError, "c10k._native: bind(path) was not called");
-    DispatchObject *d = (DispatchObject *)type->tp_alloc(type, 0);
-    if (d == NULL) return NULL;
-    d->handler = Py_NewRef(handler);
-    d->fallback = Py_NewRef(fallback);
-    d->failed = Py_NewRef(failed);
-    d->mark = Py_NewRef(mark);
-    d->callbacks.size = sizeof d->callbacks;
-    d->callbacks.on_request = http_on_request;
-    return (PyObject *)d;
+    return (PyObject *)dispatch_alloc(type, http_on_request, handler, fallback, failed, mark);
 }
-
-/* The addresses the cffi side passes to c10k_http_listen: the callbacks
- * struct and the user_data (this object, which must outlive the listener). */
-static PyObject *dispatch_pointers(DispatchObject *d, PyObject *unused) {
-    (void)unused;
-    return Py_BuildValue("(NN)", PyLong_FromVoidPtr(&d->callbacks), PyLong_FromVoidPtr(d));
-}
-
-static PyMethodDef dispatch_methods[] = {
-    {"pointers", (PyCFunction)dispatch_pointers, METH_NOARGS,
-     "(callbacks address, user_data address) for c10k_http_listen."},
-    {NULL},
-};
 
 static PyTypeObject HttpDispatchType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "c10k._native.HttpDispatch",
@@ -514,7 +530,7 @@ static PyTypeObject HttpDispatchType = {
     .tp_traverse = (traverseproc)dispatch_traverse,
     .tp_clear = (inquiry)dispatch_clear,
     .tp_dealloc = (destructor)dispatch_dealloc,
-    .tp_new = dispatch_new,
+    .tp_new = http_dispatch_new,
     .tp_methods = dispatch_methods,
 };
 
@@ -653,16 +669,6 @@ static PyTypeObject ExchangeType = {
     .tp_members = exchange_members,
 };
 
-typedef struct {
-    PyObject_HEAD
-    PyObject *app;      /* app(environ, start_response) */
-    PyObject *base;     /* the environ keys every request shares */
-    PyObject *make_input; /* make_input(body bytes) -> wsgi.input */
-    PyObject *fallback; /* fallback(req_address, environ, exchange, result) */
-    PyObject *failed;   /* failed(environ, exception) */
-    PyObject *mark;     /* mark(): run once on each thread that serves */
-    c10k_http_callbacks callbacks;
-} WsgiObject;
 
 static PyObject *key_method, *key_path, *key_query, *key_uri, *key_raw_uri, *key_protocol, *key_remote_addr,
     *key_remote_port, *key_input, *key_content_length, *str_http10, *str_http11, *str_empty;
@@ -716,7 +722,7 @@ static int add_header(PyObject *environ, const uint8_t *name, size_t name_len, c
     return rc;
 }
 
-static PyObject *wsgi_environ(WsgiObject *w, c10k_request *req) {
+static PyObject *wsgi_environ(DispatchObject *w, c10k_request *req) {
     c10k_request_info in = {.size = sizeof in};
     if (p_c10k_request_get_info(req, &in) != 0) return PyErr_Format(PyExc_RuntimeError, "c10k_request_get_info failed");
     PyObject *env = PyDict_Copy(w->base);
@@ -819,7 +825,7 @@ static int wsgi_respond_fast(c10k_request *req, ExchangeObject *e, PyObject *res
 
 static void wsgi_on_request(void *user_data, c10k_request *req) {
     PyGILState_STATE gil = PyGILState_Ensure();
-    WsgiObject *w = user_data;
+    DispatchObject *w = user_data;
     mark_thread(w->mark);
     ExchangeObject *e = NULL;
     PyObject *result = NULL;
@@ -855,73 +861,30 @@ static void wsgi_on_request(void *user_data, c10k_request *req) {
     PyGILState_Release(gil);
 }
 
-static int wsgi_traverse(WsgiObject *w, visitproc visit, void *arg) {
-    Py_VISIT(w->app);
-    Py_VISIT(w->base);
-    Py_VISIT(w->make_input);
-    Py_VISIT(w->fallback);
-    Py_VISIT(w->failed);
-    Py_VISIT(w->mark);
-    return 0;
-}
-
-static int wsgi_clear(WsgiObject *w) {
-    Py_CLEAR(w->app);
-    Py_CLEAR(w->base);
-    Py_CLEAR(w->make_input);
-    Py_CLEAR(w->fallback);
-    Py_CLEAR(w->failed);
-    Py_CLEAR(w->mark);
-    return 0;
-}
-
-static void wsgi_dealloc(WsgiObject *w) {
-    PyObject_GC_UnTrack(w);
-    wsgi_clear(w);
-    Py_TYPE(w)->tp_free((PyObject *)w);
-}
-
-static PyObject *wsgi_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+static PyObject *wsgi_dispatch_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     static char *kwlist[] = {"app", "base", "make_input", "fallback", "failed", "mark", NULL};
     PyObject *app, *base, *make_input, *fallback, *failed, *mark;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO!OOOO", kwlist, &app, &PyDict_Type, &base, &make_input,
                                      &fallback, &failed, &mark))
         return NULL;
-    if (!bound) return PyErr_Format(PyExc_RuntimeError, "c10k._native: bind(path) was not called");
-    WsgiObject *w = (WsgiObject *)type->tp_alloc(type, 0);
-    if (w == NULL) return NULL;
-    w->app = Py_NewRef(app);
-    w->base = Py_NewRef(base);
-    w->make_input = Py_NewRef(make_input);
-    w->fallback = Py_NewRef(fallback);
-    w->failed = Py_NewRef(failed);
-    w->mark = Py_NewRef(mark);
-    w->callbacks.size = sizeof w->callbacks;
-    w->callbacks.on_request = wsgi_on_request;
+    DispatchObject *w = dispatch_alloc(type, wsgi_on_request, app, fallback, failed, mark);
+    if (w != NULL) {
+        w->base = Py_NewRef(base);
+        w->make_input = Py_NewRef(make_input);
+    }
     return (PyObject *)w;
 }
 
-static PyObject *wsgi_pointers(WsgiObject *w, PyObject *unused) {
-    (void)unused;
-    return Py_BuildValue("(NN)", PyLong_FromVoidPtr(&w->callbacks), PyLong_FromVoidPtr(w));
-}
-
-static PyMethodDef wsgi_methods[] = {
-    {"pointers", (PyCFunction)wsgi_pointers, METH_NOARGS,
-     "(callbacks address, user_data address) for c10k_http_listen."},
-    {NULL},
-};
-
 static PyTypeObject WsgiDispatchType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "c10k._native.WsgiDispatch",
-    .tp_basicsize = sizeof(WsgiObject),
+    .tp_basicsize = sizeof(DispatchObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "WsgiDispatch(app, base, make_input, fallback, failed, mark): on_request in C for a WSGI app.",
-    .tp_traverse = (traverseproc)wsgi_traverse,
-    .tp_clear = (inquiry)wsgi_clear,
-    .tp_dealloc = (destructor)wsgi_dealloc,
-    .tp_new = wsgi_new,
-    .tp_methods = wsgi_methods,
+    .tp_traverse = (traverseproc)dispatch_traverse,
+    .tp_clear = (inquiry)dispatch_clear,
+    .tp_dealloc = (destructor)dispatch_dealloc,
+    .tp_new = wsgi_dispatch_new,
+    .tp_methods = dispatch_methods,
 };
 
 /* ---- module ---- */
