@@ -97,10 +97,18 @@ class Server:
 
     def _make_runner(self) -> Any:
         """The runner: one loop on the serving thread, or the library's several."""
-        return SingleLoop(self) if self._loops == 1 else MultiLoop(self, self._loops)
+        return MultiLoop(self, self._loops) if self._library_loops() else SingleLoop(self)
 
     def _configure(self, config: Any) -> None:
         """Adjusts the multi-loop server's config (loops already set)."""
+
+    def _library_loops(self) -> bool:
+        """Whether the library's server runs the loops (else one loop on
+        the serving thread)."""
+        return self._loops > 1
+
+    def _listened(self, address: tuple[str, int]) -> None:
+        """Called with the bound address once listening."""
 
     def _open(self) -> None:
         """Starts what the server needs beside its loops."""
@@ -132,6 +140,7 @@ class Server:
         previous: dict[int, Any] = {}
         try:
             self.address = parse_addr(runner.open())
+            self._listened(self.address)
             if install_signals:
                 for signum in (signal.SIGINT, signal.SIGTERM):
                     previous[signum] = signal.signal(signum, self._on_signal)
