@@ -261,7 +261,7 @@ pub unsafe extern "C" fn c10k_http_listen(
 ///
 /// # Safety
 /// `req` is NULL or the pointer `on_request` received, during that call.
-unsafe fn request<'a>(req: *const c10k_request) -> Result<&'a mut Request<'a>> {
+pub(super) unsafe fn request<'a>(req: *const c10k_request) -> Result<&'a mut Request<'a>> {
     // SAFETY: as the caller promises; the view lives for the handler call.
     unsafe { (req as *mut Request<'a>).as_mut() }.ok_or(C10K_EINVAL)
 }
@@ -270,7 +270,7 @@ unsafe fn request<'a>(req: *const c10k_request) -> Result<&'a mut Request<'a>> {
 ///
 /// # Safety
 /// Both pointers are NULL or valid for writing.
-unsafe fn put_bytes(bytes: &[u8], out: *mut *const u8, out_len: *mut usize) -> Result<()> {
+pub(super) unsafe fn put_bytes(bytes: &[u8], out: *mut *const u8, out_len: *mut usize) -> Result<()> {
     if out.is_null() || out_len.is_null() {
         return Err(C10K_EINVAL);
     }
@@ -578,7 +578,7 @@ const STACK_HEADERS: usize = 32;
 ///
 /// # Safety
 /// `headers` is NULL with `n == 0`, or points to `n` valid headers.
-unsafe fn with_headers<R>(
+pub(super) unsafe fn with_headers<R>(
     headers: *const c10k_header,
     n: usize,
     f: impl FnOnce(&[(&[u8], &[u8])]) -> Result<R>,
@@ -611,7 +611,7 @@ unsafe fn with_headers<R>(
 ///
 /// # Safety
 /// `ptr` is NULL with `len == 0`, or valid for `len` bytes.
-unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8]> {
+pub(super) unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8]> {
     match (ptr.is_null(), len) {
         (_, 0) => Ok(&[]),
         (true, _) => Err(C10K_EINVAL),

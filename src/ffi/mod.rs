@@ -15,12 +15,14 @@ mod loop_;
 mod server;
 mod sized;
 mod version;
+mod ws;
 
 pub use conn::*;
 pub use http::*;
 pub use loop_::*;
 pub use server::*;
 pub use version::*;
+pub use ws::*;
 
 use std::ffi::{CStr, c_char};
 use std::net::SocketAddr;
