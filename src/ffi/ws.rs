@@ -3,10 +3,10 @@
 
 use std::ffi::{c_char, c_void};
 
-use super::conn::C10K_QUEUE_FULL;
-use super::http::{bytes, c10k_header, c10k_request, put_bytes, request, with_headers};
+use super::boundary::Positive;
+use super::cast::{carry, put, put_addr, put_if, put_view, try_bytes, try_slice, uncarry};
+use super::http::{c10k_header, c10k_request, request, with_headers};
 use super::sized::read_sized;
-use super::{code, write_c_addr};
 use crate::error::*;
 use crate::reactor::{Handle, owned_loop};
 use crate::ws::{self, Limits, Opcode, WsConfig, WsCtx, WsHandler};
@@ -110,11 +110,9 @@ fn default_ws_options() -> c10k_ws_options {
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_ws_options_init(opts: *mut c10k_ws_options) {
-    guard!((), {
-        // SAFETY: opts is NULL or given for writing.
-        if let Some(opts) = unsafe { opts.as_mut() } {
-            *opts = default_ws_options();
-        }
+    ffi!(else (), {
+        put_if(opts, default_ws_options());
+        Ok(())
     })
 }
 
@@ -127,32 +125,32 @@ struct CWsHandler {
 impl WsHandler for CWsHandler {
     fn on_open(&mut self, cx: &WsCtx<'_>) {
         if let Some(cb) = self.callbacks.on_open {
-            unsafe { cb(cx.user_data as *mut c_void, cx.ws.0) }
+            unsafe { cb(uncarry(cx.user_data), cx.ws.0) }
         }
     }
     fn on_message(&mut self, cx: &WsCtx<'_>, data: &[u8], binary: bool) {
         if let Some(cb) = self.callbacks.on_message {
-            unsafe { cb(cx.user_data as *mut c_void, cx.ws.0, data.as_ptr(), data.len(), binary) }
+            unsafe { cb(uncarry(cx.user_data), cx.ws.0, data.as_ptr(), data.len(), binary) }
         }
     }
     fn on_ping(&mut self, cx: &WsCtx<'_>, data: &[u8]) {
         if let Some(cb) = self.callbacks.on_ping {
-            unsafe { cb(cx.user_data as *mut c_void, cx.ws.0, data.as_ptr(), data.len()) }
+            unsafe { cb(uncarry(cx.user_data), cx.ws.0, data.as_ptr(), data.len()) }
         }
     }
     fn on_pong(&mut self, cx: &WsCtx<'_>, data: &[u8]) {
         if let Some(cb) = self.callbacks.on_pong {
-            unsafe { cb(cx.user_data as *mut c_void, cx.ws.0, data.as_ptr(), data.len()) }
+            unsafe { cb(uncarry(cx.user_data), cx.ws.0, data.as_ptr(), data.len()) }
         }
     }
     fn on_drain(&mut self, cx: &WsCtx<'_>) {
         if let Some(cb) = self.callbacks.on_drain {
-            unsafe { cb(cx.user_data as *mut c_void, cx.ws.0) }
+            unsafe { cb(uncarry(cx.user_data), cx.ws.0) }
         }
     }
     fn on_close(&mut self, cx: &WsCtx<'_>, code: u16, reason: &[u8]) {
         if let Some(cb) = self.callbacks.on_close {
-            unsafe { cb(cx.user_data as *mut c_void, cx.ws.0, code, reason.as_ptr(), reason.len()) }
+            unsafe { cb(uncarry(cx.user_data), cx.ws.0, code, reason.as_ptr(), reason.len()) }
         }
     }
 }
@@ -166,8 +164,7 @@ impl WsHandler for CWsHandler {
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_ws_is_upgrade(req: *const c10k_request) -> bool {
-    // SAFETY: req is NULL or the request of the running on_request.
-    guard!(false, { unsafe { request(req) }.is_ok_and(|r| ws::is_upgrade(r)) })
+    ffi!(else false, { Ok(ws::is_upgrade(request(req)?)) })
 }
 
 /// The `index`-th subprotocol (0-based) the client offers in
@@ -185,12 +182,9 @@ pub unsafe extern "C" fn c10k_ws_subprotocol(
     out: *mut *const u8,
     out_len: *mut usize,
 ) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: pointers as documented.
-        code(unsafe { request(req) }.and_then(|r| {
-            let offered = ws::handshake::offered_subprotocols(r).nth(index).ok_or(C10K_ENOENT)?;
-            unsafe { put_bytes(offered, out, out_len) }
-        }))
+    ffi!({
+        let r = request(req)?;
+        put_view(ws::handshake::offered_subprotocols(r).nth(index).ok_or(C10K_ENOENT)?, out, out_len)
     })
 }
 
@@ -221,46 +215,39 @@ pub unsafe extern "C" fn c10k_ws_accept(
     user_data: *mut c_void,
     out_ws: *mut u64,
 ) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: pointers as documented, checked for NULL inside.
-        code(unsafe { request(req) }.and_then(|r| {
-            let o = unsafe { read_sized(opts, default_ws_options()) }?;
-            if callbacks.is_null() {
-                return Err(C10K_EINVAL);
-            }
-            let none = c10k_ws_callbacks {
-                size: 0,
-                on_open: None,
-                on_message: None,
-                on_ping: None,
-                on_pong: None,
-                on_drain: None,
-                on_close: None,
-            };
-            let callbacks = unsafe { read_sized(callbacks, none) }?;
-            if callbacks.on_message.is_none() {
-                return Err(C10K_EINVAL);
-            }
-            let config = WsConfig {
-                limits: Limits { max_frame_bytes: o.max_frame_bytes, max_message_bytes: o.max_message_bytes },
-                ping_interval_ms: o.ping_interval_ms,
-                ping_timeout_ms: o.ping_timeout_ms,
-                close_timeout_ms: o.close_timeout_ms,
-            };
-            let subprotocol =
-                if o.subprotocol.is_null() { None } else { Some(unsafe { bytes(o.subprotocol, o.subprotocol_len) }?) };
-            let handler = Box::new(CWsHandler { callbacks });
-            let id = unsafe {
-                with_headers(o.headers, o.header_count, |h| {
-                    ws::accept(r, &config, subprotocol, h, user_data as usize, handler)
-                })
-            }?;
-            if !out_ws.is_null() {
-                // SAFETY: out_ws is non-null and given for writing.
-                unsafe { *out_ws = id.0 };
-            }
-            Ok(())
-        }))
+    ffi!({
+        let r = request(req)?;
+        let o = read_sized(opts, default_ws_options())?;
+        if callbacks.is_null() {
+            return Err(C10K_EINVAL);
+        }
+        let none = c10k_ws_callbacks {
+            size: 0,
+            on_open: None,
+            on_message: None,
+            on_ping: None,
+            on_pong: None,
+            on_drain: None,
+            on_close: None,
+        };
+        let callbacks = read_sized(callbacks, none)?;
+        if callbacks.on_message.is_none() {
+            return Err(C10K_EINVAL);
+        }
+        let config = WsConfig {
+            limits: Limits { max_frame_bytes: o.max_frame_bytes, max_message_bytes: o.max_message_bytes },
+            ping_interval_ms: o.ping_interval_ms,
+            ping_timeout_ms: o.ping_timeout_ms,
+            close_timeout_ms: o.close_timeout_ms,
+        };
+        let subprotocol =
+            if o.subprotocol.is_null() { None } else { Some(try_bytes(o.subprotocol, o.subprotocol_len)?) };
+        let handler = Box::new(CWsHandler { callbacks });
+        let id = with_headers(o.headers, o.header_count, |h| {
+            ws::accept(r, &config, subprotocol, h, carry(user_data), handler)
+        })?;
+        put_if(out_ws, id.0);
+        Ok(())
     })
 }
 
@@ -280,19 +267,14 @@ pub unsafe extern "C" fn c10k_ws_accept(
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_ws_send(ws: u64, data: *const u8, len: usize, binary: bool) -> i32 {
-    guard!(C10K_EPANIC, {
+    ffi!({
         let opcode = if binary { Opcode::Binary } else { Opcode::Text };
-        // SAFETY: data is valid for len bytes, per the caller.
-        queued(unsafe { bytes(data, len) }.and_then(|data| ws::send(Handle(ws), opcode, data)))
+        queued(ws::send(Handle(ws), opcode, try_bytes(data, len)?))
     })
 }
 
-fn queued(result: Result<bool>) -> i32 {
-    match result {
-        Ok(false) => 0,
-        Ok(true) => C10K_QUEUE_FULL,
-        Err(e) => e,
-    }
+fn queued(result: Result<bool>) -> Result<Positive> {
+    Ok(if result? { Positive::QueueFull } else { Positive::Done })
 }
 
 /// Sends a ping with `len` (at most 125) bytes of payload, copied; the
@@ -303,8 +285,7 @@ fn queued(result: Result<bool>) -> i32 {
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_ws_ping(ws: u64, data: *const u8, len: usize) -> i32 {
-    // SAFETY: data is valid for len bytes, per the caller.
-    guard!(C10K_EPANIC, { queued(unsafe { bytes(data, len) }.and_then(|data| ws::ping(Handle(ws), data))) })
+    ffi!({ queued(ws::ping(Handle(ws), try_bytes(data, len)?)) })
 }
 
 /// Starts the closing handshake: after the messages sent before, a close
@@ -323,10 +304,7 @@ pub unsafe extern "C" fn c10k_ws_ping(ws: u64, data: *const u8, len: usize) -> i
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_ws_close(ws: u64, code: u16, reason: *const u8, len: usize) -> i32 {
-    // SAFETY: reason is valid for len bytes, per the caller.
-    guard!(C10K_EPANIC, {
-        super::code(unsafe { bytes(reason, len) }.and_then(|reason| ws::close(Handle(ws), code, reason)))
-    })
+    ffi!({ ws::close(Handle(ws), code, try_bytes(reason, len)?) })
 }
 
 /// Sends one message to `n` WebSockets: the frame is built once and its
@@ -351,22 +329,11 @@ pub unsafe extern "C" fn c10k_ws_broadcast(
     binary: bool,
     out_sent: *mut usize,
 ) -> i32 {
-    guard!(C10K_EPANIC, {
-        if ws.is_null() && n > 0 {
-            return C10K_EINVAL;
-        }
-        // SAFETY: ws holds n handles and data len bytes, per the caller.
-        let ids: &[Handle] = if n == 0 { &[] } else { unsafe { std::slice::from_raw_parts(ws as *const Handle, n) } };
-        match unsafe { bytes(data, len) }.and_then(|data| ws::broadcast(ids, binary, data)) {
-            Ok(sent) => {
-                // SAFETY: out_sent is NULL or given for writing.
-                if let Some(out) = unsafe { out_sent.as_mut() } {
-                    *out = sent;
-                }
-                0
-            }
-            Err(e) => e,
-        }
+    ffi!({
+        // Handle is a transparent u64.
+        let ids = try_slice(ws.cast::<Handle>(), n)?;
+        put_if(out_sent, ws::broadcast(ids, binary, try_bytes(data, len)?)?);
+        Ok(())
     })
 }
 
@@ -379,7 +346,7 @@ pub unsafe extern "C" fn c10k_ws_broadcast(
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_ws_pause_read(ws: u64) -> i32 {
-    guard!(C10K_EPANIC, { code(ws::set_reading(Handle(ws), false)) })
+    ffi!({ ws::set_reading(Handle(ws), false) })
 }
 
 /// Resumes reading after `c10k_ws_pause_read`. Returns 0 or `C10K_ECLOSED`.
@@ -389,7 +356,7 @@ pub extern "C" fn c10k_ws_pause_read(ws: u64) -> i32 {
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_ws_resume_read(ws: u64) -> i32 {
-    guard!(C10K_EPANIC, { code(ws::set_reading(Handle(ws), true)) })
+    ffi!({ ws::set_reading(Handle(ws), true) })
 }
 
 /// Sets the `user_data` the WebSocket's callbacks get from now on (its
@@ -400,7 +367,7 @@ pub extern "C" fn c10k_ws_resume_read(ws: u64) -> i32 {
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_ws_set_user_data(ws: u64, user_data: *mut c_void) -> i32 {
-    guard!(C10K_EPANIC, { code(ws::set_user_data(Handle(ws), user_data as usize)) })
+    ffi!({ ws::set_user_data(Handle(ws), carry(user_data)) })
 }
 
 /// Writes the peer's address as `"127.0.0.1:5000"` or `"[::1]:5000"`
@@ -412,11 +379,10 @@ pub extern "C" fn c10k_ws_set_user_data(ws: u64, user_data: *mut c_void) -> i32 
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_ws_peer_addr(ws: u64, buf: *mut c_char, len: usize) -> i32 {
-    guard!(C10K_EPANIC, {
+    ffi!({
         let ws = Handle(ws);
-        let addr = ws::conn_of(ws).and_then(|conn| owned_loop(ws.loop_id())?.conn_peer_addr(conn));
-        // SAFETY: buf is valid for len bytes, per the caller.
-        code(addr.and_then(|addr| unsafe { write_c_addr(addr, buf, len) }))
+        let conn = ws::conn_of(ws)?;
+        put_addr(owned_loop(ws.loop_id())?.conn_peer_addr(conn)?, buf, len)
     })
 }
 
@@ -430,11 +396,5 @@ pub unsafe extern "C" fn c10k_ws_peer_addr(ws: u64, buf: *mut c_char, len: usize
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_ws_conn(ws: u64, out_conn: *mut u64) -> i32 {
-    guard!(C10K_EPANIC, {
-        if out_conn.is_null() {
-            return C10K_EINVAL;
-        }
-        // SAFETY: out_conn is non-null and given for writing.
-        code(ws::conn_of(Handle(ws)).map(|conn| unsafe { *out_conn = conn.0 }))
-    })
+    ffi!({ put(out_conn, ws::conn_of(Handle(ws))?.0) })
 }
