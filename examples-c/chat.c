@@ -75,13 +75,7 @@ static void on_request(void *user_data, c10k_request *req) {
         c10k_ws_accept(req, NULL, &ws_callbacks, NULL, NULL);
         return;
     }
-    static const c10k_header headers[] = {
-        HEADER("Upgrade", "websocket"),
-        HEADER("Connection", "Upgrade"),
-        HEADER("Content-Type", "text/plain"),
-    };
-    static const char body[] = "this server is a WebSocket chat room\n";
-    c10k_respond(req, 426, headers, sizeof headers / sizeof headers[0], (const uint8_t *)body, sizeof body - 1);
+    respond_websocket_only(req, "this server is a WebSocket chat room\n");
 }
 
 int main(int argc, char **argv) {
