@@ -141,12 +141,13 @@ pub fn is_upgrade(req: &Request<'_>) -> bool {
 
 /// Sets the user data its callbacks get. Loop thread of the WebSocket.
 pub fn set_user_data(ws: WsId, user_data: usize) -> Result<()> {
-    let lp = crate::reactor::owned_loop(ws.loop_id())?;
-    lp.conn_set_user_data(registry::conn(ws)?, user_data)
+    let conn = registry::conn(ws)?;
+    crate::reactor::owned_loop(ws.loop_id())?.conn_set_user_data(conn, user_data)
 }
 
 /// The connection under a WebSocket. Loop thread of the WebSocket.
 pub fn conn_of(ws: WsId) -> Result<ConnId> {
+    let conn = registry::conn(ws)?;
     crate::reactor::owned_loop(ws.loop_id())?;
-    registry::conn(ws)
+    Ok(conn)
 }

@@ -13,11 +13,7 @@ use parking_lot::Mutex;
 use super::WsId;
 use crate::conn::DEFAULT_HIGH_WATER;
 use crate::error::{C10K_ECLOSED, Result};
-use crate::reactor::{ConnId, Handle, Loop, LoopHandle, Slab};
-
-/// Set in a WebSocket handle's slot field, so that a connection handle
-/// passed by mistake never names a WebSocket.
-const WS_TAG: u32 = 1 << 31;
+use crate::reactor::{ConnId, Handle, Kind, Loop, LoopHandle, Slab};
 
 pub(super) struct Entry {
     pub lp: LoopHandle,
@@ -34,25 +30,28 @@ pub(super) struct Entry {
 
 static TABLE: LazyLock<Mutex<Slab<Entry>>> = LazyLock::new(|| Mutex::new(Slab::default()));
 
-fn key(ws: WsId) -> Option<(u32, u32)> {
-    (ws.slot() & WS_TAG != 0).then(|| (ws.slot() & !WS_TAG, ws.generation()))
+/// The table slot of a WebSocket handle; `C10K_EINVAL` for a handle of
+/// another kind, `C10K_ECLOSED` for a number that is no handle.
+fn key(ws: WsId) -> Result<(u32, u32)> {
+    let ws = ws.expect(Kind::WebSocket)?;
+    Ok((ws.slot(), ws.generation()))
 }
 
 pub(super) fn register(lp: &Loop, conn: ConnId) -> WsId {
     let entry = Entry { lp: lp.handle(), conn, closing: false, pending_close: None, queued: 0, blocked: false };
     let (slot, generation) = TABLE.lock().insert(entry);
-    Handle::new(lp.id(), slot | WS_TAG, generation)
+    Handle::new(Kind::WebSocket, lp.id(), slot, generation)
 }
 
 pub(super) fn remove(ws: WsId) {
-    if let Some((slot, generation)) = key(ws) {
+    if let Ok((slot, generation)) = key(ws) {
         TABLE.lock().remove(slot, generation);
     }
 }
 
 /// Runs `f` on the entry of `ws` under the lock.
 pub(super) fn with<R>(ws: WsId, f: impl FnOnce(&mut Entry) -> Result<R>) -> Result<R> {
-    let (slot, generation) = key(ws).ok_or(C10K_ECLOSED)?;
+    let (slot, generation) = key(ws)?;
     let mut table = TABLE.lock();
     f(table.get_mut(slot, generation).ok_or(C10K_ECLOSED)?)
 }
@@ -61,7 +60,7 @@ pub(super) fn with<R>(ws: WsId, f: impl FnOnce(&mut Entry) -> Result<R>) -> Resu
 pub(super) fn each(ids: &[WsId], mut f: impl FnMut(WsId, &mut Entry)) {
     let mut table = TABLE.lock();
     for &ws in ids {
-        if let Some((slot, generation)) = key(ws)
+        if let Ok((slot, generation)) = key(ws)
             && let Some(e) = table.get_mut(slot, generation)
         {
             f(ws, e);

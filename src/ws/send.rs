@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::frame::{self, MAX_CONTROL_PAYLOAD, MAX_SERVER_HEAD, Opcode};
 use super::{WsId, close as codes, registry};
 use crate::error::*;
-use crate::reactor::{ConnId, Loop, LoopHandle, owned_loop};
+use crate::reactor::{ConnId, Kind, Loop, LoopHandle, owned_loop};
 
 /// Frames up to this size are serialised into the queue's coalescing
 /// buffer; bigger ones get a buffer of their own (one copy, not two).
@@ -19,6 +19,7 @@ const INLINE_FRAME_MAX: usize = 16 * 1024;
 /// mark: wait for `on_drain` before sending more. `C10K_ECLOSED` once the
 /// WebSocket is closing or gone.
 pub fn send(ws: WsId, opcode: Opcode, data: &[u8]) -> Result<bool> {
+    let ws = ws.expect(Kind::WebSocket)?;
     match opcode {
         Opcode::Text if std::str::from_utf8(data).is_err() => return Err(C10K_EINVAL),
         Opcode::Text | Opcode::Binary => {}
