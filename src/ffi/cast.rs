@@ -12,6 +12,7 @@ use std::ffi::{CStr, c_char};
 use std::net::SocketAddr;
 
 use crate::error::{C10K_EINVAL, C10K_ENOMEM, Result};
+use crate::reactor::{Handle, Kind};
 
 /// The object behind a C pointer, borrowed for the call.
 pub(super) fn try_ref<'a, T>(ptr: *const T) -> Result<&'a T> {
@@ -57,6 +58,12 @@ pub(super) fn try_cstr<'a>(ptr: *const c_char) -> Result<&'a CStr> {
 /// A C string holding a numeric address.
 pub(super) fn try_addr(ptr: *const c_char) -> Result<SocketAddr> {
     crate::net::parse_addr(try_cstr(ptr)?.to_str().map_err(|_| C10K_EINVAL)?)
+}
+
+/// A `uint64_t` handle that must be of `kind`: `C10K_EINVAL` for a handle
+/// of another kind, `C10K_ECLOSED` for a number that is no handle.
+pub(super) fn handle(raw: u64, kind: Kind) -> Result<Handle> {
+    Handle(raw).expect(kind)
 }
 
 /// Writes an out-parameter; NULL is `C10K_EINVAL`.

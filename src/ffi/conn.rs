@@ -3,13 +3,13 @@
 use std::ffi::{c_char, c_void};
 
 use super::boundary::Positive;
-use super::cast::{carry, put, put_addr, put_box, put_if, take_box, try_addr, try_bytes, try_ref, uncarry};
-use super::loop_::{c10k_loop, loop_of, loop_ref};
+use super::cast::{carry, handle, put, put_addr, put_box, put_if, take_box, try_addr, try_bytes, try_ref, uncarry};
+use super::loop_::{c10k_loop, loop_ref};
 use super::sized::read_sized;
 use crate::conn::{ConnHandler, OwnedBuf};
 use crate::error::*;
 use crate::net::{Acceptor, ListenConfig, ListenOptions};
-use crate::reactor::{ConnId, Handle, ListenerId, Loop};
+use crate::reactor::{ConnId, Kind, ListenerId, Loop, owned_loop};
 
 /// A listening socket on a loop. Lifecycle: `c10k_listen` (or
 /// `c10k_listen_fd`) → connections arrive with the callbacks given →
@@ -354,7 +354,8 @@ pub unsafe extern "C" fn c10k_connect(
 
 /// The loop owning `conn` (if the calling thread owns it) and the connection.
 fn conn_ref(conn: u64) -> Result<(&'static Loop, ConnId)> {
-    Ok((loop_of(conn)?, Handle(conn)))
+    let id = handle(conn, Kind::Conn)?;
+    Ok((owned_loop(id.loop_id())?, id))
 }
 
 /// `C10K_QUEUE_FULL` when the queue went past its high-water mark.

@@ -4,9 +4,9 @@ use std::ffi::c_void;
 use std::time::Duration;
 
 use super::boundary::Positive;
-use super::cast::{carry, put, put_box, put_if, take_box, try_ref, uncarry};
+use super::cast::{carry, handle, put, put_box, put_if, take_box, try_ref, uncarry};
 use crate::error::*;
-use crate::reactor::{Handle, Loop, LoopHandle, owned_loop};
+use crate::reactor::{Kind, Loop, LoopHandle, owned_loop};
 
 /// An event loop: one poller and the thread that runs it.
 ///
@@ -41,11 +41,6 @@ pub type c10k_timer_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, tim
 /// The loop behind `lp`, if the calling thread owns it.
 pub(super) fn loop_ref<'a>(lp: *const c10k_loop) -> Result<&'a Loop> {
     owned_loop(try_ref(lp)?.lp.id())
-}
-
-/// The loop a handle belongs to, if the calling thread owns it.
-pub(super) fn loop_of(handle: u64) -> Result<&'static Loop> {
-    owned_loop(Handle(handle).loop_id())
 }
 
 /// Creates a loop owned by the calling thread and stores it in `*out`.
@@ -249,5 +244,8 @@ pub unsafe extern "C" fn c10k_timer_start(
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_timer_stop(timer: u64) -> i32 {
-    ffi!({ loop_of(timer)?.timer_stop(Handle(timer)) })
+    ffi!({
+        let timer = handle(timer, Kind::Timer)?;
+        owned_loop(timer.loop_id())?.timer_stop(timer)
+    })
 }

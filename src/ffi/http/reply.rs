@@ -1,11 +1,11 @@
 //! Deferred replies: completed later, from any thread.
 
 use super::super::boundary::Positive;
-use super::super::cast::{try_bytes, try_ref};
+use super::super::cast::{handle, try_bytes, try_ref};
 use super::files::dup_owned;
 use super::respond::{c10k_header, with_headers};
 use crate::http::server::{self as http, Body, reply};
-use crate::reactor::Handle;
+use crate::reactor::Kind;
 
 /// Completes a deferred reply with a whole response (as `c10k_respond`).
 /// Headers and body are copied before this returns.
@@ -25,7 +25,7 @@ pub unsafe extern "C" fn c10k_reply_send(
 ) -> i32 {
     ffi!({
         let body = try_bytes(body, len)?;
-        with_headers(headers, n, |h| reply::send(Handle(reply), status, h, Body::Bytes(body)))
+        with_headers(headers, n, |h| reply::send(handle(reply, Kind::Reply)?, status, h, Body::Bytes(body)))
     })
 }
 
@@ -45,7 +45,7 @@ pub unsafe extern "C" fn c10k_reply_send_file(
 ) -> i32 {
     ffi!({
         let file = dup_owned(fd)?;
-        with_headers(headers, n, |h| reply::send(Handle(reply), status, h, Body::File(file, offset, len)))
+        with_headers(headers, n, |h| reply::send(handle(reply, Kind::Reply)?, status, h, Body::File(file, offset, len)))
     })
 }
 
@@ -65,7 +65,7 @@ pub unsafe extern "C" fn c10k_reply_start(
 ) -> i32 {
     ffi!({
         let length = try_ref(content_length).ok().copied();
-        with_headers(headers, n, |h| reply::start(Handle(reply), status, h, length))
+        with_headers(headers, n, |h| reply::start(handle(reply, Kind::Reply)?, status, h, length))
     })
 }
 
@@ -78,7 +78,7 @@ pub unsafe extern "C" fn c10k_reply_start(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_reply_write(reply: u64, data: *const u8, len: usize) -> i32 {
     ffi!({
-        let above = reply::write(Handle(reply), try_bytes(data, len)?)?;
+        let above = reply::write(handle(reply, Kind::Reply)?, try_bytes(data, len)?)?;
         Ok(if above { Positive::QueueFull } else { Positive::Done })
     })
 }
@@ -89,7 +89,7 @@ pub unsafe extern "C" fn c10k_reply_write(reply: u64, data: *const u8, len: usiz
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_reply_end(reply: u64) -> i32 {
-    ffi!({ reply::end(Handle(reply)) })
+    ffi!({ reply::end(handle(reply, Kind::Reply)?) })
 }
 
 /// Gives up on a deferred reply, started or not: the connection is aborted
@@ -101,7 +101,7 @@ pub extern "C" fn c10k_reply_end(reply: u64) -> i32 {
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_reply_abort(reply: u64) -> i32 {
-    ffi!({ reply::abort(Handle(reply)) })
+    ffi!({ reply::abort(handle(reply, Kind::Reply)?) })
 }
 
 /// Resumes a body stream paused by `on_body` returning false.
@@ -109,5 +109,5 @@ pub extern "C" fn c10k_reply_abort(reply: u64) -> i32 {
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_reply_resume_body(reply: u64) -> i32 {
-    ffi!({ http::resume_body(Handle(reply)) })
+    ffi!({ http::resume_body(handle(reply, Kind::Reply)?) })
 }
