@@ -141,7 +141,13 @@ pub fn check_roundtrip(data: &[u8]) {
         let step = body.len().div_ceil(pieces).max(1);
         let chunks: Vec<&[u8]> = if body.is_empty() { vec![&[][..]] } else { body.chunks(step).collect() };
         for (i, chunk) in chunks.iter().enumerate() {
-            let opcode = if i > 0 { 0 } else if binary { 2 } else { 1 };
+            let opcode = if i > 0 {
+                0
+            } else if binary {
+                2
+            } else {
+                1
+            };
             client_frame(&mut stream, opcode, i + 1 == chunks.len(), chunk, key);
             if i == 0 && chunks.len() > 1 {
                 client_frame(&mut stream, 9, true, &body[..body.len().min(125)], key);
