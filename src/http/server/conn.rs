@@ -240,15 +240,16 @@ impl HttpConn {
     ) -> Option<Box<dyn ConnHandler>> {
         let mut outcome = Outcome::Open;
         let svc = self.svc.clone();
-        let answer = Answer::Inline { lp, conn, svc: &svc, outcome: &mut outcome };
-        let mut req = Request::new(head, buf, body, trailers, info, answer);
-        if svc.handler.batched() && !head.upgrade {
-            batch::enqueue(lp, &svc, &mut req);
-        } else {
-            add(&lp.stats().request_callbacks, 1);
-            svc.handler.on_request(&mut req);
+        {
+            let answer = Answer::Inline { lp, conn, svc: &svc, outcome: &mut outcome };
+            let mut req = Request::new(head, buf, body, trailers, info, answer);
+            if svc.handler.batched() && !head.upgrade {
+                batch::enqueue(lp, &svc, &mut req);
+            } else {
+                add(&lp.stats().request_callbacks, 1);
+                svc.handler.on_request(&mut req);
+            }
         }
-        drop(req);
         match outcome {
             Outcome::Done { keep_alive } => self.finish(lp, conn, keep_alive),
             Outcome::Deferred(reply) => {
