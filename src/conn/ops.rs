@@ -369,6 +369,11 @@ impl Loop {
         self.queue(id, |q| q.push_vec(data))
     }
 
+    /// Queues a buffer shared with other connections (a broadcast), without copying it.
+    pub fn conn_write_shared(&self, id: ConnId, buf: std::sync::Arc<[u8]>) -> Result<bool> {
+        self.queue(id, |q| q.push_shared(buf))
+    }
+
     /// Queues a buffer owned elsewhere; it is dropped once sent or when the
     /// connection closes. On failure it comes back with the error, untouched.
     pub fn conn_write_owned<B: OwnedBuf + 'static>(&self, id: ConnId, buf: B) -> std::result::Result<bool, (i32, B)> {

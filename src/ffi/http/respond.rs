@@ -24,7 +24,7 @@ pub struct c10k_header {
 const STACK_HEADERS: usize = 32;
 
 /// Runs `f` with the C headers (`n` at `headers`) as Rust slices.
-pub(super) fn with_headers<R>(
+pub(in crate::ffi) fn with_headers<R>(
     headers: *const c10k_header,
     n: usize,
     f: impl FnOnce(&[(&[u8], &[u8])]) -> Result<R>,
