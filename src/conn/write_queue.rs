@@ -176,12 +176,14 @@ impl WriteQueue {
     }
 
     /// Queues a reference to a buffer other queues share.
-    pub fn push_shared(&mut self, buf: Arc<[u8]>) {
+    pub fn push_shared(&mut self, buf: Arc<[u8]>) -> Result<()> {
         if buf.is_empty() {
-            return;
+            return Ok(());
         }
+        self.reserve_chunk()?;
         self.pending += buf.len() as u64;
         self.chunks.push_back(Chunk::Shared(buf));
+        Ok(())
     }
 
     /// Queues `len` bytes of the file `fd` from `offset`; the queue owns `fd`.
@@ -352,9 +354,9 @@ mod tests {
         let pairs: Vec<_> = (0..3).map(|_| UnixStream::pair().unwrap()).collect();
         let mut queues: Vec<WriteQueue> = (0..3).map(|_| WriteQueue::default()).collect();
         for q in &mut queues {
-            q.push_copy(b"<");
-            q.push_shared(frame.clone());
-            q.push_copy(b">");
+            q.push_copy(b"<").unwrap();
+            q.push_shared(frame.clone()).unwrap();
+            q.push_copy(b">").unwrap();
         }
         assert_eq!(Arc::strong_count(&frame), 4);
         for (q, (a, b)) in queues.iter_mut().zip(pairs) {
