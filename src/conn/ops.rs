@@ -328,12 +328,12 @@ impl Loop {
 
     /// Queues output; `Ok(true)` means the queue is now above the high-water
     /// mark and the writer should wait for `on_drain`.
-    fn queue(&self, id: ConnId, push: impl FnOnce(&mut WriteQueue)) -> Result<bool> {
+    fn queue(&self, id: ConnId, push: impl FnOnce(&mut WriteQueue) -> Result<()>) -> Result<bool> {
         let above = self.with_conn(id, |c| {
             if c.flags.close_when_flushed || c.flags.shutdown_when_flushed || c.flags.connecting {
                 return Err(if c.flags.connecting { C10K_ENOTCONN } else { C10K_EPIPE });
             }
-            push(&mut c.wq);
+            push(&mut c.wq)?;
             let above = c.wq.pending() > c.high_water as u64;
             c.flags.above_high |= above;
             Ok(above)
@@ -347,9 +347,10 @@ impl Loop {
         self.queue(id, |q| q.push_copy(data))
     }
 
-    /// Lets `fill` serialise output straight into the write queue.
-    pub fn conn_write_with(&self, id: ConnId, fill: impl FnOnce(&mut Vec<u8>)) -> Result<bool> {
-        self.queue(id, |q| q.push_with(fill))
+    /// Lets `fill` serialise output straight into the write queue, once
+    /// `size` bytes (enough for what it writes) are reserved there.
+    pub fn conn_write_with(&self, id: ConnId, size: usize, fill: impl FnOnce(&mut Vec<u8>)) -> Result<bool> {
+        self.queue(id, |q| q.push_with(size, fill))
     }
 
     /// Makes the connection call `on_drain` once its queue is at the low
@@ -379,9 +380,14 @@ impl Loop {
     }
 
     /// Queues a buffer owned elsewhere; it is dropped once sent or when the
-    /// connection closes. On failure it is dropped at once.
-    pub fn conn_write_owned(&self, id: ConnId, buf: Box<dyn OwnedBuf>) -> Result<bool> {
-        self.queue(id, |q| q.push_owned(buf))
+    /// connection closes. On failure it comes back with the error, untouched.
+    pub fn conn_write_owned<B: OwnedBuf + 'static>(&self, id: ConnId, buf: B) -> std::result::Result<bool, (i32, B)> {
+        let mut buf = Some(buf);
+        match self.queue(id, |q| q.push_owned(&mut buf)) {
+            Ok(above) => Ok(above),
+            // push_owned takes the buffer only when it succeeds.
+            Err(e) => Err((e, buf.take().expect("a failed write keeps its buffer"))),
+        }
     }
 
     /// Queues `len` bytes of the file `fd` from `offset`, sent with

@@ -9,7 +9,7 @@ use super::reply::{self, Body, ReplyId};
 use super::{ReqInfo, Service, count_response};
 use crate::conn::ConnHandler;
 use crate::error::*;
-use crate::http::{BodyKind, BodyMode, Head, HeadOptions, ResponseFraming, write_head};
+use crate::http::{BodyKind, BodyMode, Head, HeadOptions, ResponseFraming, head_size, write_head};
 use crate::reactor::{ConnId, Loop};
 
 /// Bodies up to this size are copied next to the head, into one buffer.
@@ -137,8 +137,15 @@ impl<'a> Request<'a> {
             Body::Bytes(b) if b.len() <= INLINE_BODY_MAX => Some(*b),
             _ => None,
         };
+        // A body sent apart from the head is copied first: if that copy
+        // cannot be had, nothing at all is queued.
+        let apart = match &body {
+            Body::Bytes(b) if inline_body.is_none() && !opts.head_request => Some(try_copy(b)?),
+            _ => None,
+        };
         let mut written = None;
-        lp.conn_write_with(conn, |out| {
+        let size = head_size(headers).saturating_add(inline_body.map_or(0, <[u8]>::len));
+        lp.conn_write_with(conn, size, |out| {
             written = write_head(out, status, headers, ResponseFraming::Length(len), opts).ok();
             if let (Some(w), Some(b)) = (&written, inline_body)
                 && w.body != BodyMode::None
@@ -148,9 +155,10 @@ impl<'a> Request<'a> {
         })?;
         let written = written.ok_or(C10K_EINVAL)?;
         if written.body != BodyMode::None && inline_body.is_none() {
-            match body {
-                Body::Bytes(b) => lp.conn_write(conn, b)?,
-                Body::File(fd, offset, len) => lp.conn_sendfile(conn, fd.into_raw_fd(), offset, len)?,
+            match (body, apart) {
+                (Body::File(fd, offset, len), _) => lp.conn_sendfile(conn, fd.into_raw_fd(), offset, len)?,
+                (Body::Bytes(_), Some(copy)) => lp.conn_write_vec(conn, copy)?,
+                (Body::Bytes(b), None) => lp.conn_write(conn, b)?,
             };
         }
         **outcome = Outcome::Done { keep_alive: written.keep_alive };
@@ -198,7 +206,9 @@ impl<'a> Request<'a> {
         let date = svc.date();
         let opts = HeadOptions { version_minor: 1, keep_alive: true, head_request: false, date: &date };
         let mut ok = false;
-        lp.conn_write_with(*conn, |out| ok = write_head(out, 101, headers, ResponseFraming::Length(0), opts).is_ok())?;
+        lp.conn_write_with(*conn, head_size(headers), |out| {
+            ok = write_head(out, 101, headers, ResponseFraming::Length(0), opts).is_ok()
+        })?;
         if !ok {
             return Err(C10K_EINVAL);
         }
