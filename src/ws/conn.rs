@@ -71,7 +71,7 @@ impl Inner {
     }
 
     fn send_control(&self, lp: &Loop, conn: ConnId, opcode: Opcode, payload: &[u8]) {
-        let _ = lp.conn_write_with(conn, |out| {
+        let _ = lp.conn_write_with(conn, payload.len() + frame::MAX_SERVER_HEAD, |out| {
             frame::write_head(out, opcode, payload.len());
             out.extend_from_slice(payload);
         });
