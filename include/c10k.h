@@ -61,6 +61,7 @@
 #define C10K_ENFILE (-23) // too many open files in system
 #define C10K_EMFILE (-24) // too many open files
 #define C10K_EPIPE (-32) // broken pipe
+#define C10K_EDEADLK (-35) // the call would wait for itself
 #define C10K_EPROTO (-71) // protocol error
 #define C10K_ENOTSUP (-95) // operation not supported
 #define C10K_EADDRINUSE (-98) // address already in use
@@ -1022,8 +1023,12 @@ int32_t c10k_server_run(struct c10k_server *server);
 
 // Stops gracefully: stops accepting, lets requests in flight finish and
 // their responses flush, closes idle keep-alive connections, aborts what
-// is left after `deadline_ms`, then returns. Must not be called from one
-// of the server's own callbacks (it would wait for itself).
+// is left after `deadline_ms`, then returns 0.
+//
+// From one of the server's own callbacks (which cannot wait for
+// themselves) it only asks for the stop, as `c10k_server_request_stop`,
+// and returns 0 at once: `c10k_server_run` returns once it is done, or a
+// thread in `c10k_server_wait` (or `c10k_server_free`) carries it out.
 //
 // Thread safety: any thread.
 int32_t c10k_server_stop(struct c10k_server *server, uint32_t deadline_ms);
@@ -1037,15 +1042,19 @@ int32_t c10k_server_stop(struct c10k_server *server, uint32_t deadline_ms);
 int32_t c10k_server_request_stop(struct c10k_server *server);
 
 // Blocks until the server stopped, carrying out a stop requested by
-// `c10k_server_request_stop` meanwhile.
+// `c10k_server_request_stop` meanwhile. Returns 0, or `C10K_EDEADLK`
+// (waiting nothing) from one of the server's own callbacks, which would
+// wait for themselves.
 //
 // Thread safety: any thread.
 int32_t c10k_server_wait(struct c10k_server *server);
 
 // Stops the server if it runs (with its `shutdown_timeout_ms`) and frees
-// it. NULL is a no-op.
+// it. NULL is a no-op. Returns 0, or `C10K_EBUSY` (and frees nothing)
+// from one of the server's own callbacks: the server is still running
+// them. Ask for a stop there instead, and free it from another thread.
 //
-// Thread safety: any thread but the server's own callbacks.
+// Thread safety: any thread.
 int32_t c10k_server_free(struct c10k_server *server);
 
 // How many loops the server runs.
