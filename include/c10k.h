@@ -234,7 +234,7 @@ typedef struct c10k_http_callbacks {
   // NULL for a caller built against this header.
   uint32_t size;
   // A request arrived: its head and (unless `stream_bodies`) its whole
-  // body. Required.
+  // body. Required unless `on_requests` is set.
   void (*on_request)(void *user_data, struct c10k_request *req);
   // The client went away before the deferred `reply` ended; the handle
   // is dead from now on (further calls return `C10K_ECLOSED`). May be NULL.
@@ -248,6 +248,20 @@ typedef struct c10k_http_callbacks {
   // `c10k_reply_write` returned `C10K_QUEUE_FULL`: write more. Runs on
   // the loop thread. May be NULL. Added in 0.1.
   void (*on_drain)(void *user_data, uint64_t reply);
+  // The requests one loop turn produced, in one call at the end of the
+  // turn (for hosts where entering the host costs: Python, Lisp). When
+  // set, it replaces `on_request` on the loop thread, except for a
+  // request that asks to upgrade the connection (it goes to
+  // `on_request`, or to this with `n` = 1 when `on_request` is NULL),
+  // and with a worker pool (each request alone, on a pool thread).
+  // `reqs` holds `n` requests, already deferred: answer each with
+  // `c10k_respond` (or a sibling) during the call, or call
+  // `c10k_request_defer` to keep its reply handle and complete it later
+  // from any thread; one left unanswered gets a 500. The array and the
+  // requests are valid during the call. The answers of a turn are
+  // written together, one `writev` per connection. May be NULL.
+  // Added in 0.2.
+  void (*on_requests)(void *user_data, struct c10k_request *const *reqs, size_t n);
 } c10k_http_callbacks;
 
 // The request's views in one call (for bindings, where every call costs):
@@ -332,6 +346,10 @@ typedef struct c10k_stats {
   uint64_t responses_5xx;
   // Requests answered 503 because the worker pool's queue was full.
   uint64_t pool_rejections;
+  // Calls into the host's request callbacks: one per request with
+  // `on_request`, one per batch with `on_requests`. Divided by
+  // `requests`, the host's crossings per request. Added in 0.2.
+  uint64_t request_callbacks;
 } c10k_stats;
 
 // How `c10k_ws_accept` answers and what the WebSocket allows.

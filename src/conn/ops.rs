@@ -155,12 +155,17 @@ impl Loop {
 
     /// Writes what the connection has queued; runs at the end of a turn and
     /// when the socket becomes writable.
-    pub(crate) fn flush_conn(&self, slot: u32, generation: u32) {
+    /// Runs the connection's `on_notify` while it is asked for.
+    pub(crate) fn notify_conn(&self, slot: u32, generation: u32) {
         // A handler may notify itself again from on_notify (a reply it
         // completes at once): keep going until it stops asking.
         while self.with_conn_raw(slot, generation, |c| std::mem::take(&mut c.flags.notify)) == Some(true) {
             self.call_handler(slot, generation, |h, lp, id| h.on_notify(lp, id));
         }
+    }
+
+    pub(crate) fn flush_conn(&self, slot: u32, generation: u32) {
+        self.notify_conn(slot, generation);
         let now = self.core.borrow().now_ms;
         let outcome = self.with_conn_raw(slot, generation, |c| {
             c.flags.dirty = false;

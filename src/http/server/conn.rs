@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use super::reply::{self, ReplyId, ReplyState};
 use super::request::{Answer, Outcome, request_line};
-use super::{ReqInfo, Request, Service, count_response};
+use super::{ReqInfo, Request, Service, batch, count_response};
 use crate::conn::{ConnHandler, DEFAULT_HIGH_WATER};
 use crate::http::{BodyDecoder, BodyKind, CONTINUE, Head, HttpError, parse_head, write_error};
 use crate::reactor::stats::add;
@@ -240,14 +240,16 @@ impl HttpConn {
     ) -> Option<Box<dyn ConnHandler>> {
         let mut outcome = Outcome::Open;
         let svc = self.svc.clone();
-        svc.handler.on_request(&mut Request::new(
-            head,
-            buf,
-            body,
-            trailers,
-            info,
-            Answer::Inline { lp, conn, svc: &svc, outcome: &mut outcome },
-        ));
+        {
+            let answer = Answer::Inline { lp, conn, svc: &svc, outcome: &mut outcome };
+            let mut req = Request::new(head, buf, body, trailers, info, answer);
+            if svc.handler.batched() && !head.upgrade {
+                batch::enqueue(lp, &svc, &mut req);
+            } else {
+                add(&lp.stats().request_callbacks, 1);
+                svc.handler.on_request(&mut req);
+            }
+        }
         match outcome {
             Outcome::Done { keep_alive } => self.finish(lp, conn, keep_alive),
             Outcome::Deferred(reply) => {

@@ -75,6 +75,13 @@ pub(crate) fn state(reply: ReplyId) -> Option<ReplyState> {
     TABLE.lock().get(reply.slot(), reply.generation()).map(|e| e.state)
 }
 
+/// The client's address of a reply, asked of its connection: only on the
+/// thread of the reply's loop (`C10K_ENOTCONN` elsewhere).
+pub(crate) fn peer_addr(reply: ReplyId) -> Result<std::net::SocketAddr> {
+    let conn = TABLE.lock().get(reply.slot(), reply.generation()).map(|e| e.conn).ok_or(C10K_ECLOSED)?;
+    owned_loop(reply.loop_id()).map_err(|_| C10K_ENOTCONN)?.conn_peer_addr(conn)
+}
+
 /// A body for a whole response.
 pub enum Body<'a> {
     Bytes(&'a [u8]),

@@ -103,7 +103,9 @@ impl<'a> Request<'a> {
     pub fn peer_addr(&self) -> Result<SocketAddr> {
         match &self.answer {
             Answer::Inline { lp, conn, .. } => lp.conn_peer_addr(*conn),
-            Answer::Reply { peer, .. } => peer.ok_or(C10K_ENOTCONN),
+            Answer::Reply { peer: Some(peer), .. } => Ok(*peer),
+            // Batched on the loop thread: asked of the connection when needed.
+            Answer::Reply { reply, peer: None, .. } => reply::peer_addr(*reply),
         }
     }
 
@@ -218,6 +220,16 @@ impl<'a> Request<'a> {
     /// Defers the request and copies it, for a handler on another thread.
     pub(crate) fn hand_off(&mut self) -> Result<OwnedRequest> {
         let peer = self.peer_addr().ok();
+        self.copy_deferred(peer)
+    }
+
+    /// Defers the request and copies it, for a handler that answers later
+    /// on this loop's thread (the peer address is then read on demand).
+    pub(crate) fn hand_off_local(&mut self) -> Result<OwnedRequest> {
+        self.copy_deferred(None)
+    }
+
+    fn copy_deferred(&mut self, peer: Option<SocketAddr>) -> Result<OwnedRequest> {
         let reply = self.defer()?;
         Ok(OwnedRequest {
             head: self.head.clone(),
@@ -277,16 +289,33 @@ impl OwnedRequest {
     /// Lets `handle` answer the request; one it neither answered nor kept
     /// deferred gets a 500. A request whose client already left is skipped.
     pub fn serve(&self, handle: impl FnOnce(&mut Request<'_>)) {
-        if reply::state(self.reply).is_none() {
-            return; // the client left while the request waited for a worker
+        Self::serve_all(std::slice::from_ref(self), |reqs| handle(&mut reqs[0]));
+    }
+
+    /// [`Self::serve`] for several requests in one call of `handle`;
+    /// returns how many it was given (0: every client had left, and
+    /// `handle` was not called).
+    pub fn serve_all(reqs: &[OwnedRequest], handle: impl FnOnce(&mut [Request<'_>])) -> usize {
+        let mut views: Vec<Request<'_>> = reqs
+            .iter()
+            // Skipped: a client that left while its request waited.
+            .filter(|r| reply::state(r.reply).is_some())
+            .map(|r| {
+                let answer = Answer::Reply { reply: r.reply, peer: r.peer, kept: false };
+                Request::new(&r.head, &r.buf, &r.body, &r.trailers, r.info, answer)
+            })
+            .collect();
+        if views.is_empty() {
+            return 0;
         }
-        let answer = Answer::Reply { reply: self.reply, peer: self.peer, kept: false };
-        let mut req = Request::new(&self.head, &self.buf, &self.body, &self.trailers, self.info, answer);
-        handle(&mut req);
-        let kept = matches!(req.answer, Answer::Reply { kept: true, .. });
-        if !kept && reply::state(self.reply) == Some(reply::ReplyState::Pending) {
-            let _ = reply::send(self.reply, 500, &[], Body::Bytes(b"the handler did not answer\n"));
+        handle(&mut views);
+        for req in &views {
+            let Answer::Reply { reply, kept, .. } = req.answer else { continue };
+            if !kept && reply::state(reply) == Some(reply::ReplyState::Pending) {
+                let _ = reply::send(reply, 500, &[], Body::Bytes(b"the handler did not answer\n"));
+            }
         }
+        views.len()
     }
 
     pub fn reply(&self) -> ReplyId {
