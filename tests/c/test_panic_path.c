@@ -25,7 +25,7 @@ int main(void) {
     c10k_loop *lp = NULL;
     c10k_listener *listener = NULL;
     uint64_t timer = 0;
-    c10k_conn_callbacks callbacks = {sizeof callbacks, NULL, on_data, NULL, NULL, NULL, NULL};
+    c10k_conn_callbacks callbacks = {.size = sizeof callbacks, .on_data = on_data};
 
     CHECK_RC(c10k_loop_new(&lp), 0);
     CHECK_RC(c10k_listen(lp, "127.0.0.1:0", NULL, &callbacks, NULL, &listener), 0);

@@ -70,7 +70,7 @@ static void make_server(uint32_t workers) {
     config.loops = 1;
     config.workers = workers;
     CHECK_RC(c10k_server_new(&config, &server), 0);
-    c10k_http_callbacks callbacks = {sizeof callbacks, on_request, NULL, NULL, NULL};
+    c10k_http_callbacks callbacks = {.size = sizeof callbacks, .on_request = on_request};
     CHECK_RC(c10k_server_http_listen(server, "127.0.0.1:0", NULL, &callbacks, NULL), 0);
 }
 
