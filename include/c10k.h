@@ -61,6 +61,7 @@
 #define C10K_ENFILE (-23) // too many open files in system
 #define C10K_EMFILE (-24) // too many open files
 #define C10K_EPIPE (-32) // broken pipe
+#define C10K_EDEADLK (-35) // the call would wait for itself
 #define C10K_EPROTO (-71) // protocol error
 #define C10K_ENOTSUP (-95) // operation not supported
 #define C10K_EADDRINUSE (-98) // address already in use
@@ -944,6 +945,16 @@ int32_t c10k_loop_stop(struct c10k_loop *lp);
 // Thread safety: any thread (not signal handlers: it takes a lock).
 int32_t c10k_loop_post(struct c10k_loop *lp, c10k_task_cb cb, void *user_data);
 
+// Test only: makes the loop's next turn panic inside the library, as a
+// bug there would, so that a host can test its `C10K_EPANIC` path: the
+// running `c10k_loop_run` (or `_run_once`) then returns `C10K_EPANIC`,
+// the loop runs no more (`C10K_EPANIC` again), and it can still be freed
+// once its listeners are closed. Never call it otherwise. Returns 0, or
+// `C10K_EINVAL` for NULL. Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_test_loop_panic(struct c10k_loop *lp);
+
 // The loop's pollable descriptor: it becomes readable when the loop has
 // events to handle. Returns the descriptor (owned by the loop: do not
 // close it), `C10K_EINVAL` for NULL, or `C10K_ENOTSUP` on a platform
@@ -1040,8 +1051,12 @@ int32_t c10k_server_run(struct c10k_server *server);
 
 // Stops gracefully: stops accepting, lets requests in flight finish and
 // their responses flush, closes idle keep-alive connections, aborts what
-// is left after `deadline_ms`, then returns. Must not be called from one
-// of the server's own callbacks (it would wait for itself).
+// is left after `deadline_ms`, then returns 0.
+//
+// From one of the server's own callbacks (which cannot wait for
+// themselves) it only asks for the stop, as `c10k_server_request_stop`,
+// and returns 0 at once: `c10k_server_run` returns once it is done, or a
+// thread in `c10k_server_wait` (or `c10k_server_free`) carries it out.
 //
 // Thread safety: any thread.
 int32_t c10k_server_stop(struct c10k_server *server, uint32_t deadline_ms);
@@ -1055,15 +1070,19 @@ int32_t c10k_server_stop(struct c10k_server *server, uint32_t deadline_ms);
 int32_t c10k_server_request_stop(struct c10k_server *server);
 
 // Blocks until the server stopped, carrying out a stop requested by
-// `c10k_server_request_stop` meanwhile.
+// `c10k_server_request_stop` meanwhile. Returns 0, or `C10K_EDEADLK`
+// (waiting nothing) from one of the server's own callbacks, which would
+// wait for themselves.
 //
 // Thread safety: any thread.
 int32_t c10k_server_wait(struct c10k_server *server);
 
 // Stops the server if it runs (with its `shutdown_timeout_ms`) and frees
-// it. NULL is a no-op.
+// it. NULL is a no-op. Returns 0, or `C10K_EBUSY` (and frees nothing)
+// from one of the server's own callbacks: the server is still running
+// them. Ask for a stop there instead, and free it from another thread.
 //
-// Thread safety: any thread but the server's own callbacks.
+// Thread safety: any thread.
 int32_t c10k_server_free(struct c10k_server *server);
 
 // How many loops the server runs.
