@@ -12,7 +12,9 @@ through a pipe once it listens. The supervisor:
   the old one is told to stop only once the new one listens, so the port
   is never without a listener.
 
-With ``--port 0`` the supervisor picks the port by binding (not
+It turns on ``net.ipv4.tcp_migrate_req`` where it may, so connections
+queued on a stopping worker's socket move to another instead of being
+reset. With ``--port 0`` the supervisor picks the port by binding (not
 listening) a ``SO_REUSEPORT`` socket it keeps, so the workers share it.
 """
 
@@ -35,6 +37,7 @@ log = logging.getLogger("c10k.workers")
 STOP_TIMEOUT_S = 30.0
 # How long a new worker may take to listen.
 START_TIMEOUT_S = 60.0
+MIGRATE_REQ = "/proc/sys/net/ipv4/tcp_migrate_req"
 # The pause before restarting a worker that died before it listened.
 CRASH_PAUSE_S = 1.0
 
@@ -118,6 +121,7 @@ class Supervisor:
         return worker
 
     def run(self) -> int:
+        _migrate_queued_connections()
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
@@ -169,6 +173,22 @@ class Supervisor:
                 continue
             old.stop()
             old.reap(STOP_TIMEOUT_S)
+
+
+def _migrate_queued_connections() -> None:
+    """Turns on ``net.ipv4.tcp_migrate_req`` (Linux 5.14+) where it is
+    off and this process may: without it, connections the kernel queued on
+    a stopping worker's ``SO_REUSEPORT`` socket are reset when it closes,
+    instead of moving to another worker."""
+    try:
+        with open(MIGRATE_REQ, "r+") as setting:
+            if setting.read().strip() == "0":
+                setting.seek(0)
+                setting.write("1")
+                log.info("c10k: set net.ipv4.tcp_migrate_req=1 (connections queued on a stopping worker move on)")
+    except OSError as err:
+        log.warning("c10k: cannot turn on net.ipv4.tcp_migrate_req (%s): a worker stopping under load may reset "
+                    "connections the kernel had queued on it", err.strerror)
 
 
 def _with_port(argv: list[str], port: int) -> list[str]:
