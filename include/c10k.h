@@ -8,9 +8,10 @@
 //   is the one positive result: data was queued, wait for on_drain.
 // - Objects and handles: long-lived objects (c10k_loop, c10k_listener) are
 //   opaque pointers the library allocates and returns through an
-//   out-parameter. Connections and timers are uint64_t handles carrying a
-//   generation: a closed, stale or made-up handle gives C10K_ECLOSED, never
-//   undefined behaviour. 0 is never a valid handle.
+//   out-parameter. Connections, timers and deferred replies are uint64_t
+//   handles carrying their kind and a generation: a handle of another kind
+//   gives C10K_EINVAL, a closed, stale or made-up one C10K_ECLOSED, and the
+//   call does nothing; never undefined behaviour. 0 is never a valid handle.
 // - Ownership: _new/_free and _listen/_close come in pairs. A function that
 //   takes a buffer says whether it copies it or borrows it until a release
 //   callback. Outputs go through trailing out-parameters, written only on
