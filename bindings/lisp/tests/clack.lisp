@@ -287,25 +287,3 @@ status, headers, body."
                              finally (return text))))
              (is (search "\"GET /logged-path?q=1 HTTP/1.1\" 200" text) "access log: ~S" text)))
       (delete-file path))))
-
-(defun clack-hello (env)
-  "The hello routes as a Lack application."
-  (let ((method (getf env :request-method))
-        (path (getf env :path-info)))
-    (cond ((and (eq method :get) (string= path "/"))
-           '(200 (:content-type "text/plain") ("Hello, World!")))
-          ((and (eq method :post) (string= path "/echo"))
-           (let ((body (make-array (or (getf env :content-length) 0)
-                                   :element-type '(unsigned-byte 8))))
-             (read-sequence body (getf env :raw-body))
-             `(200 (:content-type "application/octet-stream") ,body)))
-          (t '(404 (:content-type "text/plain") ("Not Found"))))))
-
-(test clack-on-two-loops
-  (with-clack-app (port #'clack-hello :loops 2)
-    (is (string= "Hello, World!" (nth-value 2 (http port "GET" "/"))))
-    (is (string= "posted" (nth-value 2 (http port "POST" "/echo" :body "posted"))))
-    (multiple-value-bind (output code)
-        (run-python "concurrent_clients.py" (princ-to-string port) "300")
-      (is (zerop code))
-      (is (search "300 ok" output) "python3 said: ~A" output))))

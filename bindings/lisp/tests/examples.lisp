@@ -119,6 +119,22 @@ had not exited 10 s later."
       (is (eql 0 code) "round ~D: exit code ~A (NIL: still running 10 s after the signal)"
           i code))))
 
+(test clack-hello-example-on-two-loops
+  (multiple-value-bind (line code)
+      (call-with-example "clack-hello.lisp"
+                         (lambda (port)
+                           (is (string= "Hello, World!" (nth-value 2 (http port "GET" "/"))))
+                           (is (string= "posted" (nth-value 2 (http port "POST" "/echo"
+                                                                    :body "posted"))))
+                           (is (= 404 (http port "GET" "/other")))
+                           (multiple-value-bind (output code)
+                               (run-python "concurrent_clients.py" (princ-to-string port) "300")
+                             (is (zerop code))
+                             (is (search "300 ok" output) "python3 said: ~A" output)))
+                         :arguments '("2") :signal sb-unix:sigint)
+    (is (alexandria:starts-with-subseq "listening on" line))
+    (is (zerop code) "exit code ~A after SIGINT" code)))
+
 (test echo-example
   (multiple-value-bind (line code)
       (call-with-example "echo.lisp"
