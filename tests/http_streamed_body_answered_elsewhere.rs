@@ -48,11 +48,9 @@ fn a_reply_sent_as_the_body_ends_reaches_a_closing_client() {
     );
     let body = vec![b'x'; 200_000];
     for round in 0..20 {
-        let mut request = format!(
-            "POST /up HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        )
-        .into_bytes();
+        let mut request =
+            format!("POST /up HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", body.len())
+                .into_bytes();
         request.extend_from_slice(&body);
         let response = exchange_until_close(server.addr, &request);
         assert!(response.starts_with("HTTP/1.1 200"), "round {round}: {response:?}");
