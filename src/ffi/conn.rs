@@ -246,10 +246,13 @@ pub unsafe extern "C" fn c10k_listen(
 }
 
 /// Like `c10k_listen`, but adopts `fd`, a socket already bound and
-/// listening (inherited from a parent, or from socket activation). The loop
-/// takes ownership of `fd`, even when this fails; it is made non-blocking.
-/// `opts` applies only `max_connections` and `idle_timeout_ms`. Returns
-/// `C10K_EINVAL` if `fd` is not a listening socket.
+/// listening (inherited from a parent, or from socket activation). On
+/// success the loop owns `fd` (made non-blocking; `c10k_listener_close`
+/// closes it); if this fails, `fd` stays the caller's, untouched. `opts`
+/// applies only `max_connections` and `idle_timeout_ms`. Returns 0,
+/// `C10K_EBADF` if `fd` is not an open descriptor, `C10K_EINVAL` if it is
+/// not a listening socket (or for NULL arguments and bad options), or
+/// `C10K_EWRONGTHREAD`.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -262,22 +265,13 @@ pub unsafe extern "C" fn c10k_listen_fd(
     out: *mut *mut c10k_listener,
 ) -> i32 {
     ffi!({
-        let prepared = loop_ref(lp).and_then(|lp| {
-            if out.is_null() {
-                return Err(C10K_EINVAL);
-            }
-            Ok((lp, listen_options(opts)?, c_acceptor(callbacks, user_data)?))
-        });
-        match prepared {
-            Ok((lp, options, acceptor)) => {
-                let id = lp.listen_fd(fd, &options, acceptor)?;
-                finish_listen(lp, id, out)
-            }
-            Err(e) => {
-                crate::net::close_fd(fd);
-                Err(e)
-            }
+        let lp = loop_ref(lp)?;
+        if out.is_null() {
+            return Err(C10K_EINVAL);
         }
+        let (options, acceptor) = (listen_options(opts)?, c_acceptor(callbacks, user_data)?);
+        let id = lp.listen_fd(fd, &options, acceptor)?;
+        finish_listen(lp, id, out)
     })
 }
 
@@ -331,8 +325,9 @@ pub unsafe extern "C" fn c10k_listener_close(listener: *mut c10k_listener) -> i3
 /// `on_close` with the error (`C10K_ECONNREFUSED`, ...) if it fails.
 /// Writing before `on_open` returns `C10K_ENOTCONN`.
 ///
-/// Returns 0, `C10K_EINVAL` (NULL or bad arguments; no callback is then
-/// called), or an immediate socket error.
+/// Returns 0, `C10K_EINVAL` (NULL loop, address, callbacks or `out_conn`,
+/// or a bad address: nothing is attempted and no callback called), or an
+/// immediate socket error.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -346,9 +341,12 @@ pub unsafe extern "C" fn c10k_connect(
     ffi!({
         let lp = loop_ref(lp)?;
         let (addr, callbacks) = (try_addr(addr)?, conn_callbacks(callbacks)?);
+        // Without the handle the caller could never close it: refuse first.
+        if out_conn.is_null() {
+            return Err(C10K_EINVAL);
+        }
         let id = lp.connect(&addr, Box::new(CConn::new(callbacks)), carry(user_data))?;
-        put_if(out_conn, id.0);
-        Ok(())
+        put(out_conn, id.0)
     })
 }
 
@@ -371,7 +369,8 @@ fn queued(above: bool) -> Positive {
 /// queue is above its high-water mark, so wait for `on_drain`);
 /// `C10K_ECLOSED` for a closed or stale handle; `C10K_EPIPE` after
 /// `c10k_conn_close` or `c10k_conn_shutdown`; `C10K_ENOTCONN` before an
-/// outgoing connection opened; `C10K_EINVAL` for NULL data with len > 0.
+/// outgoing connection opened; `C10K_EINVAL` for NULL data with len > 0;
+/// `C10K_ENOMEM` (nothing queued) when no copy of the bytes can be made.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -389,6 +388,8 @@ pub type c10k_release_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, d
 struct ForeignBuf {
     data: *const u8,
     len: usize,
+    /// Called when the buffer is dropped; taken out when a failed write
+    /// hands the buffer back (the host keeps it then).
     release: c10k_release_cb,
     user_data: *mut c_void,
 }
@@ -410,11 +411,14 @@ impl Drop for ForeignBuf {
     }
 }
 
-/// Queues `len` bytes at `data` without copying them. The library reads
-/// the buffer until it calls `release(release_data, data, len)`, exactly
-/// once, on the loop thread: after the bytes are sent, when the connection
-/// closes, or before this function returns if it fails. `release` may be
-/// NULL for memory that outlives the connection (static data).
+/// Queues `len` bytes at `data` without copying them. On success the
+/// library reads the buffer until it calls `release(release_data, data,
+/// len)`, exactly once, on the loop thread: after the bytes are sent (at
+/// once for `len` 0), or when the connection closes. If this fails,
+/// `release` is never called and the buffer stays the caller's (the
+/// preamble's rule: a failing function never calls its callback).
+/// `release` may be NULL for memory that outlives the connection (static
+/// data).
 ///
 /// Returns as `c10k_conn_write`.
 ///
@@ -428,10 +432,16 @@ pub unsafe extern "C" fn c10k_conn_write_owned(
     release_data: *mut c_void,
 ) -> i32 {
     ffi!({
-        let buf = ForeignBuf { data, len, release, user_data: release_data };
         try_bytes(data, len)?;
         let (lp, id) = conn_ref(conn)?;
-        Ok(queued(lp.conn_write_owned(id, Box::new(buf))?))
+        let buf = ForeignBuf { data, len, release, user_data: release_data };
+        match lp.conn_write_owned(id, buf) {
+            Ok(above) => Ok(queued(above)),
+            Err((e, mut buf)) => {
+                buf.release = None;
+                Err(e)
+            }
+        }
     })
 }
 

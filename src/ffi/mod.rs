@@ -16,12 +16,14 @@ mod loop_;
 mod server;
 mod sized;
 mod version;
+mod ws;
 
 pub use conn::*;
 pub use http::*;
 pub use loop_::*;
 pub use server::*;
 pub use version::*;
+pub use ws::*;
 
 /// Enough room for any address `c10k_*_addr` writes, NUL included.
 pub const C10K_ADDRSTRLEN: usize = 64;

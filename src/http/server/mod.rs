@@ -7,6 +7,7 @@
 //! - [`access_log`]: Common Log Format lines, batched.
 
 mod access_log;
+mod batch;
 mod conn;
 pub mod reply;
 mod request;
@@ -78,6 +79,16 @@ pub trait HttpHandler {
     /// with [`Request::defer`] and completes the reply later. Returning
     /// without either answers 500.
     fn on_request(&self, req: &mut Request<'_>);
+    /// Whether requests go to [`Self::on_requests`], gathered over each
+    /// loop turn, instead of to `on_request` one by one. A request asking
+    /// to upgrade the connection still goes to `on_request`.
+    fn batched(&self) -> bool {
+        false
+    }
+    /// With [`Self::batched`]: the requests of one loop turn, each deferred
+    /// (answered through its reply, on this thread or another; one neither
+    /// answered nor kept with [`Request::defer`] gets a 500).
+    fn on_requests(&self, _reqs: &mut [Request<'_>]) {}
     /// The client went away before the deferred `reply` ended; the handle
     /// is dead from now on.
     fn on_abort(&self, _reply: ReplyId) {}
@@ -117,6 +128,7 @@ pub(crate) struct Service {
     pub handler: Box<dyn HttpHandler>,
     date: RefCell<DateCache>,
     pub log: Option<AccessLog>,
+    batch: batch::Batch,
 }
 
 impl Service {
@@ -146,7 +158,8 @@ impl Loop {
         self.listen(addr, options, self.http_acceptor(config, handler))
     }
 
-    /// Serves HTTP/1.1 on an already listening descriptor (owned from here on).
+    /// Serves HTTP/1.1 on an already listening descriptor (owned from here
+    /// on; the caller's still if this fails).
     pub fn http_listen_fd(
         &self,
         fd: RawFd,
@@ -159,7 +172,13 @@ impl Loop {
 
     fn http_acceptor(&self, config: HttpConfig, handler: Box<dyn HttpHandler>) -> Box<dyn Acceptor> {
         let log = config.access_log_fd.map(|fd| AccessLog::start(self, fd));
-        Box::new(HttpAcceptor(Rc::new(Service { config, handler, date: RefCell::new(DateCache::new()), log })))
+        Box::new(HttpAcceptor(Rc::new(Service {
+            config,
+            handler,
+            date: RefCell::new(DateCache::new()),
+            log,
+            batch: batch::Batch::default(),
+        })))
     }
 }
 
