@@ -21,6 +21,7 @@
                (:file "http")
                (:file "response")
                (:file "body-stream")
+               (:file "websocket")
                (:file "tcp")
                (:file "serve")
                (:file "stats"))

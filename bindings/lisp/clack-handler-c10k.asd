@@ -12,4 +12,5 @@
                (:file "workers")
                (:file "env")
                (:file "response")
+               (:file "websocket")
                (:file "handler")))

@@ -42,7 +42,8 @@ values, a repeated field's values joined with \", \"."
 (defun make-env (request raw-body local-address)
   "The environment of REQUEST for an application, RAW-BODY its body stream.
 LOCAL-ADDRESS, the server's \"host:port\", names the server when the
-request has no Host."
+request has no Host. :C10K.REQUEST is the C10K:REQUEST itself (WebSockets
+accept it)."
   (let* ((headers (header-table request))
          (host (gethash "host" headers))
          (length (gethash "content-length" headers)))
@@ -65,4 +66,5 @@ request has no Host."
               :content-length (and length (parse-integer length :junk-allowed t))
               :headers headers
               :raw-body raw-body
-              :clack.streaming t)))))
+              :clack.streaming t
+              :c10k.request request)))))

@@ -27,11 +27,19 @@
     (declare (ignore response))
     (when failure (fail reply failure debug))))
 
-(defun inline-answer (request response)
+(defun refuse-responder (response)
+  (error "The application made a WebSocket for this request and then answered ~S: ~
+          call START-CONNECTION instead." response))
+
+(defun inline-answer (request response websocket)
   "The (values status headers body) answering REQUEST with RESPONSE on the
-loop thread; a delayed response defers REQUEST and runs here."
+loop thread; a delayed response runs here, with a deferred reply, or, if
+the application made a WEBSOCKET for the request, without (its function
+accepts the upgrade)."
   (if (functionp response)
-      (progn (answer-reply (c10k:defer-reply request) response)
+      (progn (if websocket
+                 (funcall response #'refuse-responder)
+                 (answer-reply (c10k:defer-reply request) response))
              nil)
       (destructuring-bind (status headers &optional body) (check-response response)
         (values status (header-alist headers) (if (pathnamep body) body (body-bytes body))))))
@@ -51,8 +59,11 @@ on WORKERS."
                               (let ((c10k::*report-stream* report-stream))
                                 (answer-on-worker app env reply debug))))
             nil)
-          (inline-answer request (call-app app (make-env request empty
-                                                        (c10k:server-address c10k::*server*))))))))
+          (let ((clack.handler.c10k.websocket::*made* (list nil)))
+            (inline-answer request
+                           (call-app app (make-env request empty
+                                                   (c10k:server-address c10k::*server*)))
+                           (car clack.handler.c10k.websocket::*made*)))))))
 
 (defun run (app &rest options &key (address "127.0.0.1") (port 5000) loops debug access-log
                                    (worker-threads 8) on-ready stop-signals

@@ -10,7 +10,8 @@
   (on-drain nil :type (or null function symbol))
   (debug nil)
   (access-log nil)
-  (replies (make-hash-table :synchronized t) :read-only t))
+  (replies (make-hash-table :synchronized t) :read-only t)
+  (websockets (make-hash-table :synchronized t) :read-only t))
 
 (defun call-handler (server request)
   "Calls SERVER's handler (a symbol is looked up now, so a redefinition
@@ -22,7 +23,7 @@ unwinds out of here, since C frames are below."
                              (lambda ()
                                (multiple-value-bind (status headers body)
                                    (funcall (http-server-handler server) request)
-                                 (unless (%request-reply request)
+                                 (unless (or (%request-reply request) (%request-upgraded request))
                                    (respond request status headers body))))))))
     (when failure
       (report-text failure "handler failed on ~A ~A"
@@ -137,13 +138,14 @@ every HTTP server, both valid while FUNCTION runs."
       (when keepalive (setf keepalive-timeout-ms keepalive))
       (setf stream-bodies (and streaming t)
             access-log-fd log-fd))
-    (cffi:with-foreign-slots ((size on-request on-abort on-body on-drain)
+    (cffi:with-foreign-slots ((size on-request on-abort on-body on-drain on-requests)
                               callbacks (:struct c10k-http-callbacks))
       (setf size (cffi:foreign-type-size '(:struct c10k-http-callbacks))
             on-request (cffi:callback http-on-request)
             on-abort (cffi:callback http-on-abort)
             on-body (cffi:callback http-on-body)
-            on-drain (cffi:callback http-on-drain)))
+            on-drain (cffi:callback http-on-drain)
+            on-requests (cffi:null-pointer)))
     (funcall function config callbacks)))
 
 (defun http-listener (address options)

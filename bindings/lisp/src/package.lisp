@@ -30,6 +30,10 @@ the caller of SERVE.")
    #:reply #:defer-reply #:send-reply #:reply-request #:reply-aborted-p
    ;; streamed replies
    #:start-reply #:write-reply #:end-reply #:abort-reply
+   ;; WebSockets
+   #:websocket #:websocket-request-p #:websocket-subprotocols #:accept-websocket
+   #:ws-send #:ws-ping #:ws-close #:ws-broadcast #:ws-pause-read #:ws-resume-read
+   #:websocket-open-p #:websocket-peer #:websocket-data
    ;; raw TCP
    #:connection #:connection-data #:connection-peer
    #:conn-write #:conn-close #:conn-abort #:conn-pause-read #:conn-resume-read

@@ -24,7 +24,8 @@
   (peer '%unread)
   (http-minor '%unread)
   (keep-alive-p '%unread)
-  (reply nil))
+  (reply nil)
+  (upgraded nil))
 
 (defun call-with-request-info (pointer function)
   "Calls FUNCTION with a stack c10k_request_info filled from the C request

@@ -113,11 +113,13 @@ response had started). Never signals."
    (let ((headers '(("content-type" . "text/plain; charset=utf-8")))
          (body (or text "Internal Server Error"))
          (reply (%request-reply request)))
-     (if reply
-         (case (reply-state reply)
-           (:pending (send-reply reply 500 headers body))
-           (:streaming (abort-reply reply)))
-         (respond request 500 headers body)))))
+     (cond
+       ((%request-upgraded request))
+       (reply
+        (case (reply-state reply)
+          (:pending (send-reply reply 500 headers body))
+          (:streaming (abort-reply reply))))
+       (t (respond request 500 headers body))))))
 
 ;;; Streamed responses.
 
