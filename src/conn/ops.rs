@@ -6,7 +6,7 @@ use std::os::fd::RawFd;
 
 use super::{Conn, ConnHandler, Flushed, OwnedBuf, WriteQueue};
 use crate::error::*;
-use crate::net;
+use crate::net::{self, ProxyHeader};
 use crate::reactor::stats::{add, sub};
 use crate::reactor::{ConnId, Due, Handle, Loop, Source};
 
@@ -290,6 +290,7 @@ impl Loop {
     /// Starts a graceful shutdown: closes every listener and asks every
     /// connection's handler to finish its work and close (`on_shutdown`).
     pub fn begin_shutdown(&self) {
+        self.set_draining(true);
         let keys = self.core.borrow().sources.keys();
         for (slot, generation) in keys {
             let is_conn = matches!(self.core.borrow_mut().sources.get_mut(slot, generation), Some(Source::Conn(_)));
@@ -432,8 +433,28 @@ impl Loop {
         self.with_conn(id, |c| c.handler = Some(handler))
     }
 
+    /// The client's address: the one a trusted PROXY protocol header
+    /// named, else the socket's peer.
     pub fn conn_peer_addr(&self, id: ConnId) -> Result<SocketAddr> {
+        let (fd, proxied) = self.with_conn(id, |c| (c.fd, c.proxy.as_ref().and_then(|p| p.addrs)))?;
+        proxied.map_or_else(|| net::peer_addr(fd), |(source, _)| Ok(source))
+    }
+
+    /// The socket's own peer (the balancer, behind one), whatever a PROXY
+    /// protocol header said.
+    pub fn conn_socket_peer_addr(&self, id: ConnId) -> Result<SocketAddr> {
         net::peer_addr(self.with_conn(id, |c| c.fd)?)
+    }
+
+    /// Keeps what a PROXY protocol header said, if it said anything.
+    pub(crate) fn conn_set_proxy_header(&self, id: ConnId, header: ProxyHeader) -> Result<()> {
+        let said = header.addrs.is_some() || header.authority.is_some() || header.tls.is_some();
+        self.with_conn(id, |c| c.proxy = said.then(|| Box::new(header)))
+    }
+
+    /// Runs `f` on the connection's PROXY protocol header (None without one).
+    pub fn conn_with_proxy_header<R>(&self, id: ConnId, f: impl FnOnce(Option<&ProxyHeader>) -> R) -> Result<R> {
+        self.with_conn(id, |c| f(c.proxy.as_deref()))
     }
 
     pub fn conn_local_addr(&self, id: ConnId) -> Result<SocketAddr> {

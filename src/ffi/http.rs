@@ -100,6 +100,14 @@ pub struct c10k_http_config {
     /// (`on_abort`); true treats it as a half-close still waiting for its
     /// answer.
     pub answer_half_closed: bool,
+    /// A path (`"/healthz"`, no query) the library answers itself, for any
+    /// method and without calling `on_request`: 200 `ok` while serving,
+    /// 503 `draining` once the server drains (a graceful stop began; see
+    /// `drain_delay_ms` in `c10k_server_config`), so that a load
+    /// balancer's health checks take the process out of rotation before
+    /// its connections close. Copied during the listen call. NULL
+    /// (default): none. Added in 0.2.
+    pub health_path: *const c_char,
 }
 
 /// Fills `config` with the defaults, `size` included. NULL is a no-op.
@@ -130,6 +138,7 @@ fn default_http_config() -> c10k_http_config {
         stream_bodies: d.stream_bodies,
         access_log_fd: -1,
         answer_half_closed: d.answer_half_closed,
+        health_path: std::ptr::null(),
     }
 }
 
@@ -157,6 +166,8 @@ pub(super) unsafe fn http_config(config: *const c10k_http_config) -> Result<(cra
         stream_bodies: c.stream_bodies,
         access_log_fd: (c.access_log_fd >= 0).then_some(c.access_log_fd),
         answer_half_closed: c.answer_half_closed,
+        // SAFETY: as the caller promises, health_path included.
+        health_path: unsafe { super::drain::health_path(c.health_path) }?,
     };
     Ok((listen, config))
 }
@@ -261,7 +272,7 @@ pub unsafe extern "C" fn c10k_http_listen(
 ///
 /// # Safety
 /// `req` is NULL or the pointer `on_request` received, during that call.
-unsafe fn request<'a>(req: *const c10k_request) -> Result<&'a mut Request<'a>> {
+pub(super) unsafe fn request<'a>(req: *const c10k_request) -> Result<&'a mut Request<'a>> {
     // SAFETY: as the caller promises; the view lives for the handler call.
     unsafe { (req as *mut Request<'a>).as_mut() }.ok_or(C10K_EINVAL)
 }

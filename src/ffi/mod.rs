@@ -10,15 +10,21 @@
 #[macro_use]
 mod guard;
 mod conn;
+mod drain;
+mod handoff;
 mod http;
 mod loop_;
+mod proxy;
 mod server;
 mod sized;
 mod version;
 
 pub use conn::*;
+pub use drain::*;
+pub use handoff::*;
 pub use http::*;
 pub use loop_::*;
+pub use proxy::*;
 pub use server::*;
 pub use version::*;
 

@@ -7,6 +7,7 @@
 use std::mem;
 use std::rc::Rc;
 
+use super::health;
 use super::reply::{self, ReplyId, ReplyState};
 use super::request::{Answer, Outcome, request_line};
 use super::{ReqInfo, Request, Service, count_response};
@@ -167,7 +168,8 @@ impl HttpConn {
         head_bytes: &[u8],
     ) -> Option<Box<dyn ConnHandler>> {
         let max = self.svc.config.max_requests_per_conn;
-        let info = ReqInfo::new(&head, !self.draining && (max == 0 || self.served + 1 < max));
+        let draining = self.draining || lp.is_draining();
+        let info = ReqInfo::new(&head, !draining && (max == 0 || self.served + 1 < max));
         let kind = match head.body {
             BodyKind::Length(0) | BodyKind::None => return self.dispatch(lp, conn, &head, head_bytes, &[], &[], info),
             kind => kind,
@@ -240,14 +242,12 @@ impl HttpConn {
     ) -> Option<Box<dyn ConnHandler>> {
         let mut outcome = Outcome::Open;
         let svc = self.svc.clone();
-        svc.handler.on_request(&mut Request::new(
-            head,
-            buf,
-            body,
-            trailers,
-            info,
-            Answer::Inline { lp, conn, svc: &svc, outcome: &mut outcome },
-        ));
+        let answer = Answer::Inline { lp, conn, svc: &svc, outcome: &mut outcome };
+        let mut req = Request::new(head, buf, body, trailers, info, answer);
+        match svc.config.health_path {
+            Some(path) if path.matches(head.path(buf)) => health::answer(&mut req, lp.is_draining()),
+            _ => svc.handler.on_request(&mut req),
+        }
         match outcome {
             Outcome::Done { keep_alive } => self.finish(lp, conn, keep_alive),
             Outcome::Deferred(reply) => {

@@ -33,7 +33,15 @@ pub(crate) enum Answer<'a> {
     Inline { lp: &'a Loop, conn: ConnId, svc: &'a Service, outcome: &'a mut Outcome },
     /// On another thread, through a deferred reply (the worker pool).
     /// `kept`: the handler deferred it to complete later itself.
-    Reply { reply: ReplyId, peer: Option<SocketAddr>, kept: bool },
+    Reply { reply: ReplyId, peers: Peers, kept: bool },
+}
+
+/// The client's address and the socket's peer (the balancer, when a
+/// PROXY protocol header named the client), copied for another thread.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Peers {
+    client: Option<SocketAddr>,
+    socket: Option<SocketAddr>,
 }
 
 /// A request: borrowed views valid for the handler call.
@@ -100,10 +108,18 @@ impl<'a> Request<'a> {
     pub fn trailers(&self) -> &[(Vec<u8>, Vec<u8>)] {
         self.trailers
     }
+    /// The client's address: a trusted PROXY protocol header's, else the socket's peer.
     pub fn peer_addr(&self) -> Result<SocketAddr> {
         match &self.answer {
             Answer::Inline { lp, conn, .. } => lp.conn_peer_addr(*conn),
-            Answer::Reply { peer, .. } => peer.ok_or(C10K_ENOTCONN),
+            Answer::Reply { peers, .. } => peers.client.ok_or(C10K_ENOTCONN),
+        }
+    }
+    /// The socket's own peer: the balancer, behind one.
+    pub fn socket_peer_addr(&self) -> Result<SocketAddr> {
+        match &self.answer {
+            Answer::Inline { lp, conn, .. } => lp.conn_socket_peer_addr(*conn),
+            Answer::Reply { peers, .. } => peers.socket.ok_or(C10K_ENOTCONN),
         }
     }
 
@@ -207,7 +223,7 @@ impl<'a> Request<'a> {
 
     /// Defers the request and copies it, for a handler on another thread.
     pub(crate) fn hand_off(&mut self) -> Result<OwnedRequest> {
-        let peer = self.peer_addr().ok();
+        let peers = Peers { client: self.peer_addr().ok(), socket: self.socket_peer_addr().ok() };
         let reply = self.defer()?;
         Ok(OwnedRequest {
             head: self.head.clone(),
@@ -216,7 +232,7 @@ impl<'a> Request<'a> {
             trailers: self.trailers.to_vec(),
             info: self.info,
             reply,
-            peer,
+            peers,
         })
     }
 
@@ -251,7 +267,7 @@ pub(crate) struct OwnedRequest {
     trailers: Vec<(Vec<u8>, Vec<u8>)>,
     info: ReqInfo,
     reply: ReplyId,
-    peer: Option<SocketAddr>,
+    peers: Peers,
 }
 
 impl OwnedRequest {
@@ -261,7 +277,7 @@ impl OwnedRequest {
         if reply::state(self.reply).is_none() {
             return; // the client left while the request waited for a worker
         }
-        let answer = Answer::Reply { reply: self.reply, peer: self.peer, kept: false };
+        let answer = Answer::Reply { reply: self.reply, peers: self.peers, kept: false };
         let mut req = Request::new(&self.head, &self.buf, &self.body, &self.trailers, self.info, answer);
         handle(&mut req);
         let kept = matches!(req.answer, Answer::Reply { kept: true, .. });
