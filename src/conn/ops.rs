@@ -290,7 +290,6 @@ impl Loop {
     /// Starts a graceful shutdown: closes every listener and asks every
     /// connection's handler to finish its work and close (`on_shutdown`).
     pub fn begin_shutdown(&self) {
-        self.set_draining(true);
         let keys = self.core.borrow().sources.keys();
         for (slot, generation) in keys {
             let is_conn = matches!(self.core.borrow_mut().sources.get_mut(slot, generation), Some(Source::Conn(_)));
@@ -438,6 +437,11 @@ impl Loop {
     pub fn conn_peer_addr(&self, id: ConnId) -> Result<SocketAddr> {
         let (fd, proxied) = self.with_conn(id, |c| (c.fd, c.proxy.as_ref().and_then(|p| p.addrs)))?;
         proxied.map_or_else(|| net::peer_addr(fd), |(source, _)| Ok(source))
+    }
+
+    /// Whether input waits in the socket that the loop has not read yet.
+    pub fn conn_has_unread_input(&self, id: ConnId) -> Result<bool> {
+        Ok(net::has_input(self.with_conn(id, |c| c.fd)?))
     }
 
     /// The socket's own peer (the balancer, behind one), whatever a PROXY

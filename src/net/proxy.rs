@@ -79,11 +79,7 @@ pub fn parse(input: &[u8], max_bytes: usize) -> Outcome {
     if input.is_empty() {
         return Ok(Parse::Incomplete);
     }
-    if input[0] == V2_SIGNATURE[0] {
-        parse_v2(input, max_bytes)
-    } else {
-        parse_v1(input)
-    }
+    if input[0] == V2_SIGNATURE[0] { parse_v2(input, max_bytes) } else { parse_v1(input) }
 }
 
 fn fail<T>(why: &'static str) -> Result<T, ProxyError> {

@@ -78,7 +78,9 @@ impl Networks {
             let max = if ip.is_ipv4() { 32 } else { 128 };
             let prefix = match prefix {
                 None => max,
-                Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => p.parse().map_err(|_| C10K_EINVAL)?,
+                Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                    p.parse().map_err(|_| C10K_EINVAL)?
+                }
                 Some(_) => return Err(C10K_EINVAL),
             };
             if prefix > max || out.len == MAX_TRUSTED_NETWORKS {

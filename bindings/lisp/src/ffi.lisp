@@ -91,7 +91,12 @@
   (reuse-port :bool)
   (ipv6-only :bool)
   (max-connections :uint32)
-  (idle-timeout-ms :uint32))
+  (idle-timeout-ms :uint32)
+  (proxy-protocol :bool)
+  (proxy-trusted :pointer)
+  (proxy-untrusted :uint32)
+  (proxy-header-timeout-ms :uint32)
+  (proxy-max-header-bytes :uint32))
 
 (defstruct-c "c10k_conn_callbacks"
   (size :uint32)
@@ -114,7 +119,8 @@
   (max-requests-per-conn :uint32)
   (stream-bodies :bool)
   (access-log-fd :int32)
-  (answer-half-closed :bool))
+  (answer-half-closed :bool)
+  (health-path :pointer))
 
 (defstruct-c "c10k_http_callbacks"
   (size :uint32)
@@ -151,7 +157,8 @@
   (loops :uint32)
   (workers :uint32)
   (queue-limit :uint32)
-  (shutdown-timeout-ms :uint32))
+  (shutdown-timeout-ms :uint32)
+  (drain-delay-ms :uint32))
 
 (defstruct-c "c10k_stats"
   (size :uint32)

@@ -245,7 +245,7 @@ impl HttpConn {
         let answer = Answer::Inline { lp, conn, svc: &svc, outcome: &mut outcome };
         let mut req = Request::new(head, buf, body, trailers, info, answer);
         match svc.config.health_path {
-            Some(path) if path.matches(head.path(buf)) => health::answer(&mut req, lp.is_draining()),
+            Some(path) if path.matches(head.path(buf)) => health::answer(&mut req, self.draining || lp.is_draining()),
             _ => svc.handler.on_request(&mut req),
         }
         match outcome {
@@ -349,6 +349,18 @@ impl HttpConn {
         }
     }
 
+    /// Whether a connection waiting for a request may be closed by a
+    /// graceful shutdown. Not when a request already waits in the socket:
+    /// it is served, then the connection closes. After a drain (the host
+    /// asked for restarts that lose nothing), not when the connection has
+    /// not sent its first request yet either: its client connected to send
+    /// one, and gets its answer, as nginx does; the header timeout bounds
+    /// the wait.
+    fn idle_at_shutdown(&self, lp: &Loop, conn: ConnId) -> bool {
+        let fresh = self.served == 0 && lp.is_draining();
+        !fresh && !lp.conn_has_unread_input(conn).unwrap_or(false)
+    }
+
     /// Pauses reading while input piles up unprocessed or the body stream is paused.
     fn update_reading(&self, lp: &Loop, conn: ConnId) {
         let body_paused = matches!(&self.phase, Phase::Body(s) if s.paused);
@@ -428,7 +440,9 @@ impl ConnHandler for HttpConn {
     fn on_shutdown(&mut self, lp: &Loop, conn: ConnId) {
         self.draining = true;
         match self.phase {
-            Phase::Head { started: false } if self.inbuf.is_empty() => self.close(lp, conn),
+            Phase::Head { started: false } if self.inbuf.is_empty() && self.idle_at_shutdown(lp, conn) => {
+                self.close(lp, conn)
+            }
             Phase::Closed { .. } => drop(lp.conn_close(conn)), // stop lingering
             Phase::Waiting(reply) => reply::close_after(reply),
             _ => {}
