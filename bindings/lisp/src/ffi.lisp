@@ -50,6 +50,9 @@
 (defconst "C10K_ADDRSTRLEN" 64)
 (defconst "C10K_QUEUE_FULL" 1)
 (defconst "C10K_STOPPED" 2)
+(defconst "C10K_PROXY_REFUSE" 0)
+(defconst "C10K_PROXY_PLAIN" 1)
+(defconst "C10K_LISTEN_FDS_START" 3)
 
 ;;; Error codes.
 (defconst "C10K_OK" 0)
@@ -281,6 +284,16 @@
 (defc "c10k_server_stats" :int32 (server :pointer) (total :pointer) (per-loop :pointer)
   (per-loop-len :size))
 (defc "c10k_loop_stats" :int32 (lp :pointer) (out :pointer))
+
+;;; Past one machine (0.2): PROXY protocol peers, handed-over sockets, draining.
+(defc "c10k_conn_socket_peer_addr" :int32 (conn :uint64) (buf :pointer) (len :size))
+(defc "c10k_request_socket_peer_addr" :int32 (req :pointer) (buf :pointer) (len :size))
+(defc "c10k_listen_fds_from_env" :int32 (unset-env :bool) (out-count :pointer))
+(defc "c10k_server_listen_fd" :int32 (server :pointer) (fd :int32) (opts :pointer)
+  (callbacks :pointer) (user-data :pointer))
+(defc "c10k_server_http_listen_fd" :int32 (server :pointer) (fd :int32) (config :pointer)
+  (callbacks :pointer) (user-data :pointer))
+(defc "c10k_loop_set_draining" :int32 (lp :pointer) (draining :bool))
 
 ;;; Versions and errors.
 (defc "c10k_version" :string)
