@@ -8,9 +8,10 @@
 //   is the one positive result: data was queued, wait for on_drain.
 // - Objects and handles: long-lived objects (c10k_loop, c10k_listener) are
 //   opaque pointers the library allocates and returns through an
-//   out-parameter. Connections and timers are uint64_t handles carrying a
-//   generation: a closed, stale or made-up handle gives C10K_ECLOSED, never
-//   undefined behaviour. 0 is never a valid handle.
+//   out-parameter. Connections, timers and deferred replies are uint64_t
+//   handles carrying their kind and a generation: a handle of another kind
+//   gives C10K_EINVAL, a closed, stale or made-up one C10K_ECLOSED, and the
+//   call does nothing; never undefined behaviour. 0 is never a valid handle.
 // - Ownership: _new/_free and _listen/_close come in pairs. A function that
 //   takes a buffer says whether it copies it or borrows it until a release
 //   callback. Outputs go through trailing out-parameters, written only on
@@ -60,6 +61,7 @@
 #define C10K_ENFILE (-23) // too many open files in system
 #define C10K_EMFILE (-24) // too many open files
 #define C10K_EPIPE (-32) // broken pipe
+#define C10K_EPROTO (-71) // protocol error
 #define C10K_ENOTSUP (-95) // operation not supported
 #define C10K_EADDRINUSE (-98) // address already in use
 #define C10K_EADDRNOTAVAIL (-99) // address not available
@@ -353,8 +355,10 @@ typedef struct c10k_server_config {
   // listener's `health_path` answers 503 and responses close their
   // connections, so that a load balancer takes the process out of
   // rotation and clients reconnect (to a sibling process on the same
-  // port or socket) before anything is refused. Set it to a few health
-  // check intervals. Default 0: stop accepting at once. Added in 0.2.
+  // port or socket) before anything is refused; connections accepted
+  // meanwhile get their first request answered even after accepting
+  // stops. Set it to a few health check intervals. Default 0: stop
+  // accepting at once. Added in 0.2.
   uint32_t drain_delay_ms;
 } c10k_server_config;
 
@@ -383,6 +387,76 @@ typedef struct c10k_stats {
   // Requests answered 503 because the worker pool's queue was full.
   uint64_t pool_rejections;
 } c10k_stats;
+
+// How `c10k_ws_accept` answers and what the WebSocket allows.
+// Initialise with `c10k_ws_options_init` (safe defaults), then change what
+// you need. Pointers in it are borrowed for the `c10k_ws_accept` call.
+//
+// Added in 0.2.
+typedef struct c10k_ws_options {
+  // `sizeof(c10k_ws_options)`, so that later versions can add fields: a
+  // shorter struct from an older header is accepted (its missing fields
+  // keep their defaults), a longer one refused with `C10K_EINVAL`.
+  uint32_t size;
+  // Payload bytes of one frame; a bigger frame closes the connection
+  // with 1009. Default 16 MiB.
+  uint64_t max_frame_bytes;
+  // Bytes of one message, its fragments together; more closes with
+  // 1009. Default 16 MiB.
+  uint64_t max_message_bytes;
+  // A connection that received nothing for this long gets a ping; 0
+  // turns keep-alive pings off. Default 30000.
+  uint32_t ping_interval_ms;
+  // No data or pong this long after a keep-alive ping: the connection is
+  // closed with 1011. Default 30000.
+  uint32_t ping_timeout_ms;
+  // How long the peer has to answer a close frame and close; then the
+  // connection is reset. Default 5000.
+  uint32_t close_timeout_ms;
+  // The subprotocol to answer with (`Sec-WebSocket-Protocol`): one the
+  // client offered (see `c10k_ws_subprotocol`), or NULL for none.
+  const uint8_t *subprotocol;
+  size_t subprotocol_len;
+  // Extra response headers for the 101 (copied), or NULL.
+  const struct c10k_header *headers;
+  size_t header_count;
+} c10k_ws_options;
+
+// What a WebSocket reports, on its loop's thread. Each callback gets
+// `user_data` first (the one given to `c10k_ws_accept`, until
+// `c10k_ws_set_user_data` changes it), then the WebSocket handle. Any
+// member but `on_message` may be NULL. Calling back into c10k from a
+// callback is allowed, closing the WebSocket included.
+//
+// Added in 0.2.
+typedef struct c10k_ws_callbacks {
+  // `sizeof(c10k_ws_callbacks)`: callbacks added in later versions are
+  // NULL for a caller built against this header.
+  uint32_t size;
+  // The WebSocket is open (the 101 is queued): it may send.
+  void (*on_open)(void *user_data, uint64_t ws);
+  // A whole message arrived, reassembled from its fragments and unmasked;
+  // `binary` is false for a text message (already checked to be UTF-8).
+  // `data` is borrowed: valid only until the callback returns. Required.
+  void (*on_message)(void *user_data, uint64_t ws, const uint8_t *data, size_t len, bool binary);
+  // A ping arrived; the library already queued the pong. `data` borrowed.
+  void (*on_ping)(void *user_data, uint64_t ws, const uint8_t *data, size_t len);
+  // A pong arrived (the answer to `c10k_ws_ping` or to a keep-alive
+  // ping). `data` borrowed.
+  void (*on_pong)(void *user_data, uint64_t ws, const uint8_t *data, size_t len);
+  // The write queue fell to its low-water mark after a send returned
+  // `C10K_QUEUE_FULL` (or a broadcast filled it): send again.
+  void (*on_drain)(void *user_data, uint64_t ws);
+  // Last callback, exactly once per accepted WebSocket, when its
+  // connection is gone. `code` is the close code the peer sent (1005
+  // when its close frame carried none), the code the library failed the
+  // connection with (1002 protocol error, 1007 invalid UTF-8, 1009 too
+  // big, 1011 keep-alive timeout), or 1006 when the connection ended
+  // without a close frame. `reason` (UTF-8, borrowed) may be empty.
+  // After it returns the handle is dead and the library never uses this
+  // `user_data` again: free it here.
+  void (*on_close)(void *user_data, uint64_t ws, uint16_t code, const uint8_t *reason, size_t len);
+} c10k_ws_callbacks;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1144,6 +1218,163 @@ const char *c10k_strerror(int32_t code);
 //
 // Thread safety: any thread.
 const char *c10k_err_name(int32_t code);
+
+// Fills `opts` with the defaults, `size` included. NULL is a no-op.
+//
+// Added in 0.2.
+//
+// Thread safety: any thread.
+void c10k_ws_options_init(struct c10k_ws_options *opts);
+
+// Whether the request asks to become a WebSocket (`Upgrade: websocket`).
+// The rest of its handshake is checked by `c10k_ws_accept`. False for a
+// NULL request.
+//
+// Added in 0.2.
+//
+// Thread safety: the thread running `on_request`.
+bool c10k_ws_is_upgrade(const struct c10k_request *req);
+
+// The `index`-th subprotocol (0-based) the client offers in
+// `Sec-WebSocket-Protocol`, in its order of preference, as a view
+// borrowed for the `on_request` call. Returns 0, `C10K_ENOENT` past the
+// last one, or `C10K_EINVAL`.
+//
+// Added in 0.2.
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_ws_subprotocol(const struct c10k_request *req,
+                            size_t index,
+                            const uint8_t **out,
+                            size_t *out_len);
+
+// Accepts the request as a WebSocket: answers 101 Switching Protocols
+// (with `Sec-WebSocket-Accept`, the chosen subprotocol and the extra
+// headers of `opts`, which may be NULL for the defaults) and hands the
+// connection over: from now on it reports to `callbacks` with
+// `user_data`, on the loop thread, `on_open` first. On success `*out_ws`
+// (may be NULL) receives the WebSocket handle, valid until `on_close`.
+//
+// Returns 0; `C10K_EPROTO` when the client's handshake is wrong (not a
+// GET, no `Upgrade: websocket` or `Connection: Upgrade`, a bad
+// `Sec-WebSocket-Key`): the library has answered it (400, or 426 with
+// `Sec-WebSocket-Version: 13` for another version) and the request is
+// done; `C10K_EINVAL` with nothing sent, so the handler may still answer:
+// NULL request or callbacks, no `on_message`, a subprotocol the client
+// did not offer, a bad header, a request already answered, or a request
+// handled on a worker pool (a WebSocket needs the loop thread).
+//
+// Added in 0.2.
+//
+// Thread safety: the thread running `on_request` (the loop thread).
+int32_t c10k_ws_accept(struct c10k_request *req,
+                       const struct c10k_ws_options *opts,
+                       const struct c10k_ws_callbacks *callbacks,
+                       void *user_data,
+                       uint64_t *out_ws);
+
+// Sends a message: text (`binary` false: must be UTF-8, else
+// `C10K_EINVAL`) or binary, `len` bytes copied before this returns (0 is
+// fine). From the loop thread it is queued at once; from any other
+// thread it is posted to the loop, and messages one thread sends arrive
+// in the order it sent them.
+//
+// Returns 0; `C10K_QUEUE_FULL` (positive: the message was queued, but the
+// connection's queue is over its high-water mark: wait for `on_drain`
+// before sending more); `C10K_ECLOSED` once the WebSocket is closing or
+// closed (the message is dropped); `C10K_EINVAL`.
+//
+// Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_ws_send(uint64_t ws, const uint8_t *data, size_t len, bool binary);
+
+// Sends a ping with `len` (at most 125) bytes of payload, copied; the
+// peer's pong reaches `on_pong`. Returns as `c10k_ws_send`.
+//
+// Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_ws_ping(uint64_t ws, const uint8_t *data, size_t len);
+
+// Starts the closing handshake: after the messages sent before, a close
+// frame with `code` (1000-1003, 1007-1014 or 3000-4999; or 1005 with no
+// reason for a close frame without a code) and a UTF-8 `reason` of at
+// most 123 bytes (copied). Sends fail with `C10K_ECLOSED` from now on;
+// messages still arriving are dropped. The connection closes when the
+// peer answers with its close frame and closes, or after the close
+// timeout; `on_close` follows.
+//
+// Returns 0, `C10K_EINVAL` (bad code or reason), or `C10K_ECLOSED` (closing
+// already, or gone).
+//
+// Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_ws_close(uint64_t ws, uint16_t code, const uint8_t *reason, size_t len);
+
+// Sends one message to `n` WebSockets: the frame is built once and its
+// one buffer is queued, shared and reference-counted, on every
+// connection (a room of 10,000 costs one copy). Handles that are closing,
+// closed or unknown are skipped. Works across loops: each loop queues its
+// own connections. `*out_sent` (may be NULL) receives how many
+// WebSockets it was queued for. A connection whose queue passes its
+// high-water mark reports `on_drain` once it has drained.
+//
+// Returns 0 or `C10K_EINVAL` (NULL `ws` with `n` > 0, text that is not UTF-8).
+//
+// Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_ws_broadcast(const uint64_t *ws,
+                          size_t n,
+                          const uint8_t *data,
+                          size_t len,
+                          bool binary,
+                          size_t *out_sent);
+
+// Stops reading from the WebSocket, so that a peer sending faster than
+// the host answers is slowed down by TCP; messages already read may still
+// arrive. `c10k_ws_resume_read` undoes it. Returns 0 or `C10K_ECLOSED`.
+//
+// Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_ws_pause_read(uint64_t ws);
+
+// Resumes reading after `c10k_ws_pause_read`. Returns 0 or `C10K_ECLOSED`.
+//
+// Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_ws_resume_read(uint64_t ws);
+
+// Sets the `user_data` the WebSocket's callbacks get from now on (its
+// `on_close` included). Returns 0, `C10K_ECLOSED` or `C10K_EWRONGTHREAD`.
+//
+// Added in 0.2.
+//
+// Thread safety: loop thread only.
+int32_t c10k_ws_set_user_data(uint64_t ws, void *user_data);
+
+// Writes the peer's address as `"127.0.0.1:5000"` or `"[::1]:5000"`
+// into `buf` of `len` bytes (`C10K_ADDRSTRLEN` is enough). Returns 0,
+// `C10K_ECLOSED`, `C10K_ENOMEM` (buffer too small) or `C10K_EWRONGTHREAD`.
+//
+// Added in 0.2.
+//
+// Thread safety: loop thread only.
+int32_t c10k_ws_peer_addr(uint64_t ws, char *buf, size_t len);
+
+// The connection handle under the WebSocket, for the `c10k_conn_*`
+// calls that make sense on it (write marks, addresses); writing raw bytes
+// to it would break the protocol. Returns 0, `C10K_ECLOSED`,
+// `C10K_EWRONGTHREAD` or `C10K_EINVAL` (NULL `out_conn`).
+//
+// Added in 0.2.
+//
+// Thread safety: loop thread only.
+int32_t c10k_ws_conn(uint64_t ws, uint64_t *out_conn);
 
 #ifdef __cplusplus
 }  // extern "C"

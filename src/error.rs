@@ -65,6 +65,8 @@ error_table! {
     C10K_EMFILE = -24, libc::EMFILE, "too many open files";
     /// Broken pipe: the peer closed the connection.
     C10K_EPIPE = -32, libc::EPIPE, "broken pipe";
+    /// Protocol error: for example a WebSocket handshake that was refused (and answered).
+    C10K_EPROTO = -71, libc::EPROTO, "protocol error";
     /// Operation not supported.
     C10K_ENOTSUP = -95, libc::EOPNOTSUPP, "operation not supported";
     /// Address already in use.

@@ -1,9 +1,11 @@
 //! A connection's queue of pending output: copied bytes, buffers lent by
-//! the host with a release callback, and file ranges sent with `sendfile`.
+//! the host with a release callback, buffers shared by many connections
+//! (a broadcast frame), and file ranges sent with `sendfile`.
 //! Consecutive memory chunks leave in one vectored write.
 
 use std::collections::VecDeque;
 use std::os::fd::RawFd;
+use std::sync::Arc;
 
 use crate::error::{C10K_EAGAIN, C10K_EINTR, C10K_EIO, Result};
 use crate::net;
@@ -28,6 +30,9 @@ impl OwnedBuf for Vec<u8> {
 enum Chunk {
     Copied(Vec<u8>),
     Owned(Box<dyn OwnedBuf>),
+    /// One buffer queued on many connections: serialised once, freed
+    /// when the last of them has written it.
+    Shared(Arc<[u8]>),
     /// An owned descriptor: closed once sent or dropped.
     File {
         fd: RawFd,
@@ -49,6 +54,7 @@ impl Chunk {
         match self {
             Chunk::Copied(v) => Some(v),
             Chunk::Owned(b) => Some(b.bytes()),
+            Chunk::Shared(b) => Some(b),
             Chunk::File { .. } => None,
         }
     }
@@ -137,6 +143,15 @@ impl WriteQueue {
         }
         self.pending += buf.bytes().len() as u64;
         self.chunks.push_back(Chunk::Owned(buf));
+    }
+
+    /// Queues a reference to a buffer other queues share.
+    pub fn push_shared(&mut self, buf: Arc<[u8]>) {
+        if buf.is_empty() {
+            return;
+        }
+        self.pending += buf.len() as u64;
+        self.chunks.push_back(Chunk::Shared(buf));
     }
 
     /// Queues `len` bytes of the file `fd` from `offset`; the queue owns `fd`.
@@ -292,6 +307,25 @@ mod tests {
         got.extend(read_all(&mut b));
         assert_eq!(got, big);
         assert_eq!(q.pending(), 0);
+    }
+
+    #[test]
+    fn a_shared_buffer_is_written_by_every_queue_and_freed_by_the_last() {
+        let frame: Arc<[u8]> = Arc::from(&b"broadcast"[..]);
+        let pairs: Vec<_> = (0..3).map(|_| UnixStream::pair().unwrap()).collect();
+        let mut queues: Vec<WriteQueue> = (0..3).map(|_| WriteQueue::default()).collect();
+        for q in &mut queues {
+            q.push_copy(b"<");
+            q.push_shared(frame.clone());
+            q.push_copy(b">");
+        }
+        assert_eq!(Arc::strong_count(&frame), 4);
+        for (q, (a, b)) in queues.iter_mut().zip(pairs) {
+            assert_eq!(q.flush(a.as_raw_fd()).unwrap(), (11, Flushed::All));
+            let mut b = b;
+            assert_eq!(read_all(&mut b), b"<broadcast>");
+        }
+        assert_eq!(Arc::strong_count(&frame), 1);
     }
 
     fn tempfile_with(data: &[u8]) -> std::fs::File {

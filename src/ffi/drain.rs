@@ -2,22 +2,19 @@
 //! marking a loop as draining, so that load balancers stop sending before
 //! a process stops accepting.
 
-use std::ffi::{CStr, c_char};
+use std::ffi::c_char;
 
+use super::cast::try_cstr;
 use super::loop_::{c10k_loop, loop_ref};
 use crate::error::*;
 use crate::http::server::HealthPath;
 
-/// The `health_path` of C HTTP settings (NULL: none).
-///
-/// # Safety
-/// `path` is NULL or a NUL-terminated string.
-pub(super) unsafe fn health_path(path: *const c_char) -> Result<Option<HealthPath>> {
+/// The `health_path` of C HTTP settings: NULL (none) or a NUL-terminated string.
+pub(super) fn health_path(path: *const c_char) -> Result<Option<HealthPath>> {
     if path.is_null() {
         return Ok(None);
     }
-    // SAFETY: as the caller promises.
-    HealthPath::new(unsafe { CStr::from_ptr(path) }.to_bytes()).map(Some)
+    HealthPath::new(try_cstr(path)?.to_bytes()).map(Some)
 }
 
 /// Marks the loop as draining (or, with false, serving again): its HTTP
@@ -30,14 +27,8 @@ pub(super) unsafe fn health_path(path: *const c_char) -> Result<Option<HealthPat
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_loop_set_draining(lp: *mut c10k_loop, draining: bool) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: the caller gives a live loop or NULL.
-        match unsafe { loop_ref(lp) } {
-            Ok(lp) => {
-                lp.set_draining(draining);
-                0
-            }
-            Err(e) => e,
-        }
+    ffi!({
+        loop_ref(lp)?.set_draining(draining);
+        Ok(())
     })
 }

@@ -5,7 +5,7 @@
 use std::ffi::c_void;
 use std::sync::Arc;
 
-use super::code;
+use super::cast::{carry, put};
 use super::conn::{CAcceptor, c10k_conn_callbacks, c10k_listen_options, conn_callbacks, listen_options};
 use super::http::{CHttpHandler, c10k_http_callbacks, c10k_http_config, http_config};
 use super::server::{c10k_server, server_ref};
@@ -35,9 +35,9 @@ pub const C10K_LISTEN_FDS_START: i32 = 3;
 /// Thread safety: any thread; with `unset_env`, before other threads start.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_listen_fds_from_env(unset_env: bool, out_count: *mut u32) -> i32 {
-    guard!(C10K_EPANIC, {
+    ffi!({
         if out_count.is_null() {
-            return C10K_EINVAL;
+            return Err(C10K_EINVAL);
         }
         let found = listen_fds(std::env::var("LISTEN_PID").ok(), std::env::var("LISTEN_FDS").ok());
         if unset_env {
@@ -46,14 +46,7 @@ pub unsafe extern "C" fn c10k_listen_fds_from_env(unset_env: bool, out_count: *m
                 unsafe { std::env::remove_var(name) };
             }
         }
-        match found {
-            Ok(count) => {
-                // SAFETY: out_count is non-null and given for writing.
-                unsafe { *out_count = count };
-                0
-            }
-            Err(e) => e,
-        }
+        put(out_count, found?)
     })
 }
 
@@ -79,6 +72,11 @@ fn listen_fds(pid: Option<String>, fds: Option<String>) -> Result<u32> {
     Ok(count)
 }
 
+/// Runs `f`; on failure closes `fd`, which the caller handed over.
+fn closing_on_error<T>(fd: i32, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    f().inspect_err(|_| crate::net::close_fd(fd))
+}
+
 /// Serves raw TCP on `fd`, a socket already bound and listening (from
 /// `c10k_listen_fds_from_env`, or inherited), on every loop: each loop
 /// accepts from a duplicate of it, and the server owns `fd` from this call
@@ -95,22 +93,11 @@ pub unsafe extern "C" fn c10k_server_listen_fd(
     callbacks: *const c10k_conn_callbacks,
     user_data: *mut c_void,
 ) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: pointers as documented, checked for NULL inside.
-        let prepared = unsafe { server_ref(server) }.and_then(|s| {
-            let options = unsafe { listen_options(opts) }?;
-            Ok((s, options, unsafe { conn_callbacks(callbacks) }?))
-        });
-        code(match prepared {
-            Ok((s, options, callbacks)) => {
-                let user_data = user_data as usize;
-                s.listen_on(Bind::Fd(fd), options, Arc::new(move |_| Box::new(CAcceptor { callbacks, user_data })))
-            }
-            Err(e) => {
-                crate::net::close_fd(fd);
-                Err(e)
-            }
-        })
+    ffi!({
+        let (s, options, callbacks) =
+            closing_on_error(fd, || Ok((server_ref(server)?, listen_options(opts)?, conn_callbacks(callbacks)?)))?;
+        let user_data = carry(user_data);
+        s.listen_on(Bind::Fd(fd), options, Arc::new(move |_| Box::new(CAcceptor { callbacks, user_data })))
     })
 }
 
@@ -128,19 +115,11 @@ pub unsafe extern "C" fn c10k_server_http_listen_fd(
     callbacks: *const c10k_http_callbacks,
     user_data: *mut c_void,
 ) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: pointers as documented, checked for NULL inside.
-        let prepared = unsafe { server_ref(server) }.and_then(|s| {
-            let (options, config) = unsafe { http_config(config) }?;
-            Ok((s, options, config, unsafe { CHttpHandler::new(callbacks, user_data) }?))
-        });
-        code(match prepared {
-            Ok((s, options, config, handler)) => s.http_listen_on(Bind::Fd(fd), options, config, Arc::new(handler)),
-            Err(e) => {
-                crate::net::close_fd(fd);
-                Err(e)
-            }
-        })
+    ffi!({
+        let (s, (options, config), handler) = closing_on_error(fd, || {
+            Ok((server_ref(server)?, http_config(config)?, CHttpHandler::new(callbacks, user_data)?))
+        })?;
+        s.http_listen_on(Bind::Fd(fd), options, config, Arc::new(handler))
     })
 }
 

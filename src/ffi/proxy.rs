@@ -1,11 +1,11 @@
 //! The PROXY protocol options of a listener and the socket's own peer
 //! behind a balancer.
 
-use std::ffi::{CStr, c_char};
+use std::ffi::c_char;
 
-use super::conn::{c10k_listen_options, with_conn_loop};
+use super::cast::{put_addr, try_cstr};
+use super::conn::{c10k_listen_options, conn_ref};
 use super::http::{c10k_request, request};
-use super::{code, write_c_addr};
 use crate::error::*;
 use crate::net::{Networks, ProxyOptions, Untrusted};
 
@@ -14,17 +14,12 @@ pub const C10K_PROXY_REFUSE: u32 = 0;
 /// `proxy_untrusted`: serve them as direct clients, header not believed.
 pub const C10K_PROXY_PLAIN: u32 = 1;
 
-/// The PROXY protocol fields of C listen options.
-///
-/// # Safety
-/// `opts.proxy_trusted` is NULL or a NUL-terminated string.
-pub(super) unsafe fn proxy_options(opts: &c10k_listen_options) -> Result<ProxyOptions> {
-    let trusted = if opts.proxy_trusted.is_null() {
-        Networks::loopback()
-    } else {
-        // SAFETY: as the caller promises.
-        let text = unsafe { CStr::from_ptr(opts.proxy_trusted) }.to_str().map_err(|_| C10K_EINVAL)?;
-        Networks::parse(text)?
+/// The PROXY protocol fields of C listen options; `proxy_trusted` is NULL
+/// or a NUL-terminated string.
+pub(super) fn proxy_options(opts: &c10k_listen_options) -> Result<ProxyOptions> {
+    let trusted = match opts.proxy_trusted.is_null() {
+        true => Networks::loopback(),
+        false => Networks::parse(try_cstr(opts.proxy_trusted)?.to_str().map_err(|_| C10K_EINVAL)?)?,
     };
     let untrusted = match opts.proxy_untrusted {
         C10K_PROXY_REFUSE => Untrusted::Refuse,
@@ -51,8 +46,10 @@ pub(super) unsafe fn proxy_options(opts: &c10k_listen_options) -> Result<ProxyOp
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_conn_socket_peer_addr(conn: u64, buf: *mut c_char, len: usize) -> i32 {
-    // SAFETY: buf is valid for len bytes, per the caller.
-    with_conn_loop(conn, |lp, id| unsafe { write_c_addr(lp.conn_socket_peer_addr(id)?, buf, len) })
+    ffi!({
+        let (lp, id) = conn_ref(conn)?;
+        put_addr(lp.conn_socket_peer_addr(id)?, buf, len)
+    })
 }
 
 /// Writes the address of the request's socket peer with a NUL into `buf`
@@ -62,8 +59,5 @@ pub unsafe extern "C" fn c10k_conn_socket_peer_addr(conn: u64, buf: *mut c_char,
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_request_socket_peer_addr(req: *const c10k_request, buf: *mut c_char, len: usize) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: pointers as documented.
-        code(unsafe { request(req) }.and_then(|r| unsafe { write_c_addr(r.socket_peer_addr()?, buf, len) }))
-    })
+    ffi!({ put_addr(request(req)?.socket_peer_addr()?, buf, len) })
 }

@@ -236,6 +236,15 @@ impl<'a> Request<'a> {
         })
     }
 
+    /// The loop and connection the request arrived on, when the handler
+    /// runs there (what a protocol taking the connection over needs).
+    pub(crate) fn inline_conn(&self) -> Option<(&'a Loop, ConnId)> {
+        match &self.answer {
+            Answer::Inline { lp, conn, .. } => Some((*lp, *conn)),
+            Answer::Reply { .. } => None,
+        }
+    }
+
     /// The loop the request arrived on, when the handler runs there.
     pub(crate) fn inline_loop(&self) -> Option<&Loop> {
         match &self.answer {
