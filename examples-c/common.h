@@ -86,6 +86,16 @@ static c10k_server *running_server;
  * instead of the "listening on" line. */
 static int ready_fd = -1;
 
+/* Makes `handler` run on SIGINT and SIGTERM. */
+static inline void on_stop_signals(void (*handler)(int)) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 /* SIGINT/SIGTERM: c10k_server_request_stop is async-signal-safe. */
 static void request_stop(int sig) {
     (void)sig;
@@ -100,13 +110,8 @@ static inline int fail(const char *what, int code) {
 /* Starts `server`, prints "listening on ADDR", serves until SIGINT or
  * SIGTERM, then stops gracefully and frees it. Returns the exit status. */
 static inline int serve_until_signal(c10k_server *server) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = request_stop;
-    sigemptyset(&sa.sa_mask);
     running_server = server;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    on_stop_signals(request_stop);
 
     int rc = c10k_server_start(server);
     if (rc != 0) {

@@ -136,12 +136,7 @@ static int supervise(const char *addr, unsigned n, int (*serve)(const char *addr
     if (reserved < 0 || pipe(ready) != 0) {
         return 1;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = forward_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    on_stop_signals(forward_signal);
     for (; child_count < n; child_count++) {
         pid_t pid = fork();
         if (pid == 0) {
