@@ -61,6 +61,7 @@
 #define C10K_ENFILE (-23) // too many open files in system
 #define C10K_EMFILE (-24) // too many open files
 #define C10K_EPIPE (-32) // broken pipe
+#define C10K_EDEADLK (-35) // the call would wait for itself
 #define C10K_EPROTO (-71) // protocol error
 #define C10K_ENOTSUP (-95) // operation not supported
 #define C10K_EADDRINUSE (-98) // address already in use
@@ -277,7 +278,7 @@ typedef struct c10k_http_callbacks {
   // NULL for a caller built against this header.
   uint32_t size;
   // A request arrived: its head and (unless `stream_bodies`) its whole
-  // body. Required.
+  // body. Required unless `on_requests` is set.
   void (*on_request)(void *user_data, struct c10k_request *req);
   // The client went away before the deferred `reply` ended; the handle
   // is dead from now on (further calls return `C10K_ECLOSED`). May be NULL.
@@ -291,6 +292,20 @@ typedef struct c10k_http_callbacks {
   // `c10k_reply_write` returned `C10K_QUEUE_FULL`: write more. Runs on
   // the loop thread. May be NULL. Added in 0.1.
   void (*on_drain)(void *user_data, uint64_t reply);
+  // The requests one loop turn produced, in one call at the end of the
+  // turn (for hosts where entering the host costs: Python, Lisp). When
+  // set, it replaces `on_request` on the loop thread, except for a
+  // request that asks to upgrade the connection (it goes to
+  // `on_request`, or to this with `n` = 1 when `on_request` is NULL),
+  // and with a worker pool (each request alone, on a pool thread).
+  // `reqs` holds `n` requests, already deferred: answer each with
+  // `c10k_respond` (or a sibling) during the call, or call
+  // `c10k_request_defer` to keep its reply handle and complete it later
+  // from any thread; one left unanswered gets a 500. The array and the
+  // requests are valid during the call. The answers of a turn are
+  // written together, one `writev` per connection. May be NULL.
+  // Added in 0.2.
+  void (*on_requests)(void *user_data, struct c10k_request *const *reqs, size_t n);
 } c10k_http_callbacks;
 
 // The request's views in one call (for bindings, where every call costs):
@@ -386,6 +401,10 @@ typedef struct c10k_stats {
   uint64_t responses_5xx;
   // Requests answered 503 because the worker pool's queue was full.
   uint64_t pool_rejections;
+  // Calls into the host's request callbacks: one per request with
+  // `on_request`, one per batch with `on_requests`. Divided by
+  // `requests`, the host's crossings per request. Added in 0.2.
+  uint64_t request_callbacks;
 } c10k_stats;
 
 // How `c10k_ws_accept` answers and what the WebSocket allows.
@@ -545,16 +564,20 @@ int32_t c10k_connect(struct c10k_loop *lp,
 // queue is above its high-water mark, so wait for `on_drain`);
 // `C10K_ECLOSED` for a closed or stale handle; `C10K_EPIPE` after
 // `c10k_conn_close` or `c10k_conn_shutdown`; `C10K_ENOTCONN` before an
-// outgoing connection opened; `C10K_EINVAL` for NULL data with len > 0.
+// outgoing connection opened; `C10K_EINVAL` for NULL data with len > 0;
+// `C10K_ENOMEM` (nothing queued) when no copy of the bytes can be made.
 //
 // Thread safety: loop thread only.
 int32_t c10k_conn_write(uint64_t conn, const uint8_t *data, size_t len);
 
-// Queues `len` bytes at `data` without copying them. The library reads
-// the buffer until it calls `release(release_data, data, len)`, exactly
-// once, on the loop thread: after the bytes are sent, when the connection
-// closes, or before this function returns if it fails. `release` may be
-// NULL for memory that outlives the connection (static data).
+// Queues `len` bytes at `data` without copying them. On success the
+// library reads the buffer until it calls `release(release_data, data,
+// len)`, exactly once, on the loop thread: after the bytes are sent (at
+// once for `len` 0), or when the connection closes. If this fails,
+// `release` is never called and the buffer stays the caller's (the
+// preamble's rule: a failing function never calls its callback).
+// `release` may be NULL for memory that outlives the connection (static
+// data).
 //
 // Returns as `c10k_conn_write`.
 //
@@ -837,7 +860,9 @@ int32_t c10k_percent_decode(const uint8_t *input,
 //
 // Returns 0; `C10K_EINVAL` for a status outside 100-999, a header value
 // with a CR, LF, NUL or other control byte (HTAB is fine), a bad name,
-// NULL views, or a request already answered (nothing is sent); `C10K_ECLOSED`/`C10K_EPIPE` if the connection is gone.
+// NULL views, or a request already answered (nothing is sent); `C10K_ENOMEM`
+// when the response cannot be copied (nothing is sent: the handler may
+// still answer, or defer); `C10K_ECLOSED`/`C10K_EPIPE` if the connection is gone.
 //
 // Thread safety: the thread running `on_request`.
 int32_t c10k_respond(struct c10k_request *req,
@@ -901,7 +926,9 @@ int32_t c10k_respond_upgrade(struct c10k_request *req,
 // Headers and body are copied before this returns.
 //
 // Returns 0; `C10K_ECLOSED` if the client left or the reply already
-// ended; `C10K_EINVAL` as `c10k_respond`, or if the reply was started.
+// ended; `C10K_EINVAL` as `c10k_respond`, or if the reply was started;
+// `C10K_ENOMEM` when no copy can be made (nothing is sent: the reply
+// stays pending).
 //
 // Thread safety: any thread.
 int32_t c10k_reply_send(uint64_t reply,
@@ -938,7 +965,8 @@ int32_t c10k_reply_start(uint64_t reply,
 // Sends `len` bytes (copied) of a started response. Returns 0,
 // `C10K_QUEUE_FULL` (positive: the bytes were taken, but the connection's
 // queue is above its high-water mark: wait for `on_drain` before writing
-// more), `C10K_EINVAL` for more than a declared length, or `C10K_ECLOSED`.
+// more), `C10K_EINVAL` for more than a declared length, `C10K_ENOMEM`
+// when no copy can be made (nothing is sent), or `C10K_ECLOSED`.
 //
 // Thread safety: any thread.
 int32_t c10k_reply_write(uint64_t reply, const uint8_t *data, size_t len);
@@ -1027,6 +1055,16 @@ int32_t c10k_loop_stop(struct c10k_loop *lp);
 //
 // Thread safety: any thread (not signal handlers: it takes a lock).
 int32_t c10k_loop_post(struct c10k_loop *lp, c10k_task_cb cb, void *user_data);
+
+// Test only: makes the loop's next turn panic inside the library, as a
+// bug there would, so that a host can test its `C10K_EPANIC` path: the
+// running `c10k_loop_run` (or `_run_once`) then returns `C10K_EPANIC`,
+// the loop runs no more (`C10K_EPANIC` again), and it can still be freed
+// once its listeners are closed. Never call it otherwise. Returns 0, or
+// `C10K_EINVAL` for NULL. Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_test_loop_panic(struct c10k_loop *lp);
 
 // The loop's pollable descriptor: it becomes readable when the loop has
 // events to handle. Returns the descriptor (owned by the loop: do not
@@ -1139,8 +1177,12 @@ int32_t c10k_server_run(struct c10k_server *server);
 
 // Stops gracefully: stops accepting, lets requests in flight finish and
 // their responses flush, closes idle keep-alive connections, aborts what
-// is left after `deadline_ms`, then returns. Must not be called from one
-// of the server's own callbacks (it would wait for itself).
+// is left after `deadline_ms`, then returns 0.
+//
+// From one of the server's own callbacks (which cannot wait for
+// themselves) it only asks for the stop, as `c10k_server_request_stop`,
+// and returns 0 at once: `c10k_server_run` returns once it is done, or a
+// thread in `c10k_server_wait` (or `c10k_server_free`) carries it out.
 //
 // Thread safety: any thread.
 int32_t c10k_server_stop(struct c10k_server *server, uint32_t deadline_ms);
@@ -1154,15 +1196,19 @@ int32_t c10k_server_stop(struct c10k_server *server, uint32_t deadline_ms);
 int32_t c10k_server_request_stop(struct c10k_server *server);
 
 // Blocks until the server stopped, carrying out a stop requested by
-// `c10k_server_request_stop` meanwhile.
+// `c10k_server_request_stop` meanwhile. Returns 0, or `C10K_EDEADLK`
+// (waiting nothing) from one of the server's own callbacks, which would
+// wait for themselves.
 //
 // Thread safety: any thread.
 int32_t c10k_server_wait(struct c10k_server *server);
 
 // Stops the server if it runs (with its `shutdown_timeout_ms`) and frees
-// it. NULL is a no-op.
+// it. NULL is a no-op. Returns 0, or `C10K_EBUSY` (and frees nothing)
+// from one of the server's own callbacks: the server is still running
+// them. Ask for a stop there instead, and free it from another thread.
 //
-// Thread safety: any thread but the server's own callbacks.
+// Thread safety: any thread.
 int32_t c10k_server_free(struct c10k_server *server);
 
 // How many loops the server runs.

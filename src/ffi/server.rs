@@ -90,6 +90,10 @@ pub struct c10k_stats {
     pub responses_5xx: u64,
     /// Requests answered 503 because the worker pool's queue was full.
     pub pool_rejections: u64,
+    /// Calls into the host's request callbacks: one per request with
+    /// `on_request`, one per batch with `on_requests`. Divided by
+    /// `requests`, the host's crossings per request. Added in 0.2.
+    pub request_callbacks: u64,
 }
 
 impl From<Snapshot> for c10k_stats {
@@ -110,6 +114,7 @@ impl From<Snapshot> for c10k_stats {
             responses_4xx: s.responses_4xx,
             responses_5xx: s.responses_5xx,
             pool_rejections: s.pool_rejections,
+            request_callbacks: s.request_callbacks,
         }
     }
 }
@@ -235,8 +240,12 @@ pub unsafe extern "C" fn c10k_server_run(server: *mut c10k_server) -> i32 {
 
 /// Stops gracefully: stops accepting, lets requests in flight finish and
 /// their responses flush, closes idle keep-alive connections, aborts what
-/// is left after `deadline_ms`, then returns. Must not be called from one
-/// of the server's own callbacks (it would wait for itself).
+/// is left after `deadline_ms`, then returns 0.
+///
+/// From one of the server's own callbacks (which cannot wait for
+/// themselves) it only asks for the stop, as `c10k_server_request_stop`,
+/// and returns 0 at once: `c10k_server_run` returns once it is done, or a
+/// thread in `c10k_server_wait` (or `c10k_server_free`) carries it out.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -261,7 +270,9 @@ pub unsafe extern "C" fn c10k_server_request_stop(server: *mut c10k_server) -> i
 }
 
 /// Blocks until the server stopped, carrying out a stop requested by
-/// `c10k_server_request_stop` meanwhile.
+/// `c10k_server_request_stop` meanwhile. Returns 0, or `C10K_EDEADLK`
+/// (waiting nothing) from one of the server's own callbacks, which would
+/// wait for themselves.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -270,12 +281,17 @@ pub unsafe extern "C" fn c10k_server_wait(server: *mut c10k_server) -> i32 {
 }
 
 /// Stops the server if it runs (with its `shutdown_timeout_ms`) and frees
-/// it. NULL is a no-op.
+/// it. NULL is a no-op. Returns 0, or `C10K_EBUSY` (and frees nothing)
+/// from one of the server's own callbacks: the server is still running
+/// them. Ask for a stop there instead, and free it from another thread.
 ///
-/// Thread safety: any thread but the server's own callbacks.
+/// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_free(server: *mut c10k_server) -> i32 {
     ffi!({
+        if server_ref(server).is_ok_and(Server::is_own_thread) {
+            return Err(C10K_EBUSY);
+        }
         drop(take_box(server));
         Ok(())
     })

@@ -27,7 +27,7 @@ pub(crate) use slab::Slab;
 pub(crate) use timers::{Due, TimerFn};
 
 use crate::conn::Conn;
-use crate::error::{C10K_EBUSY, C10K_ECLOSED, C10K_EINVAL, Result, from_io};
+use crate::error::{C10K_EBUSY, C10K_ECLOSED, C10K_EINVAL, C10K_EPANIC, Result, from_io};
 use crate::net::Listener;
 use stats::Counters;
 
@@ -96,8 +96,14 @@ pub(crate) struct Core {
     pub dirty: Vec<(u32, u32)>,
     /// Connections to free at the end of the turn, with the reason for `on_close`.
     pub closing: Vec<(u32, u32, i32)>,
+    /// Work gathered during the turn, run once before output is written
+    /// (batches of requests for a host that takes them together).
+    pub turn_end: Vec<LocalTask>,
     pub now_ms: u64,
 }
+
+/// A task for the loop thread itself (not `Send`).
+pub(crate) type LocalTask = Box<dyn FnOnce(&Loop)>;
 
 pub(crate) use timers::Timers;
 
@@ -136,6 +142,22 @@ pub struct Loop {
     /// The process is going away: health checks answer 503 and responses
     /// end their connections, so that balancers and clients move on.
     draining: Cell<bool>,
+    /// A panic unwound through a turn: the loop's state may be half
+    /// updated, so it runs no more (it can still be freed).
+    poisoned: Cell<bool>,
+}
+
+/// Marks the loop running while it lives; a panic unwinding through it
+/// poisons the loop, and the loop is free-able afterwards either way.
+struct Running<'a>(&'a Loop);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.poisoned.set(true);
+        }
+        self.0.running.set(false);
+    }
 }
 
 impl Loop {
@@ -157,6 +179,7 @@ impl Loop {
                 timers: Timers::default(),
                 dirty: Vec::new(),
                 closing: Vec::new(),
+                turn_end: Vec::new(),
                 now_ms: 0,
             }),
             read_buf: Cell::new(vec![0; READ_BUFFER_SIZE]),
@@ -165,6 +188,7 @@ impl Loop {
             start: Instant::now(),
             running: Cell::new(false),
             draining: Cell::new(false),
+            poisoned: Cell::new(false),
         });
         lp.id = registry::register(&*lp)?;
         Ok(lp)
@@ -233,17 +257,13 @@ impl Loop {
     /// Runs until [`LoopHandle::stop`]. A stop requested before `run`
     /// starts makes it return at once (the request is not lost).
     pub fn run(&self) -> Result<()> {
-        self.enter()?;
-        let result = loop {
+        let _running = self.enter()?;
+        loop {
             if self.shared.stop.swap(false, Ordering::AcqRel) {
                 break Ok(());
             }
-            if let Err(e) = self.turn(None) {
-                break Err(e);
-            }
-        };
-        self.running.set(false);
-        result
+            self.turn(None)?;
+        }
     }
 
     /// One turn: wait up to `timeout` for events (not at all with zero),
@@ -251,19 +271,23 @@ impl Loop {
     /// (the request is consumed), so that a host driving the loop itself
     /// learns of it.
     pub fn run_once(&self, timeout: Option<Duration>) -> Result<bool> {
-        self.enter()?;
+        let _running = self.enter()?;
         let result = self.turn(timeout);
         let stopped = self.shared.stop.swap(false, Ordering::AcqRel);
-        self.running.set(false);
         result.map(|()| stopped)
     }
 
-    fn enter(&self) -> Result<()> {
+    /// `C10K_EPANIC` once a panic went through the loop, `C10K_EBUSY` while
+    /// it runs; otherwise marks it running on the calling thread.
+    fn enter(&self) -> Result<Running<'_>> {
+        if self.poisoned.get() {
+            return Err(C10K_EPANIC);
+        }
         if self.running.replace(true) {
             return Err(C10K_EBUSY);
         }
         registry::take_ownership(self.id);
-        Ok(())
+        Ok(Running(self))
     }
 
     pub fn is_running(&self) -> bool {
@@ -338,16 +362,43 @@ impl Loop {
         core.timers.compact(live);
     }
 
+    /// Runs `task` at the end of this turn, before output is written; a
+    /// task scheduled by one of those runs in the same turn too.
+    pub(crate) fn at_turn_end(&self, task: LocalTask) {
+        self.core.borrow_mut().turn_end.push(task);
+    }
+
+    /// Runs the end-of-turn tasks, then lets notified connections act
+    /// (a pipelined request released by an answer may schedule another
+    /// task), until neither is left: every answer of the turn is then
+    /// queued before the first write, so each connection gets one.
+    fn settle(&self) {
+        loop {
+            let tasks = std::mem::take(&mut self.core.borrow_mut().turn_end);
+            if tasks.is_empty() {
+                return;
+            }
+            for task in tasks {
+                task(self);
+            }
+            let dirty = self.core.borrow().dirty.clone();
+            for &(slot, generation) in &dirty {
+                self.notify_conn(slot, generation);
+            }
+        }
+    }
+
     /// Flushes output and frees closed connections until neither is pending.
     fn finish_turn(&self) {
         loop {
+            self.settle();
             let dirty = std::mem::take(&mut self.core.borrow_mut().dirty);
             for &(slot, generation) in &dirty {
                 self.flush_conn(slot, generation);
             }
             self.give_back_dirty(dirty);
             let closing = std::mem::take(&mut self.core.borrow_mut().closing);
-            if closing.is_empty() && self.core.borrow().dirty.is_empty() {
+            if closing.is_empty() && self.core.borrow().dirty.is_empty() && self.core.borrow().turn_end.is_empty() {
                 break;
             }
             for (slot, generation, reason) in closing {

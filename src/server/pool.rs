@@ -26,7 +26,8 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    pub fn start(workers: usize, limit: usize) -> Arc<Pool> {
+    /// Starts `workers` threads, marked as server `server`'s own.
+    pub fn start(workers: usize, limit: usize, server: u64) -> Arc<Pool> {
         let pool = Arc::new(Pool {
             queue: Mutex::new(Queue { jobs: VecDeque::new(), closed: false }),
             ready: Condvar::new(),
@@ -38,7 +39,10 @@ impl Pool {
                 let pool = pool.clone();
                 thread::Builder::new()
                     .name(format!("c10k-worker-{i}"))
-                    .spawn(move || pool.work())
+                    .spawn(move || {
+                        super::owner::enter(server);
+                        pool.work()
+                    })
                     .expect("spawning a worker thread")
             })
             .collect();
@@ -128,6 +132,12 @@ pub(crate) struct Shared(pub Arc<dyn HttpHandler + Send + Sync>);
 impl HttpHandler for Shared {
     fn on_request(&self, req: &mut Request<'_>) {
         self.0.on_request(req);
+    }
+    fn batched(&self) -> bool {
+        self.0.batched()
+    }
+    fn on_requests(&self, reqs: &mut [Request<'_>]) {
+        self.0.on_requests(reqs);
     }
     fn on_abort(&self, reply: ReplyId) {
         self.0.on_abort(reply);

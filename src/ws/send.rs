@@ -53,7 +53,7 @@ pub fn ping(ws: WsId, data: &[u8]) -> Result<bool> {
 
 fn write_frame(lp: &Loop, conn: ConnId, opcode: Opcode, data: &[u8]) -> Result<bool> {
     if data.len() + MAX_SERVER_HEAD <= INLINE_FRAME_MAX {
-        lp.conn_write_with(conn, |out| {
+        lp.conn_write_with(conn, data.len() + MAX_SERVER_HEAD, |out| {
             frame::write_head(out, opcode, data.len());
             out.extend_from_slice(data);
         })

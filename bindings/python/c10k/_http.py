@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from . import _drain as drain
+from ._config import AccessLog, AccessLogTarget, http_config
 from ._errors import callback_error, check
 from ._ffi import ffi, lib
 from ._fast import c_pointers, http_dispatch
-from ._modes import Handler, InlineMode, Mode, make_mode
+from ._modes import Handler, InlineMode, Mode, PoolMode, make_mode
 from ._server import Server, marking, unchanged
 
 
@@ -32,7 +34,10 @@ class HttpServer(Server):
     time holds the GIL) and :meth:`stop` is graceful.
 
     ``port=0`` picks a free port; :attr:`address` holds the real one once
-    listening. ``max_body_bytes`` raises the library's 1 MiB body limit.
+    listening. ``max_body_bytes`` raises the library's 1 MiB body limit;
+    ``access_log`` is ``True`` (standard output), a path, a descriptor or
+    a file; every other field of ``c10k_http_config`` is a keyword too
+    (:func:`c10k.http_defaults` lists them).
     """
 
     def __init__(
@@ -46,19 +51,22 @@ class HttpServer(Server):
         threads: int = 8,
         queue_size: int = 1024,
         max_body_bytes: Optional[int] = None,
+        access_log: AccessLog = None,
+        **http_options: Any,
     ) -> None:
         super().__init__(host, port, loops)
         self._mode_name = mode
         self._mode: Mode = make_mode(mode, handler, threads, queue_size, loops)
-        self._config = ffi.new("c10k_http_config *")
-        lib.c10k_http_config_init(self._config)
-        if max_body_bytes is not None:
-            self._config.max_body_bytes = max_body_bytes
+        self._access_log = AccessLogTarget(access_log)
+        self._config = http_config(
+            {**http_options, "max_body_bytes": max_body_bytes, "access_log_fd": self._access_log.fd}
+        )
         # Kept on the server: the library calls them for as long as it lives.
         # One loop calls back on the serving thread; several on threads to mark.
         wrap = marking if loops > 1 else unchanged
         self._on_request = ffi.callback("void(void *, c10k_request *)", wrap(self._request_cb), onerror=callback_error)
         self._on_abort = ffi.callback("void(void *, uint64_t)", wrap(self._abort_cb), onerror=callback_error)
+        self._on_drain = ffi.callback("void(void *, uint64_t)", lambda _, reply: drain.wake(reply), onerror=callback_error)
         self._callbacks = ffi.new(
             "c10k_http_callbacks *",
             {"size": ffi.sizeof("c10k_http_callbacks"), "on_request": self._on_request, "on_abort": self._on_abort},
@@ -66,7 +74,7 @@ class HttpServer(Server):
         self._user_data: Any = ffi.NULL
         if isinstance(self._mode, InlineMode):
             # Inline handlers (and the library's pool) run from compiled code.
-            self._native = http_dispatch(handler)
+            self._native = http_dispatch(handler, pool=isinstance(self._mode, PoolMode))
             self._callbacks, self._user_data = c_pointers(self._native)
 
     @property
@@ -78,7 +86,14 @@ class HttpServer(Server):
         self._mode.on_request(req)
 
     def _abort_cb(self, user_data: Any, reply: int) -> None:
+        drain.wake(reply)
         self._mode.on_abort(reply)
+
+    def _hook_streams(self) -> None:
+        """Streamed replies wait for ``on_drain`` and learn of ``on_abort``,
+        whichever ``on_request`` (Python's or the compiled one) is used."""
+        self._callbacks.on_abort = self._on_abort
+        self._callbacks.on_drain = self._on_drain
 
     def _configure(self, config: Any) -> None:
         self._mode.configure(config)
@@ -87,14 +102,19 @@ class HttpServer(Server):
         self._mode.open()
 
     def _close(self) -> None:
-        self._mode.close()
+        try:
+            self._mode.close()
+        finally:
+            self._access_log.close()
 
     def _listen(self, loop: Any) -> Any:
+        self._hook_streams()
         out = ffi.new("c10k_listener **")
         code = lib.c10k_http_listen(loop, self._addr.encode(), self._config, self._callbacks, self._user_data, out)
         check(code, f"listening on {self._addr}")
         return out[0]
 
     def _server_listen(self, server: Any) -> None:
+        self._hook_streams()
         code = lib.c10k_server_http_listen(server, self._addr.encode(), self._config, self._callbacks, self._user_data)
         check(code, f"listening on {self._addr}")

@@ -30,7 +30,7 @@ from ._http import HttpServer
 from ._modes import PoolMode
 from ._response import AnyResponse, Response, StreamResponse, header_pairs
 from ._send import c_headers, close_chunks, respond, send_error
-from ._server import mark_serving_thread
+from ._server import mark_pool_thread, mark_serving_thread
 
 log = logging.getLogger("c10k")
 
@@ -224,7 +224,9 @@ class WSGIServer(HttpServer):
             "wsgi.input_terminated": True,
             "wsgi.file_wrapper": FileWrapper,
         }
-        self._native = _native.WsgiDispatch(app, self._environ_base, io.BytesIO, _answer, _failed, mark_serving_thread)
+        self._native = _native.WsgiDispatch(
+            app, self._environ_base, io.BytesIO, _answer, _failed, mark_pool_thread if threads else mark_serving_thread
+        )
         self._callbacks, self._user_data = c_pointers(self._native)
 
     def _library_loops(self) -> bool:

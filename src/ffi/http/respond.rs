@@ -57,7 +57,9 @@ pub(in crate::ffi) fn with_headers<R>(
 ///
 /// Returns 0; `C10K_EINVAL` for a status outside 100-999, a header value
 /// with a CR, LF, NUL or other control byte (HTAB is fine), a bad name,
-/// NULL views, or a request already answered (nothing is sent); `C10K_ECLOSED`/`C10K_EPIPE` if the connection is gone.
+/// NULL views, or a request already answered (nothing is sent); `C10K_ENOMEM`
+/// when the response cannot be copied (nothing is sent: the handler may
+/// still answer, or defer); `C10K_ECLOSED`/`C10K_EPIPE` if the connection is gone.
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]

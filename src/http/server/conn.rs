@@ -10,7 +10,7 @@ use std::rc::Rc;
 use super::health;
 use super::reply::{self, ReplyId, ReplyState};
 use super::request::{Answer, Outcome, request_line};
-use super::{ReqInfo, Request, Service, count_response};
+use super::{ReqInfo, Request, Service, batch, count_response};
 use crate::conn::{ConnHandler, DEFAULT_HIGH_WATER};
 use crate::http::{BodyDecoder, BodyKind, CONTINUE, Head, HttpError, parse_head, write_error};
 use crate::reactor::stats::add;
@@ -242,11 +242,19 @@ impl HttpConn {
     ) -> Option<Box<dyn ConnHandler>> {
         let mut outcome = Outcome::Open;
         let svc = self.svc.clone();
-        let answer = Answer::Inline { lp, conn, svc: &svc, outcome: &mut outcome };
-        let mut req = Request::new(head, buf, body, trailers, info, answer);
-        match svc.config.health_path {
-            Some(path) if path.matches(head.path(buf)) => health::answer(&mut req, self.draining || lp.is_draining()),
-            _ => svc.handler.on_request(&mut req),
+        {
+            let answer = Answer::Inline { lp, conn, svc: &svc, outcome: &mut outcome };
+            let mut req = Request::new(head, buf, body, trailers, info, answer);
+            match svc.config.health_path {
+                Some(path) if path.matches(head.path(buf)) => {
+                    health::answer(&mut req, self.draining || lp.is_draining())
+                }
+                _ if svc.handler.batched() && !head.upgrade => batch::enqueue(lp, &svc, &mut req),
+                _ => {
+                    add(&lp.stats().request_callbacks, 1);
+                    svc.handler.on_request(&mut req);
+                }
+            }
         }
         match outcome {
             Outcome::Done { keep_alive } => self.finish(lp, conn, keep_alive),
@@ -319,7 +327,7 @@ impl HttpConn {
     /// [`Self::fail`], logging `line` as the request.
     fn fail_logged(&mut self, lp: &Loop, conn: ConnId, err: &HttpError, line: &[u8]) {
         let date = self.svc.date();
-        let written = lp.conn_write_with(conn, |out| write_error(out, err, &date));
+        let written = lp.conn_write_with(conn, 512, |out| write_error(out, err, &date));
         if written.is_ok() {
             count_response(lp, err.status);
             if let Some(log) = &self.svc.log {
