@@ -91,6 +91,13 @@
 // The first descriptor `LISTEN_FDS` hands over (systemd's `SD_LISTEN_FDS_START`).
 #define C10K_LISTEN_FDS_START 3
 
+// The largest `max_head_bytes` of `c10k_http_config`: 1 MiB.
+#define C10K_MAX_HEAD_BYTES_LIMIT (1 << 20)
+
+// The largest `max_headers` of `c10k_http_config`: a parsed request keeps
+// its header positions inline, without allocating.
+#define C10K_MAX_HEADERS_LIMIT 128
+
 // `c10k_loop_run_once` returns this (positive, not an error) when a stop
 // was requested.
 #define C10K_STOPPED 2
@@ -235,9 +242,11 @@ typedef struct c10k_http_config {
   uint32_t size;
   // Socket options (backlog, SO_REUSEPORT, connection limit).
   struct c10k_listen_options listen;
-  // Request line plus headers, in bytes; more answers 431. Default 8192.
+  // Request line plus headers, in bytes; more answers 431. Default 8192;
+  // 64 to `C10K_MAX_HEAD_BYTES_LIMIT`, `C10K_EINVAL` otherwise.
   uint32_t max_head_bytes;
-  // Header fields per request (at most 128); more answers 431. Default 100.
+  // Header fields per request; more answers 431. Default 100; 1 to
+  // `C10K_MAX_HEADERS_LIMIT`, `C10K_EINVAL` otherwise.
   uint32_t max_headers;
   // Body bytes; more answers 413. Default 1 MiB.
   uint64_t max_body_bytes;
@@ -254,7 +263,8 @@ typedef struct c10k_http_config {
   // them. The handler must then defer each request that has a body.
   bool stream_bodies;
   // Descriptor for a Common Log Format access log (borrowed: keep it
-  // open), written in batches; -1 (default) for none.
+  // open), written in batches; -1 (default) for none. Other negative
+  // values answer `C10K_EINVAL`.
   int32_t access_log_fd;
   // A client that shuts down its sending side while its deferred reply
   // is pending: false (default, as nginx) aborts the reply at once
@@ -508,10 +518,13 @@ int32_t c10k_listen(struct c10k_loop *lp,
                     struct c10k_listener **out);
 
 // Like `c10k_listen`, but adopts `fd`, a socket already bound and
-// listening (inherited from a parent, or from socket activation). The loop
-// takes ownership of `fd`, even when this fails; it is made non-blocking.
-// `opts` applies only `max_connections` and `idle_timeout_ms`. Returns
-// `C10K_EINVAL` if `fd` is not a listening socket.
+// listening (inherited from a parent, or from socket activation). On
+// success the loop owns `fd` (made non-blocking; `c10k_listener_close`
+// closes it); if this fails, `fd` stays the caller's, untouched. `opts`
+// applies only `max_connections` and `idle_timeout_ms`. Returns 0,
+// `C10K_EBADF` if `fd` is not an open descriptor, `C10K_EINVAL` if it is
+// not a listening socket (or for NULL arguments and bad options), or
+// `C10K_EWRONGTHREAD`.
 //
 // Thread safety: loop thread only.
 int32_t c10k_listen_fd(struct c10k_loop *lp,
@@ -546,8 +559,9 @@ int32_t c10k_listener_close(struct c10k_listener *listener);
 // `on_close` with the error (`C10K_ECONNREFUSED`, ...) if it fails.
 // Writing before `on_open` returns `C10K_ENOTCONN`.
 //
-// Returns 0, `C10K_EINVAL` (NULL or bad arguments; no callback is then
-// called), or an immediate socket error.
+// Returns 0, `C10K_EINVAL` (NULL loop, address, callbacks or `out_conn`,
+// or a bad address: nothing is attempted and no callback called), or an
+// immediate socket error.
 //
 // Thread safety: loop thread only.
 int32_t c10k_connect(struct c10k_loop *lp,
