@@ -12,14 +12,16 @@ from .settings import REPO, VENV
 # Debian package for each tool or file the peers need.
 APT = {"wrk": "wrk", "nginx": "nginx-light", "h2o": "h2o", "strace": "strace",
        "sbcl": "sbcl",
+       # socketify's bundled uWebSockets library links libuv.
+       "/usr/lib/x86_64-linux-gnu/libuv.so.1": "libuv1",
        "/usr/share/common-lisp/systems/hunchentoot.asd": "cl-hunchentoot",
        # bjoern builds against libev.
        "/usr/include/ev.h": "libev-dev"}
 # Python peers, module name -> pip package; each installed on its own, so
 # that one that fails to build does not keep the others out. Add the
 # servers a scenario compares against here.
-PIP = {"uvloop": "uvloop", "httptools": "httptools", "socketify": "socketify",
-       "bjoern": "bjoern", "granian": "granian"}
+PIP = {"uvloop": "uvloop", "httptools": "httptools", "websockets": "websockets",
+       "socketify": "socketify", "bjoern": "bjoern", "granian": "granian"}
 INSTALLED_MARK = VENV / ".c10k-installed"
 
 
