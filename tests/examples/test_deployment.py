@@ -239,6 +239,27 @@ class ProxyProtocolBehindHaproxy(unittest.TestCase):
             srv.proc.stdout.close()
 
 
+def listening_sockets(port):
+    """How many sockets listen on 127.0.0.1:`port` (from /proc/net/tcp)."""
+    with open("/proc/net/tcp") as f:
+        rows = [line.split() for line in f.readlines()[1:]]
+    return sum(1 for r in rows if r[1] == f"0100007F:{port:04X}" and r[3] == "0A")
+
+
+class Processes(unittest.TestCase):
+    def test_n_processes_share_one_port(self):
+        srv = Example("hello_http", "127.0.0.1:0", "--processes", "3")
+        # Three children, each with its own SO_REUSEPORT socket; the
+        # parent's reservation of the port does not listen.
+        with open(f"/proc/{srv.proc.pid}/task/{srv.proc.pid}/children") as f:
+            self.assertEqual(len(f.read().split()), 3)
+        self.assertEqual(listening_sockets(srv.port), 3)
+        for _ in range(30):
+            self.assertEqual(http_get(srv.port, "/"), (200, b"Hello, World!"))
+        self.assertEqual(srv.stop(signal.SIGTERM), 0)
+        self.assertEqual(listening_sockets(srv.port), 0)
+
+
 class RestartsLoseNothing(unittest.TestCase):
     def test_rolling_restart_behind_haproxy(self):
         backends = [backend(), backend()]
