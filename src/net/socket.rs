@@ -170,6 +170,15 @@ pub fn peer_addr(fd: RawFd) -> Result<SocketAddr> {
     name_of(fd, true)
 }
 
+/// Whether bytes wait to be read (or the peer's FIN), without taking them.
+pub fn has_input(fd: RawFd) -> bool {
+    let mut byte = 0u8;
+    // SAFETY: byte is valid for writing one byte.
+    let n =
+        unsafe { libc::recv(fd, &mut byte as *mut u8 as *mut libc::c_void, 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
+    n >= 0
+}
+
 /// Makes the next `close` send RST instead of FIN.
 pub fn set_linger_zero(fd: RawFd) {
     let linger = libc::linger { l_onoff: 1, l_linger: 0 };
@@ -201,6 +210,13 @@ pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize> {
 /// Writes the buffers in one `sendmsg` with `MSG_NOSIGNAL`: a vectored write
 /// that never raises SIGPIPE.
 pub fn write_vectored(fd: RawFd, iov: &[libc::iovec]) -> Result<usize> {
+    if let [one] = iov {
+        // One buffer (a reply, a broadcast frame): plain send(2) skips
+        // copying an iovec array into the kernel.
+        // SAFETY: the iovec points at memory valid for reading.
+        let n = unsafe { libc::send(fd, one.iov_base, one.iov_len, libc::MSG_NOSIGNAL) };
+        return if n < 0 { Err(last_os_error()) } else { Ok(n as usize) };
+    }
     // SAFETY: an all-zero msghdr is valid; we fill the iovec fields.
     let mut msg: libc::msghdr = unsafe { mem::zeroed() };
     msg.msg_iov = iov.as_ptr() as *mut libc::iovec;
