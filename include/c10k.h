@@ -37,13 +37,13 @@
 
 // The version of this header; c10k_version() and c10k_version_hex() give the library's.
 #define C10K_VERSION_MAJOR 0
-#define C10K_VERSION_MINOR 1
+#define C10K_VERSION_MINOR 2
 #define C10K_VERSION_PATCH 0
 // (MAJOR << 16) | (MINOR << 8) | PATCH, for comparisons in #if.
-#define C10K_VERSION_HEX 0x000100
+#define C10K_VERSION_HEX 0x000200
 // Compare with c10k_abi_version() at start-up: a mismatch means the
 // program was built against an incompatible header.
-#define C10K_ABI_VERSION 1
+#define C10K_ABI_VERSION 2
 
 // Error codes: 0 or negative, see c10k_strerror() and c10k_err_name().
 #define C10K_OK (0) // success
@@ -204,8 +204,11 @@ typedef struct c10k_http_config {
   // struct from an older header is accepted (its missing fields keep
   // their defaults), a longer one refused with `C10K_EINVAL`.
   uint32_t size;
-  // Socket options (backlog, SO_REUSEPORT, connection limit).
-  struct c10k_listen_options listen;
+  // Socket options (backlog, SO_REUSEPORT, connection limit), read
+  // during the listen call; NULL (the default) for their defaults. A
+  // pointer rather than an embedded struct, so that each struct can grow.
+  // Changed in 0.2 (was embedded).
+  const struct c10k_listen_options *listen;
   // Request line plus headers, in bytes; more answers 431. Default 8192;
   // 64 to `C10K_MAX_HEAD_BYTES_LIMIT`, `C10K_EINVAL` otherwise.
   uint32_t max_head_bytes;
@@ -725,10 +728,12 @@ int32_t c10k_request_trailer_at(const struct c10k_request *req,
                                 const uint8_t **value,
                                 size_t *value_len);
 
-// The HTTP minor version: 0 for HTTP/1.0, 1 for HTTP/1.1; `C10K_EINVAL` for NULL.
+// Stores the HTTP minor version in `*out_minor`: 0 for HTTP/1.0, 1 for
+// HTTP/1.1. Returns 0, or `C10K_EINVAL` for NULL. Added in 0.1;
+// `out_minor` since 0.2 (the version was the return value).
 //
 // Thread safety: the thread running `on_request`.
-int32_t c10k_request_version(const struct c10k_request *req);
+int32_t c10k_request_version(const struct c10k_request *req, uint32_t *out_minor);
 
 // Whether the connection stays open after this request (false for NULL).
 //
@@ -969,13 +974,14 @@ int32_t c10k_loop_post(struct c10k_loop *lp, c10k_task_cb cb, void *user_data);
 // Thread safety: any thread.
 int32_t c10k_test_loop_panic(struct c10k_loop *lp);
 
-// The loop's pollable descriptor: it becomes readable when the loop has
-// events to handle. Returns the descriptor (owned by the loop: do not
-// close it), `C10K_EINVAL` for NULL, or `C10K_ENOTSUP` on a platform
-// whose poller has no such descriptor.
+// Stores in `*out_fd` the loop's pollable descriptor: it becomes readable
+// when the loop has events to handle. The descriptor is the loop's: do not
+// close it. Returns 0, `C10K_EINVAL` for NULL, or `C10K_ENOTSUP` on a
+// platform whose poller has no such descriptor. Added in 0.1; `out_fd`
+// since 0.2 (the descriptor was the return value).
 //
 // Thread safety: any thread.
-int32_t c10k_loop_fd(const struct c10k_loop *lp);
+int32_t c10k_loop_fd(const struct c10k_loop *lp, int32_t *out_fd);
 
 // Stores in `*out_ms` how many milliseconds a nesting host may wait before
 // calling `c10k_loop_run_once` again: 0 when work is waiting, -1 when no
@@ -1111,16 +1117,22 @@ uint32_t c10k_server_loop_count(const struct c10k_server *server);
 // Thread safety: any thread.
 int32_t c10k_server_addr(const struct c10k_server *server, size_t index, char *buf, size_t len);
 
-// Stores the server's counters summed over its loops in `*total`, and
-// those of each loop in `per_loop[0..per_loop_len]` (may be NULL with
-// length 0; extra entries are left alone). Every struct's `size` must be
-// set. Cheap: per-loop counters, summed on read.
+// Stores the server's counters summed over its loops in `*total` (whose
+// `size` the caller set), and those of each loop in the array `per_loop`
+// of `per_loop_len` entries of `per_loop_size` bytes each: pass
+// `sizeof(c10k_stats)`, so that a program built against an older,
+// shorter `c10k_stats` is stepped through correctly (the library sets
+// each entry's `size`). `per_loop` may be NULL with length 0; entries
+// past the loop count are left alone. Returns 0, or `C10K_EINVAL` for
+// NULL or a size this library cannot write. Cheap: per-loop counters,
+// summed on read. Added in 0.1; `per_loop_size` since 0.2.
 //
 // Thread safety: any thread.
 int32_t c10k_server_stats(const struct c10k_server *server,
                           struct c10k_stats *total,
                           struct c10k_stats *per_loop,
-                          size_t per_loop_len);
+                          size_t per_loop_len,
+                          size_t per_loop_size);
 
 // Stores a single loop's counters in `*out` (`size` set by the caller).
 //

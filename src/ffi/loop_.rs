@@ -175,15 +175,19 @@ pub unsafe extern "C" fn c10k_test_loop_panic(lp: *mut c10k_loop) -> i32 {
     })
 }
 
-/// The loop's pollable descriptor: it becomes readable when the loop has
-/// events to handle. Returns the descriptor (owned by the loop: do not
-/// close it), `C10K_EINVAL` for NULL, or `C10K_ENOTSUP` on a platform
-/// whose poller has no such descriptor.
+/// Stores in `*out_fd` the loop's pollable descriptor: it becomes readable
+/// when the loop has events to handle. The descriptor is the loop's: do not
+/// close it. Returns 0, `C10K_EINVAL` for NULL, or `C10K_ENOTSUP` on a
+/// platform whose poller has no such descriptor. Added in 0.1; `out_fd`
+/// since 0.2 (the descriptor was the return value).
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_loop_fd(lp: *const c10k_loop) -> i32 {
-    ffi!(else C10K_EPANIC, { Ok(try_ref(lp).and_then(|lp| lp.lp.fd()).unwrap_or_else(|e| e)) })
+pub unsafe extern "C" fn c10k_loop_fd(lp: *const c10k_loop, out_fd: *mut i32) -> i32 {
+    ffi!({
+        let fd = try_ref(lp)?.lp.fd()?;
+        put(out_fd, fd)
+    })
 }
 
 /// Stores in `*out_ms` how many milliseconds a nesting host may wait before

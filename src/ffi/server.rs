@@ -7,6 +7,7 @@ use super::cast::{carry, put_addr, put_box, put_if, take_box, try_addr, try_ref}
 use super::conn::{CAcceptor, c10k_conn_callbacks, c10k_listen_options, conn_callbacks, listen_options};
 use super::http::{CHttpHandler, c10k_http_callbacks, c10k_http_config, http_config};
 use super::loop_::c10k_loop;
+use super::sized::try_sized_array;
 use super::sized::{read_sized, write_sized};
 use crate::error::*;
 use crate::reactor::stats::Snapshot;
@@ -310,10 +311,15 @@ pub unsafe extern "C" fn c10k_server_addr(
     })
 }
 
-/// Stores the server's counters summed over its loops in `*total`, and
-/// those of each loop in `per_loop[0..per_loop_len]` (may be NULL with
-/// length 0; extra entries are left alone). Every struct's `size` must be
-/// set. Cheap: per-loop counters, summed on read.
+/// Stores the server's counters summed over its loops in `*total` (whose
+/// `size` the caller set), and those of each loop in the array `per_loop`
+/// of `per_loop_len` entries of `per_loop_size` bytes each: pass
+/// `sizeof(c10k_stats)`, so that a program built against an older,
+/// shorter `c10k_stats` is stepped through correctly (the library sets
+/// each entry's `size`). `per_loop` may be NULL with length 0; entries
+/// past the loop count are left alone. Returns 0, or `C10K_EINVAL` for
+/// NULL or a size this library cannot write. Cheap: per-loop counters,
+/// summed on read. Added in 0.1; `per_loop_size` since 0.2.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -322,12 +328,14 @@ pub unsafe extern "C" fn c10k_server_stats(
     total: *mut c10k_stats,
     per_loop: *mut c10k_stats,
     per_loop_len: usize,
+    per_loop_size: usize,
 ) -> i32 {
     ffi!({
         let (loops, sum) = server_ref(server)?.stats();
         put_stats(sum, total)?;
-        for (i, snapshot) in loops.into_iter().take(per_loop_len).enumerate() {
-            put_stats(snapshot, per_loop.wrapping_add(i))?;
+        let entries = try_sized_array(per_loop, per_loop_len.min(loops.len()), per_loop_size)?;
+        for (entry, snapshot) in entries.into_iter().zip(loops) {
+            put_stats(snapshot, entry)?;
         }
         Ok(())
     })

@@ -4,9 +4,22 @@ use std::ffi::c_char;
 
 use crate::error;
 
-/// The ABI version: bumped whenever a change breaks programs built against
-/// an earlier header. Bindings refuse a library whose ABI differs.
-pub const C10K_ABI_VERSION: u32 = 1;
+/// The ABI version: changes whenever a change breaks programs built
+/// against an earlier header (docs/ABI.md says which changes do). Bindings
+/// refuse a library whose ABI differs. Computed by build.rs, which also
+/// names the shared object with it.
+pub const C10K_ABI_VERSION: u32 = parse_decimal(env!("C10K_ABI"));
+
+/// A decimal number at compile time.
+const fn parse_decimal(text: &str) -> u32 {
+    let (bytes, mut value, mut i) = (text.as_bytes(), 0u32, 0);
+    while i < bytes.len() {
+        assert!(bytes[i].is_ascii_digit(), "C10K_ABI is not a number");
+        value = value * 10 + (bytes[i] - b'0') as u32;
+        i += 1;
+    }
+    value
+}
 
 /// The library's version as `"MAJOR.MINOR.PATCH"`; a static string.
 ///

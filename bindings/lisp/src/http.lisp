@@ -58,9 +58,12 @@ nothing unwinds out of here, since C frames are below."
 library's defaults for those not given) and the c10k_http_callbacks of
 every HTTP server, both valid while FUNCTION runs."
   (cffi:with-foreign-objects ((config '(:struct c10k-http-config))
+                              (listen '(:struct c10k-listen-options))
                               (callbacks '(:struct c10k-http-callbacks)))
     (c10k-http-config-init config)
-    (let ((listen (cffi:foreign-slot-pointer config '(:struct c10k-http-config) 'listen)))
+    (c10k-listen-options-init listen)
+    (setf (cffi:foreign-slot-value config '(:struct c10k-http-config) 'listen) listen)
+    (progn
       (when backlog
         (setf (cffi:foreign-slot-value listen '(:struct c10k-listen-options) 'backlog) backlog))
       (when reuse-port

@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use super::super::cast::{put_addr, put_view, try_cstr};
+use super::super::cast::{put, put_addr, put_view, try_cstr};
 use super::super::sized::write_sized;
 use crate::error::*;
 use crate::http::server::Request;
@@ -228,12 +228,14 @@ pub unsafe extern "C" fn c10k_request_trailer_at(
     })
 }
 
-/// The HTTP minor version: 0 for HTTP/1.0, 1 for HTTP/1.1; `C10K_EINVAL` for NULL.
+/// Stores the HTTP minor version in `*out_minor`: 0 for HTTP/1.0, 1 for
+/// HTTP/1.1. Returns 0, or `C10K_EINVAL` for NULL. Added in 0.1;
+/// `out_minor` since 0.2 (the version was the return value).
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_request_version(req: *const c10k_request) -> i32 {
-    ffi!(else C10K_EPANIC, { Ok(request(req).map_or(C10K_EINVAL, |r| r.version_minor() as i32)) })
+pub unsafe extern "C" fn c10k_request_version(req: *const c10k_request, out_minor: *mut u32) -> i32 {
+    ffi!({ put(out_minor, request(req)?.version_minor() as u32) })
 }
 
 /// Whether the connection stays open after this request (false for NULL).
