@@ -116,6 +116,8 @@ fn put_stats(snapshot: Snapshot, out: *mut c10k_stats) -> Result<()> {
 
 /// Fills `config` with the defaults, `size` included. NULL is a no-op.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_config_init(config: *mut c10k_server_config) {
@@ -139,6 +141,8 @@ fn default_server_config() -> c10k_server_config {
 /// Creates a server (not yet running) and stores it in `*out`; `config`
 /// may be NULL for the defaults. The worker threads, if any, start now.
 /// Free it with `c10k_server_free`.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -168,6 +172,8 @@ fn server_ref<'a>(server: *const c10k_server) -> Result<&'a Server> {
 /// so the callbacks must be safe to run on several threads at once.
 /// Before `c10k_server_start`/`_run` only (`C10K_EBUSY` after).
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_listen(
@@ -189,6 +195,8 @@ pub unsafe extern "C" fn c10k_server_listen(
 /// threads (no workers) or on the pool threads (workers), possibly on
 /// several threads at once. Before `c10k_server_start`/`_run` only.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_http_listen(
@@ -203,12 +211,17 @@ pub unsafe extern "C" fn c10k_server_http_listen(
         let addr = try_addr(addr)?;
         let (options, config) = http_config(config)?;
         let handler = CHttpHandler::new(callbacks, user_data)?;
-        s.http_listen(addr, options, config, Arc::new(handler))
+        let listening = handler.listening();
+        s.http_listen(addr, options, config, Arc::new(handler))?;
+        listening.store(true, std::sync::atomic::Ordering::Release);
+        Ok(())
     })
 }
 
 /// Starts every loop on a library thread; returns once all of them
 /// listen (or with the first error, everything stopped again).
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -219,6 +232,8 @@ pub unsafe extern "C" fn c10k_server_start(server: *mut c10k_server) -> i32 {
 /// Runs loop 0 on the calling thread (so its callbacks arrive on a thread
 /// the host owns) and the other loops on library threads. Returns after a
 /// stop, once everything is closed.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -235,6 +250,8 @@ pub unsafe extern "C" fn c10k_server_run(server: *mut c10k_server) -> i32 {
 /// and returns 0 at once: `c10k_server_run` returns once it is done, or a
 /// thread in `c10k_server_wait` (or `c10k_server_free`) carries it out.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_stop(server: *mut c10k_server, deadline_ms: u32) -> i32 {
@@ -245,6 +262,8 @@ pub unsafe extern "C" fn c10k_server_stop(server: *mut c10k_server, deadline_ms:
 /// returns at once. Async-signal-safe (atomics and one `write`): this is
 /// the way to stop on SIGINT/SIGTERM. `c10k_server_run` carries it out;
 /// after `c10k_server_start`, a thread blocked in `c10k_server_wait` does.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread, and signal handlers.
 #[unsafe(no_mangle)]
@@ -262,6 +281,8 @@ pub unsafe extern "C" fn c10k_server_request_stop(server: *mut c10k_server) -> i
 /// (waiting nothing) from one of the server's own callbacks, which would
 /// wait for themselves.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_wait(server: *mut c10k_server) -> i32 {
@@ -272,6 +293,8 @@ pub unsafe extern "C" fn c10k_server_wait(server: *mut c10k_server) -> i32 {
 /// it. NULL is a no-op. Returns 0, or `C10K_EBUSY` (and frees nothing)
 /// from one of the server's own callbacks: the server is still running
 /// them. Ask for a stop there instead, and free it from another thread.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -287,6 +310,8 @@ pub unsafe extern "C" fn c10k_server_free(server: *mut c10k_server) -> i32 {
 
 /// How many loops the server runs.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_loop_count(server: *const c10k_server) -> u32 {
@@ -296,6 +321,8 @@ pub unsafe extern "C" fn c10k_server_loop_count(server: *const c10k_server) -> u
 /// Writes the address listener `index` (in the order of the listen calls)
 /// is bound to, with a NUL, into `buf` of `len` bytes; useful after port 0.
 /// `C10K_ENOENT` before the server runs or for a bad index.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -342,6 +369,8 @@ pub unsafe extern "C" fn c10k_server_stats(
 }
 
 /// Stores a single loop's counters in `*out` (`size` set by the caller).
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]

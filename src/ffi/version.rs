@@ -23,6 +23,8 @@ const fn parse_decimal(text: &str) -> u32 {
 
 /// The library's version as `"MAJOR.MINOR.PATCH"`; a static string.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_version() -> *const c_char {
@@ -31,6 +33,8 @@ pub extern "C" fn c10k_version() -> *const c_char {
 
 /// The library's version packed as `(MAJOR << 16) | (MINOR << 8) | PATCH`,
 /// comparable with `C10K_VERSION_HEX` from the header the program was built with.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -43,6 +47,8 @@ pub extern "C" fn c10k_version_hex() -> u32 {
 
 /// The library's ABI version; compare it with `C10K_ABI_VERSION` at start-up.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_abi_version() -> u32 {
@@ -51,6 +57,8 @@ pub extern "C" fn c10k_abi_version() -> u32 {
 
 /// A static English description of an error code, or `"unknown error code"`.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_strerror(code: i32) -> *const c_char {
@@ -58,6 +66,8 @@ pub extern "C" fn c10k_strerror(code: i32) -> *const c_char {
 }
 
 /// The symbolic name of an error code (`"C10K_EINVAL"`), or `"C10K_UNKNOWN"`.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]

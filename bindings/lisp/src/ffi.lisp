@@ -122,7 +122,9 @@
   (on-request :pointer)
   (on-abort :pointer)
   (on-body :pointer)
-  (on-drain :pointer))
+  (on-drain :pointer)
+  (on-requests :pointer)
+  (on-release :pointer))
 
 (defstruct-c "c10k_request_info"
   (size :uint32)

@@ -66,6 +66,8 @@ pub struct c10k_http_config {
 
 /// Fills `config` with the defaults, `size` included. NULL is a no-op.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_http_config_init(config: *mut c10k_http_config) {
