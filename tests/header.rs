@@ -315,3 +315,22 @@ fn no_growable_struct_is_embedded_or_stepped_through_by_the_library() {
         }
     }
 }
+
+#[test]
+fn docs_abi_names_every_growable_struct_and_handle_kind() {
+    let abi = std::fs::read_to_string(root().join("docs/ABI.md")).expect("docs/ABI.md");
+    for name in growable(&generate()) {
+        assert!(abi.contains(&format!("| `{name}` |")), "docs/ABI.md must list the growable struct {name}");
+    }
+    let handle = std::fs::read_to_string(root().join("src/reactor/handle.rs")).unwrap();
+    let kinds = handle.split("\nkinds! {").nth(1).expect("the kinds! list");
+    let kinds = &kinds[..kinds.find('}').unwrap()];
+    let mut found = 0;
+    for line in kinds.lines().map(str::trim).filter(|l| !l.starts_with("//") && l.contains('=')) {
+        let (name, value) = line.trim_end_matches(',').split_once('=').unwrap();
+        let row = format!("| {} | `{}` |", value.trim(), name.trim());
+        assert!(abi.contains(&row), "docs/ABI.md must list the handle kind {row}");
+        found += 1;
+    }
+    assert!(found >= 4, "found {found} kinds: is the parser broken?");
+}

@@ -77,12 +77,16 @@ every HTTP server, both valid while FUNCTION runs."
     (when keepalive-timeout-ms
       (setf (cffi:foreign-slot-value config '(:struct c10k-http-config) 'keepalive-timeout-ms)
             keepalive-timeout-ms))
-    (cffi:with-foreign-slots ((size on-request on-abort on-body)
+    ;; Every member is set: SIZE covers them all, so the library reads them.
+    (cffi:with-foreign-slots ((size on-request on-abort on-body on-drain on-requests on-release)
                               callbacks (:struct c10k-http-callbacks))
       (setf size (cffi:foreign-type-size '(:struct c10k-http-callbacks))
             on-request (cffi:callback http-on-request)
             on-abort (cffi:callback http-on-abort)
-            on-body (cffi:null-pointer)))
+            on-body (cffi:null-pointer)
+            on-drain (cffi:null-pointer)
+            on-requests (cffi:null-pointer)
+            on-release (cffi:null-pointer)))
     (funcall function config callbacks)))
 
 (defun http-listener (address options)
