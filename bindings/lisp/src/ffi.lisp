@@ -48,6 +48,8 @@
 (defconst "C10K_VERSION_HEX" #x000200)
 (defconst "C10K_ABI_VERSION" 2)
 (defconst "C10K_ADDRSTRLEN" 64)
+(defconst "C10K_MAX_HEAD_BYTES_LIMIT" 1048576)
+(defconst "C10K_MAX_HEADERS_LIMIT" 128)
 (defconst "C10K_QUEUE_FULL" 1)
 (defconst "C10K_STOPPED" 2)
 
