@@ -194,6 +194,7 @@ class WSGIServer(HttpServer):
         queue_size: int = 1024,
         loops: int = 1,
         max_body_bytes: Optional[int] = None,
+        **http_options: Any,
     ) -> None:
         if not isinstance(threads, int) or threads < 0:
             raise ValueError(f"threads must be an int >= 0, not {threads!r}")
@@ -208,6 +209,7 @@ class WSGIServer(HttpServer):
             threads=max(threads, 1),
             queue_size=queue_size,
             max_body_bytes=max_body_bytes,
+            **http_options,
         )
         if threads:
             self._mode = PoolMode(app, threads, queue_size)
