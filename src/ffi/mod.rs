@@ -11,16 +11,22 @@
 mod boundary;
 mod cast;
 mod conn;
+mod drain;
+mod handoff;
 mod http;
 mod loop_;
+mod proxy;
 mod server;
 mod sized;
 mod version;
 mod ws;
 
 pub use conn::*;
+pub use drain::*;
+pub use handoff::*;
 pub use http::*;
 pub use loop_::*;
+pub use proxy::*;
 pub use server::*;
 pub use version::*;
 pub use ws::*;

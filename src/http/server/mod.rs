@@ -5,10 +5,12 @@
 //! - [`request`]: the view of a request a handler gets, and inline answers.
 //! - [`reply`]: deferred replies completed later from any thread.
 //! - [`access_log`]: Common Log Format lines, batched.
+//! - [`health`]: the health check path balancers poll.
 
 mod access_log;
 mod batch;
 mod conn;
+mod health;
 pub mod reply;
 mod request;
 
@@ -18,6 +20,7 @@ use std::os::fd::RawFd;
 use std::rc::Rc;
 use std::time::SystemTime;
 
+pub use health::{HealthPath, MAX_HEALTH_PATH};
 pub use reply::{Body, ReplyId};
 pub(crate) use request::OwnedRequest;
 pub use request::Request;
@@ -55,6 +58,9 @@ pub struct HttpConfig {
     /// reply is aborted at once (`on_abort`) and the host can drop the
     /// work; true treats it as a half-close that still waits for the answer.
     pub answer_half_closed: bool,
+    /// A path the library answers itself, for load balancers' health
+    /// checks: 200 `ok`, or 503 `draining` once the loop drains.
+    pub health_path: Option<HealthPath>,
 }
 
 impl Default for HttpConfig {
@@ -68,6 +74,7 @@ impl Default for HttpConfig {
             stream_bodies: false,
             access_log_fd: None,
             answer_half_closed: false,
+            health_path: None,
         }
     }
 }
@@ -170,7 +177,7 @@ impl Loop {
         self.listen_fd(fd, options, self.http_acceptor(config, handler))
     }
 
-    fn http_acceptor(&self, config: HttpConfig, handler: Box<dyn HttpHandler>) -> Box<dyn Acceptor> {
+    pub(crate) fn http_acceptor(&self, config: HttpConfig, handler: Box<dyn HttpHandler>) -> Box<dyn Acceptor> {
         let log = config.access_log_fd.map(|fd| AccessLog::start(self, fd));
         Box::new(HttpAcceptor(Rc::new(Service {
             config,
