@@ -785,7 +785,7 @@ int32_t c10k_loop_set_draining(struct c10k_loop *lp, bool draining);
 // With `unset_env` it changes the environment, which is unsafe while
 // other threads read it: call it at start-up, before creating threads.
 //
-// Thread safety: any thread; with `unset_env`, before other threads start.
+// Thread safety: any thread.
 int32_t c10k_listen_fds_from_env(bool unset_env, uint32_t *out_count);
 
 // Serves raw TCP on `fd`, a socket already bound and listening (from

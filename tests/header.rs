@@ -201,9 +201,10 @@ fn every_function_says_when_it_was_added() {
         .iter()
         .filter(|(_, comment)| {
             let text = comment.join(" ");
-            let version = text.split("Added in 0.").nth(1).and_then(|rest| {
-                rest.split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse::<u32>().ok())
-            });
+            let version = text
+                .split("Added in 0.")
+                .nth(1)
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse::<u32>().ok()));
             !version.is_some_and(|v| (1..=minor).contains(&v))
         })
         .map(|(name, _)| name.as_str())
@@ -242,10 +243,8 @@ fn the_preamble_lists_every_positive_result() {
     let boundary = std::fs::read_to_string(root().join("src/ffi/boundary.rs")).unwrap();
     let mapping = boundary.split("impl Status for Positive").nth(1).expect("the Positive mapping");
     let mapping = &mapping[..mapping.find("\n}\n").unwrap()];
-    let names: BTreeSet<&str> = mapping
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .filter(|w| w.starts_with("C10K_"))
-        .collect();
+    let names: BTreeSet<&str> =
+        mapping.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.starts_with("C10K_")).collect();
     assert!(names.len() >= 2, "found {names:?}: is the parser broken?");
     let header = generate();
     let preamble = preamble(&header);
