@@ -43,5 +43,6 @@
                (:file "multi-loop")
                (:file "clack")
                (:file "streaming")
+               (:file "websocket")
                (:file "examples"))
   :perform (test-op (op c) (symbol-call :c10k/tests :run-tests)))
