@@ -360,6 +360,31 @@ typedef void (*c10k_task_cb)(void *user_data, struct c10k_loop *lp);
 // A timer callback: `timer` is the handle `c10k_timer_start` returned.
 typedef void (*c10k_timer_cb)(void *user_data, uint64_t timer);
 
+// What a connection's PROXY protocol header said beyond the client's
+// address: the TLVs HAProxy and cloud balancers send. Set `size` to
+// `sizeof(c10k_proxy_info)` before passing it. The byte views are
+// borrowed from the connection: valid until it closes (for a request,
+// during `on_request`); NULL with length 0 when absent. Added in 0.2.
+typedef struct c10k_proxy_info {
+  uint32_t size;
+  // 1 or 2 when a header named the client or carried TLVs; 0 when there
+  // was none, or it said nothing (v1 `UNKNOWN`, v2 `LOCAL`).
+  uint32_t version;
+  // `PP2_TYPE_AUTHORITY`: the host name the client asked for (TLS SNI).
+  const uint8_t *authority;
+  size_t authority_len;
+  // `PP2_TYPE_SSL` with `PP2_CLIENT_SSL`: the client came over TLS.
+  bool tls;
+  // The client presented a certificate and it verified.
+  bool tls_verified_cert;
+  // `PP2_SUBTYPE_SSL_VERSION`, e.g. `TLSv1.3`.
+  const uint8_t *tls_version;
+  size_t tls_version_len;
+  // `PP2_SUBTYPE_SSL_CN`: the client certificate's common name.
+  const uint8_t *tls_cn;
+  size_t tls_cn_len;
+} c10k_proxy_info;
+
 // Layout of a server. Initialise with `c10k_server_config_init`.
 typedef struct c10k_server_config {
   // `sizeof(c10k_server_config)`; a shorter struct from an older header is accepted
@@ -427,11 +452,12 @@ typedef struct c10k_ws_options {
   // shorter struct from an older header is accepted (its missing fields
   // keep their defaults), a longer one refused with `C10K_EINVAL`.
   uint32_t size;
-  // Payload bytes of one frame; a bigger frame closes the connection
-  // with 1009. Default 16 MiB.
+  // Payload bytes of one data frame; a bigger frame closes the
+  // connection with 1009 (control frames carry at most 125 anyway).
+  // Default 16 MiB; 0 is refused.
   uint64_t max_frame_bytes;
   // Bytes of one message, its fragments together; more closes with
-  // 1009. Default 16 MiB.
+  // 1009. Default 16 MiB; 0 is refused.
   uint64_t max_message_bytes;
   // A connection that received nothing for this long gets a ping; 0
   // turns keep-alive pings off. Default 30000.
@@ -1141,6 +1167,21 @@ int32_t c10k_conn_socket_peer_addr(uint64_t conn, char *buf, size_t len);
 // Thread safety: the thread running `on_request`.
 int32_t c10k_request_socket_peer_addr(const struct c10k_request *req, char *buf, size_t len);
 
+// Fills `*out` (whose `size` the caller set) with what the connection's
+// PROXY protocol header said. Returns 0, `C10K_EINVAL` for NULL or a bad
+// size, `C10K_ECLOSED`, or `C10K_EWRONGTHREAD`. Added in 0.2.
+//
+// Thread safety: loop thread only.
+int32_t c10k_conn_proxy_info(uint64_t conn, struct c10k_proxy_info *out);
+
+// Fills `*out` (whose `size` the caller set) with what the PROXY
+// protocol header of the request's connection said. Returns 0,
+// `C10K_EINVAL`, or `C10K_ENOTCONN` on a worker pool thread (the
+// connection belongs to its loop's thread). Added in 0.2.
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_request_proxy_info(const struct c10k_request *req, struct c10k_proxy_info *out);
+
 // Gives the response to `req` the reason phrase `reason` (`len` bytes,
 // copied) instead of the status code's standard one; call it before
 // answering (or deferring). An empty phrase is allowed.
@@ -1342,7 +1383,8 @@ int32_t c10k_ws_subprotocol(const struct c10k_request *req,
 // `Sec-WebSocket-Key`): the library has answered it (400, or 426 with
 // `Sec-WebSocket-Version: 13` for another version) and the request is
 // done; `C10K_EINVAL` with nothing sent, so the handler may still answer:
-// NULL request or callbacks, no `on_message`, a subprotocol the client
+// NULL request or callbacks, no `on_message`, a zero limit in `opts`, a
+// subprotocol the client
 // did not offer, a bad header, a request already answered, or a request
 // handled on a worker pool (a WebSocket needs the loop thread).
 //

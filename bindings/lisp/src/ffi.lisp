@@ -160,6 +160,18 @@
   (value :pointer)
   (value-len :size))
 
+(defstruct-c "c10k_proxy_info"
+  (size :uint32)
+  (version :uint32)
+  (authority :pointer)
+  (authority-len :size)
+  (tls :bool)
+  (tls-verified-cert :bool)
+  (tls-version :pointer)
+  (tls-version-len :size)
+  (tls-cn :pointer)
+  (tls-cn-len :size))
+
 (defstruct-c "c10k_server_config"
   (size :uint32)
   (loops :uint32)
@@ -322,6 +334,8 @@
 (defc "c10k_server_http_listen_fd" :int32 (server :pointer) (fd :int32) (config :pointer)
   (callbacks :pointer) (user-data :pointer))
 (defc "c10k_loop_set_draining" :int32 (lp :pointer) (draining :bool))
+(defc "c10k_conn_proxy_info" :int32 (conn :uint64) (out :pointer))
+(defc "c10k_request_proxy_info" :int32 (req :pointer) (out :pointer))
 
 ;;; WebSocket.
 (defc "c10k_ws_options_init" :void (opts :pointer))
