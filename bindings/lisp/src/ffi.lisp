@@ -43,10 +43,10 @@
 
 ;;; Versions and limits.
 (defconst "C10K_VERSION_MAJOR" 0)
-(defconst "C10K_VERSION_MINOR" 1)
+(defconst "C10K_VERSION_MINOR" 2)
 (defconst "C10K_VERSION_PATCH" 0)
-(defconst "C10K_VERSION_HEX" #x000100)
-(defconst "C10K_ABI_VERSION" 1)
+(defconst "C10K_VERSION_HEX" #x000200)
+(defconst "C10K_ABI_VERSION" 2)
 (defconst "C10K_ADDRSTRLEN" 64)
 (defconst "C10K_MAX_HEAD_BYTES_LIMIT" (ash 1 20))
 (defconst "C10K_MAX_HEADERS_LIMIT" 128)
@@ -116,7 +116,7 @@
 
 (defstruct-c "c10k_http_config"
   (size :uint32)
-  (listen (:struct c10k-listen-options))
+  (listen :pointer)
   (max-head-bytes :uint32)
   (max-headers :uint32)
   (max-body-bytes :uint64)
@@ -135,7 +135,8 @@
   (on-abort :pointer)
   (on-body :pointer)
   (on-drain :pointer)
-  (on-requests :pointer))
+  (on-requests :pointer)
+  (on-release :pointer))
 
 (defstruct-c "c10k_request_info"
   (size :uint32)
@@ -265,7 +266,7 @@
 (defc "c10k_request_trailer_count" :size (req :pointer))
 (defc "c10k_request_trailer_at" :int32 (req :pointer) (index :size) (name :pointer)
   (name-len :pointer) (value :pointer) (value-len :pointer))
-(defc "c10k_request_version" :int32 (req :pointer))
+(defc "c10k_request_version" :int32 (req :pointer) (out-minor :pointer))
 (defc "c10k_request_keep_alive" :bool (req :pointer))
 (defc "c10k_request_peer_addr" :int32 (req :pointer) (buf :pointer) (len :size))
 (defc "c10k_percent_decode" :int32 (input :pointer) (len :size) (plus-as-space :bool)
@@ -298,7 +299,7 @@
 (defc "c10k_loop_stop" :int32 (lp :pointer))
 (defc "c10k_loop_post" :int32 (lp :pointer) (cb :pointer) (user-data :pointer))
 (defc "c10k_test_loop_panic" :int32 (lp :pointer))
-(defc "c10k_loop_fd" :int32 (lp :pointer))
+(defc "c10k_loop_fd" :int32 (lp :pointer) (out-fd :pointer))
 (defc "c10k_loop_next_timeout" :int32 (lp :pointer) (out-ms :pointer))
 (defc "c10k_loop_open_handles" :int32 (lp :pointer) (out-sources :pointer)
   (out-timers :pointer))
@@ -322,7 +323,7 @@
 (defc "c10k_server_loop_count" :uint32 (server :pointer))
 (defc "c10k_server_addr" :int32 (server :pointer) (index :size) (buf :pointer) (len :size))
 (defc "c10k_server_stats" :int32 (server :pointer) (total :pointer) (per-loop :pointer)
-  (per-loop-len :size))
+  (per-loop-len :size) (per-loop-size :size))
 (defc "c10k_loop_stats" :int32 (lp :pointer) (out :pointer))
 
 ;;; Past one machine (0.2): PROXY protocol peers, handed-over sockets, draining.
