@@ -16,6 +16,7 @@ mod handoff;
 mod http;
 mod loop_;
 mod proxy;
+mod reason;
 mod server;
 mod sized;
 mod version;
