@@ -9,7 +9,7 @@ use super::reply::{self, Body, ReplyId};
 use super::{ReqInfo, Service, count_response};
 use crate::conn::ConnHandler;
 use crate::error::*;
-use crate::http::{BodyKind, BodyMode, Head, HeadOptions, ResponseFraming, write_head};
+use crate::http::{BodyKind, BodyMode, Head, HeadOptions, ResponseFraming, TargetForm, write_head};
 use crate::reactor::{ConnId, Loop};
 
 /// Bodies up to this size are copied next to the head, into one buffer.
@@ -65,7 +65,8 @@ impl<'a> Request<'a> {
     pub fn target(&self) -> &[u8] {
         self.head.target(self.buf)
     }
-    /// The target's path, not decoded.
+    /// The target's path, not decoded: from the URI in absolute-form (`/`
+    /// when it has none), `*` in asterisk-form, empty in authority-form.
     pub fn path(&self) -> &[u8] {
         self.head.path(self.buf)
     }
@@ -73,7 +74,24 @@ impl<'a> Request<'a> {
     pub fn query(&self) -> Option<&[u8]> {
         self.head.query(self.buf)
     }
-    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    /// Which request-target form the client used.
+    pub fn target_form(&self) -> TargetForm {
+        self.head.form
+    }
+    /// `http` or `https` as sent, when the target is in absolute-form.
+    pub fn scheme(&self) -> Option<&[u8]> {
+        self.head.scheme(self.buf)
+    }
+    /// The effective host: the target's authority if it has one, else the
+    /// Host field's; without the port. `None` only for HTTP/1.0 without Host.
+    pub fn host(&self) -> Option<&[u8]> {
+        self.head.host(self.buf)
+    }
+    /// The effective port, when the target or Host names one.
+    pub fn port(&self) -> Option<u16> {
+        self.head.port
+    }
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1 (and later 1.x).
     pub fn version_minor(&self) -> u8 {
         self.head.version_minor
     }
