@@ -64,6 +64,8 @@ pub(crate) struct Conn {
     pub low_water: u32,
     pub high_water: u32,
     pub flags: Flags,
+    /// Bytes written to the socket so far (for minimum data rates).
+    pub bytes_out: u64,
 }
 
 /// When a connection times out.
@@ -117,6 +119,7 @@ impl Conn {
             low_water: DEFAULT_LOW_WATER,
             high_water: DEFAULT_HIGH_WATER,
             flags: Flags::default(),
+            bytes_out: 0,
         }
     }
 

@@ -167,6 +167,7 @@ impl Loop {
             let result = c.wq.flush(c.fd);
             if let Ok((n, state)) = &result {
                 add(&self.stats().bytes_out, *n);
+                c.bytes_out += *n;
                 if *n > 0 {
                     c.touch(now);
                 }
@@ -384,6 +385,11 @@ impl Loop {
     /// Bytes queued and not yet written.
     pub fn conn_pending(&self, id: ConnId) -> Result<u64> {
         self.with_conn(id, |c| c.wq.pending())
+    }
+
+    /// Bytes written to the connection's socket since it opened.
+    pub fn conn_bytes_out(&self, id: ConnId) -> Result<u64> {
+        self.with_conn(id, |c| c.bytes_out)
     }
 
     /// Stops (`paused`) or restarts reading.

@@ -1,8 +1,9 @@
 //! The HTTP server: listening, the request view, answers and deferred replies.
 
 use std::ffi::{CStr, c_char, c_void};
-use std::fs::File;
+use std::fs::OpenOptions;
 use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
 
 use super::conn::C10K_QUEUE_FULL;
 use super::conn::{
@@ -11,9 +12,10 @@ use super::conn::{
 };
 use super::loop_::{c10k_loop, loop_ref};
 use super::sized::{read_sized, write_sized};
+use super::target::target_form_code;
 use super::{code, parse_c_addr, write_c_addr};
 use crate::error::*;
-use crate::http::server::{self as http, Body, HttpConfig, HttpHandler, ReplyId, Request, reply};
+use crate::http::server::{self as http, Body, HttpConfig, HttpHandler, MinRate, ReplyId, Request, reply};
 use crate::http::{Limits, percent_decode};
 use crate::reactor::Handle;
 
@@ -100,6 +102,26 @@ pub struct c10k_http_config {
     /// (`on_abort`); true treats it as a half-close still waiting for its
     /// answer.
     pub answer_half_closed: bool,
+    /// Ceiling on the request bodies the whole process buffers at once (all
+    /// listeners and loops together; each listener compares the total with
+    /// its own value). A body that would pass it is answered 503 before it
+    /// is read. Streamed bodies (`stream_bodies`) are not counted: use them
+    /// for bodies larger than this. Default 64 MiB. Added in 0.2.
+    pub max_buffered_body_bytes: u64,
+    /// Bytes per second a request body must arrive at, measured over each
+    /// `min_rate_window_ms` once `min_rate_grace_ms` have passed since it
+    /// began; slower gets 408 and the connection closes. 0 turns it off.
+    /// Default 240. Added in 0.2.
+    pub min_body_rate: u32,
+    /// Bytes per second a client must read a response at while output
+    /// waits for it (same window and grace); slower aborts the connection.
+    /// 0 turns it off. Default 240. Added in 0.2.
+    pub min_response_rate: u32,
+    /// Time from a transfer's start before the rates are enforced.
+    /// Default 5000. Added in 0.2.
+    pub min_rate_grace_ms: u32,
+    /// The span each rate is measured over. Default 5000. Added in 0.2.
+    pub min_rate_window_ms: u32,
 }
 
 /// Fills `config` with the defaults, `size` included. NULL is a no-op.
@@ -130,6 +152,11 @@ fn default_http_config() -> c10k_http_config {
         stream_bodies: d.stream_bodies,
         access_log_fd: -1,
         answer_half_closed: d.answer_half_closed,
+        max_buffered_body_bytes: d.max_buffered_body_bytes,
+        min_body_rate: d.min_body_rate.bytes_per_sec,
+        min_response_rate: d.min_response_rate.bytes_per_sec,
+        min_rate_grace_ms: d.min_body_rate.grace_ms,
+        min_rate_window_ms: d.min_body_rate.window_ms,
     }
 }
 
@@ -157,6 +184,17 @@ pub(super) unsafe fn http_config(config: *const c10k_http_config) -> Result<(cra
         stream_bodies: c.stream_bodies,
         access_log_fd: (c.access_log_fd >= 0).then_some(c.access_log_fd),
         answer_half_closed: c.answer_half_closed,
+        max_buffered_body_bytes: c.max_buffered_body_bytes,
+        min_body_rate: MinRate {
+            bytes_per_sec: c.min_body_rate,
+            grace_ms: c.min_rate_grace_ms,
+            window_ms: c.min_rate_window_ms,
+        },
+        min_response_rate: MinRate {
+            bytes_per_sec: c.min_response_rate,
+            grace_ms: c.min_rate_grace_ms,
+            window_ms: c.min_rate_window_ms,
+        },
     };
     Ok((listen, config))
 }
@@ -340,6 +378,24 @@ pub struct c10k_request_info {
     pub header_count: usize,
     /// Read them with `c10k_request_trailer_at`.
     pub trailer_count: usize,
+    /// Which form the request-target has: `C10K_TARGET_ORIGIN`,
+    /// `_ABSOLUTE`, `_AUTHORITY` (CONNECT) or `_ASTERISK` (OPTIONS). With
+    /// absolute-form, `path` and `query` come from the URI (`path` is `/`
+    /// when the URI has none). Added in 0.2.
+    pub target_form: u32,
+    /// `http` or `https` as sent, for an absolute-form target; NULL
+    /// otherwise. Added in 0.2.
+    pub scheme: *const u8,
+    pub scheme_len: usize,
+    /// The effective host (RFC 9112 section 3.3): the target's authority
+    /// when it has one, else the Host field's, without the port; an IPv6
+    /// literal keeps its brackets. Empty for an empty Host field; NULL only
+    /// for an HTTP/1.0 request without Host. Added in 0.2.
+    pub host: *const u8,
+    pub host_len: usize,
+    /// The effective port, from the same place as `host`; -1 when none is
+    /// named. Added in 0.2.
+    pub port: i32,
 }
 
 /// Fills `*out` (whose `size` the caller set to
@@ -351,7 +407,10 @@ pub unsafe extern "C" fn c10k_request_get_info(req: *const c10k_request, out: *m
     guard!(C10K_EPANIC, {
         // SAFETY: pointers as documented.
         code(unsafe { request(req) }.and_then(|r| {
-            let (query, query_len) = r.query().map_or((std::ptr::null(), 0), |q| (q.as_ptr(), q.len()));
+            let view = |b: Option<&[u8]>| b.map_or((std::ptr::null(), 0), |b| (b.as_ptr(), b.len()));
+            let (query, query_len) = view(r.query());
+            let (scheme, scheme_len) = view(r.scheme());
+            let (host, host_len) = view(r.host());
             let info = c10k_request_info {
                 size: size_of::<c10k_request_info>() as u32,
                 version_minor: r.version_minor() as u32,
@@ -368,6 +427,12 @@ pub unsafe extern "C" fn c10k_request_get_info(req: *const c10k_request, out: *m
                 body_len: r.body().len(),
                 header_count: r.header_count(),
                 trailer_count: r.trailers().len(),
+                target_form: target_form_code(r.target_form()),
+                scheme,
+                scheme_len,
+                host,
+                host_len,
+                port: r.port().map_or(-1, i32::from),
             };
             unsafe { write_sized(out, info) }
         }))
@@ -402,7 +467,9 @@ pub unsafe extern "C" fn c10k_request_target(
     unsafe { view(req, out, out_len, |r| Some(r.target())) }
 }
 
-/// Stores the target's path, not decoded (see `c10k_percent_decode`).
+/// Stores the target's path, not decoded (see `c10k_percent_decode`):
+/// the URI's path for an absolute-form target (`/` when it has none), `*`
+/// for `OPTIONS *`, empty for CONNECT's `host:port`.
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
@@ -683,7 +750,9 @@ pub unsafe extern "C" fn c10k_respond_file(
 /// Answers with the whole file at `path` (NUL-terminated), sent with
 /// `sendfile(2)`. If the file cannot be opened nothing is sent and the
 /// error is returned (`C10K_ENOENT`, `C10K_EACCES`, `C10K_EISDIR`), so the
-/// handler can answer 404 or 403 itself.
+/// handler can answer 404 or 403 itself. The open never blocks the loop:
+/// anything but a regular file (a FIFO, a device, a socket) is refused
+/// with `C10K_EACCES`.
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
@@ -709,11 +778,22 @@ pub unsafe extern "C" fn c10k_respond_path(
 }
 
 /// Opens a regular file for reading and returns it with its length.
+///
+/// `O_NONBLOCK`, so that opening a FIFO (which waits for a writer) or a
+/// device cannot stall the loop; anything but a regular file is then
+/// refused before a byte is read.
 pub(super) fn open_regular(path: &str) -> Result<(OwnedFd, u64)> {
-    let file = File::open(path).map_err(|e| from_io(&e))?;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| from_io(&e))?;
     let meta = file.metadata().map_err(|e| from_io(&e))?;
     if meta.is_dir() {
         return Err(C10K_EISDIR);
+    }
+    if !meta.is_file() {
+        return Err(C10K_EACCES);
     }
     Ok((file.into(), meta.len()))
 }

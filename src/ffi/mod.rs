@@ -10,16 +10,20 @@
 #[macro_use]
 mod guard;
 mod conn;
+mod date;
 mod http;
 mod loop_;
 mod server;
 mod sized;
+mod target;
 mod version;
 
 pub use conn::*;
+pub use date::*;
 pub use http::*;
 pub use loop_::*;
 pub use server::*;
+pub use target::*;
 pub use version::*;
 
 use std::ffi::{CStr, c_char};

@@ -4,7 +4,7 @@
 //! - [`target`]: the request-target forms and the Host/authority syntax.
 //! - [`body`]: decode a Content-Length or chunked body incrementally.
 //! - [`response`]: serialise response heads, chunks and error responses.
-//! - [`date`]: IMF-fixdate formatting, caching and parsing.
+//! - [`date`]: IMF-fixdate formatting and caching; parsing of all three HTTP-date forms.
 //! - [`limits`], [`error`]: the bounds and the status-carrying error.
 
 pub mod body;
