@@ -72,6 +72,7 @@ fn a_thousand_nearly_complete_bodies_stay_within_the_budget_and_trickles_are_cut
     let start = Instant::now();
     let mut peak = before;
     let mut served = 0;
+    let mut slowest = Duration::ZERO;
     let mut last_trickle = Instant::now();
     let mut answers = Vec::new();
     while clients.iter().any(|c| !c.done) {
@@ -103,15 +104,23 @@ fn a_thousand_nearly_complete_bodies_stay_within_the_budget_and_trickles_are_cut
             }
         }
         peak = peak.max(rss_bytes());
+        let asked = Instant::now();
         let mut normal = connect(server.addr);
         normal.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
         let reply = String::from_utf8_lossy(&read_to_eof(&mut normal)).into_owned();
         assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "a normal request got {reply:?}");
         served += 1;
+        slowest = slowest.max(asked.elapsed());
         thread::sleep(Duration::from_millis(20));
     }
 
     let grown = peak.saturating_sub(before);
+    // Figures for docs/RELIABILITY.md (`-- --nocapture`), not assertions.
+    eprintln!(
+        "RSS +{} MiB at peak; {served} normal requests, slowest {slowest:?}; done in {:?}",
+        grown >> 20,
+        start.elapsed()
+    );
     assert!(grown < 100 << 20, "the process grew by {} MiB", grown >> 20);
     let timeouts = answers.iter().filter(|a| a.starts_with("HTTP/1.1 408 ")).count();
     let refused = answers.iter().filter(|a| a.starts_with("HTTP/1.1 503 ")).count();
