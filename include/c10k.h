@@ -8,9 +8,10 @@
 //   is the one positive result: data was queued, wait for on_drain.
 // - Objects and handles: long-lived objects (c10k_loop, c10k_listener) are
 //   opaque pointers the library allocates and returns through an
-//   out-parameter. Connections and timers are uint64_t handles carrying a
-//   generation: a closed, stale or made-up handle gives C10K_ECLOSED, never
-//   undefined behaviour. 0 is never a valid handle.
+//   out-parameter. Connections, timers and deferred replies are uint64_t
+//   handles carrying their kind and a generation: a handle of another kind
+//   gives C10K_EINVAL, a closed, stale or made-up one C10K_ECLOSED, and the
+//   call does nothing; never undefined behaviour. 0 is never a valid handle.
 // - Ownership: _new/_free and _listen/_close come in pairs. A function that
 //   takes a buffer says whether it copies it or borrows it until a release
 //   callback. Outputs go through trailing out-parameters, written only on
@@ -577,8 +578,8 @@ int32_t c10k_conn_pending(uint64_t conn, uint64_t *out);
 // (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime
 // (`Sun Nov  6 08:49:37 1994`). On success stores the Unix time in
 // `*out_secs` and returns 0; `C10K_EINVAL` for anything else (the caller
-// then ignores the field, as the RFC says) or a NULL pointer. The text is
-// read, not kept. Added in 0.2.
+// then ignores the field, as the RFC says) or a NULL pointer, with
+// `*out_secs` untouched. The text is read, not kept. Added in 0.2.
 //
 // Thread safety: any thread.
 int32_t c10k_http_date_parse(const uint8_t *text, size_t len, int64_t *out_secs);

@@ -1,23 +1,26 @@
-"""Builds libc10k with cargo and bundles it, with its header, in the package.
+"""Builds the package: libc10k with setuptools-rust, the C extension
+``c10k._native`` against ``include/c10k.h``, and the header bundled.
 
-The repository root is found relative to this file (``../..``). Installing
-(``pip install ./bindings/python``) runs ``cargo build --release --lib``
-there and copies the shared object and ``include/c10k.h`` next to the
-package's modules, so the installed package needs nothing else.
+The repository root is found relative to this file (``../..``).
+setuptools-rust runs cargo on the root's ``Cargo.toml`` and puts the
+shared object (``libc10k*.so``) in the package; the extension is a plain
+setuptools ``Extension`` that includes the header and finds the library's
+functions at run time in the library cffi opened. A wheel made here
+(``pip wheel ./bindings/python``) carries both and needs no Rust.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
-from setuptools import Distribution, setup
+from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
+from setuptools_rust import Binding, RustExtension
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
 HEADER = ROOT / "include" / "c10k.h"
 
 
@@ -29,45 +32,38 @@ def cargo_version() -> str:
     return match.group(1)
 
 
-def build_library() -> Path:
-    """Runs cargo and returns the path of the shared object it produced."""
-    if not (ROOT / "Cargo.toml").exists() or not HEADER.exists():
-        raise RuntimeError(f"{ROOT} is not the c10k repository (Cargo.toml and include/c10k.h expected)")
-    cargo = shutil.which("cargo")
-    if cargo is None:
-        raise RuntimeError("building c10k needs the Rust toolchain: cargo is not on PATH")
-    result = subprocess.run(
-        [cargo, "build", "--release", "--lib", "--message-format=json-render-diagnostics"],
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    for line in result.stdout.splitlines():
-        message = json.loads(line)
-        if message.get("reason") == "compiler-artifact" and "cdylib" in message["target"]["kind"]:
-            for filename in message["filenames"]:
-                if filename.endswith(".so"):
-                    return Path(filename)
-    raise RuntimeError("cargo built no libc10k.so")
-
-
-class BuildWithLibrary(build_py):
-    """``build_py`` that also builds and copies the library and header."""
+class BuildWithHeader(build_py):
+    """``build_py`` that also bundles ``c10k.h`` (cffi reads it at import)."""
 
     def run(self) -> None:
         super().run()
         target = Path(self.build_lib) / "c10k"
         target.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(build_library(), target / "libc10k.so")
         shutil.copyfile(HEADER, target / "c10k.h")
 
 
-class BinaryDistribution(Distribution):
-    """Marks wheels as platform-specific: they carry a native library."""
+if not HEADER.exists():
+    raise RuntimeError(f"{ROOT} is not the c10k repository (include/c10k.h expected)")
 
-    def has_ext_modules(self) -> bool:
-        return True
-
-
-setup(version=cargo_version(), cmdclass={"build_py": BuildWithLibrary}, distclass=BinaryDistribution)
+setup(
+    version=cargo_version(),
+    cmdclass={"build_py": BuildWithHeader},
+    rust_extensions=[
+        RustExtension(
+            "c10k.libc10k",
+            path=str(ROOT / "Cargo.toml"),
+            binding=Binding.NoBinding,
+            py_limited_api=False,
+        )
+    ],
+    ext_modules=[
+        Extension(
+            "c10k._native",
+            sources=["c10k/_native.c"],
+            include_dirs=[str(ROOT / "include")],
+            libraries=["dl"],
+            extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
+        )
+    ],
+    zip_safe=False,
+)

@@ -15,14 +15,15 @@ fi
 py="$venv/bin/python"
 
 missing=()
-for module in cffi pytest flask requests; do
+for module in cffi pytest flask requests setuptools setuptools_rust wheel django; do
     "$py" -c "import $module" 2>/dev/null || missing+=("$module")
 done
 if ((${#missing[@]})); then
-    "$py" -m pip install --quiet "${missing[@]}"
+    "$py" -m pip install --quiet "${missing[@]//_/-}"
 fi
 
-"$py" -m pip install --quiet --force-reinstall --no-deps "$here"
+# The build backend (setuptools-rust) comes from the venv: no download per run.
+"$py" -m pip install --quiet --force-reinstall --no-deps --no-build-isolation "$here"
 
 # Run from outside the source tree so the installed package is the one imported.
 cd "$root/target"

@@ -8,7 +8,7 @@ use super::{Conn, ConnHandler, Flushed, OwnedBuf, WriteQueue};
 use crate::error::*;
 use crate::net;
 use crate::reactor::stats::{add, sub};
-use crate::reactor::{ConnId, Due, Handle, Loop, Source};
+use crate::reactor::{ConnId, Due, Handle, Kind, Loop, Source};
 
 /// How long a closing connection may go without its peer taking any of
 /// the output still queued, when it has no timeout of its own.
@@ -29,7 +29,7 @@ impl Loop {
             c.flags.reg_write = connecting;
         });
         add(&self.stats().open_connections, 1);
-        Ok(Handle::new(self.id(), slot, generation))
+        Ok(Handle::new(Kind::Conn, self.id(), slot, generation))
     }
 
     /// Runs `f` on a live connection by slot, ignoring closing ones.
@@ -42,7 +42,7 @@ impl Loop {
 
     /// Runs `f` on the connection `id` names, or fails with `C10K_ECLOSED`.
     fn with_conn<R>(&self, id: ConnId, f: impl FnOnce(&mut Conn) -> R) -> Result<R> {
-        if id.loop_id() != self.id() {
+        if id.expect(Kind::Conn)?.loop_id() != self.id() {
             return Err(C10K_ECLOSED);
         }
         self.with_conn_raw(id.slot(), id.generation(), f).ok_or(C10K_ECLOSED)
@@ -51,7 +51,7 @@ impl Loop {
     /// Calls one of the connection's handler methods, unless one is already running.
     pub(crate) fn call_handler(&self, slot: u32, generation: u32, f: impl FnOnce(&mut dyn ConnHandler, &Loop, ConnId)) {
         let Some(Some(mut handler)) = self.with_conn_raw(slot, generation, |c| c.handler.take()) else { return };
-        f(&mut *handler, self, Handle::new(self.id(), slot, generation));
+        f(&mut *handler, self, Handle::new(Kind::Conn, self.id(), slot, generation));
         // A handler installed during the call (an upgrade hand-off) replaces this one.
         if let Some(Source::Conn(c)) = self.core.borrow_mut().sources.get_mut(slot, generation)
             && c.handler.is_none()
@@ -218,7 +218,11 @@ impl Loop {
         let Some(unbounded) = unbounded else { return };
         if unbounded {
             // A peer that never reads must not keep a closing connection forever.
-            let _ = self.conn_set_timeout(Handle::new(self.id(), slot, generation), CLOSE_FLUSH_TIMEOUT_MS, true);
+            let _ = self.conn_set_timeout(
+                Handle::new(Kind::Conn, self.id(), slot, generation),
+                CLOSE_FLUSH_TIMEOUT_MS,
+                true,
+            );
         }
         self.mark_dirty(slot, generation);
     }
@@ -249,7 +253,7 @@ impl Loop {
             self.listener_conn_closed(lslot, lgen);
         }
         if let Some(mut handler) = conn.handler.take() {
-            handler.on_close(self, Handle::new(self.id(), slot, generation), reason, conn.user_data);
+            handler.on_close(self, Handle::new(Kind::Conn, self.id(), slot, generation), reason, conn.user_data);
         }
     }
 
@@ -297,7 +301,7 @@ impl Loop {
             if is_conn {
                 self.call_handler(slot, generation, |h, lp, id| h.on_shutdown(lp, id));
             } else {
-                let _ = self.listener_close(Handle::new(self.id(), slot, generation));
+                let _ = self.listener_close(Handle::new(Kind::Listener, self.id(), slot, generation));
             }
         }
     }
@@ -310,7 +314,7 @@ impl Loop {
             if is_conn {
                 self.close_now(slot, generation, C10K_ECANCELED, true);
             } else {
-                let _ = self.listener_close(Handle::new(self.id(), slot, generation));
+                let _ = self.listener_close(Handle::new(Kind::Listener, self.id(), slot, generation));
             }
         }
         self.core.borrow_mut().timers.user = Default::default();

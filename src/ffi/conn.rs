@@ -2,13 +2,14 @@
 
 use std::ffi::{c_char, c_void};
 
-use super::loop_::{c10k_loop, loop_of, loop_ref};
+use super::boundary::Positive;
+use super::cast::{carry, handle, put, put_addr, put_box, put_if, take_box, try_addr, try_bytes, try_ref, uncarry};
+use super::loop_::{c10k_loop, loop_ref};
 use super::sized::read_sized;
-use super::{code, parse_c_addr, write_c_addr};
 use crate::conn::{ConnHandler, OwnedBuf};
 use crate::error::*;
 use crate::net::{Acceptor, ListenConfig, ListenOptions};
-use crate::reactor::{ConnId, Handle, ListenerId, Loop};
+use crate::reactor::{ConnId, Kind, ListenerId, Loop, owned_loop};
 
 /// A listening socket on a loop. Lifecycle: `c10k_listen` (or
 /// `c10k_listen_fd`) → connections arrive with the callbacks given →
@@ -92,11 +93,11 @@ impl CConn {
 
     /// A handler that gives the connection `user_data` when it opens.
     pub(super) fn with_user_data(callbacks: c10k_conn_callbacks, user_data: *mut c_void) -> CConn {
-        CConn { callbacks, initial_user_data: Some(user_data as usize) }
+        CConn { callbacks, initial_user_data: Some(carry(user_data)) }
     }
 
     fn user_data(lp: &Loop, conn: ConnId) -> *mut c_void {
-        lp.conn_user_data(conn).unwrap_or(0) as *mut c_void
+        uncarry(lp.conn_user_data(conn).unwrap_or(0))
     }
 }
 
@@ -129,7 +130,7 @@ impl ConnHandler for CConn {
     }
     fn on_close(&mut self, _lp: &Loop, conn: ConnId, reason: i32, user_data: usize) {
         if let Some(cb) = self.callbacks.on_close {
-            unsafe { cb(user_data as *mut c_void, conn.0, reason) }
+            unsafe { cb(uncarry(user_data), conn.0, reason) }
         }
     }
 }
@@ -150,11 +151,9 @@ impl Acceptor for CAcceptor {
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_listen_options_init(opts: *mut c10k_listen_options) {
-    guard!((), {
-        // SAFETY: opts is NULL or given for writing.
-        if let Some(opts) = unsafe { opts.as_mut() } {
-            *opts = default_listen_options();
-        }
+    ffi!(else (), {
+        put_if(opts, default_listen_options());
+        Ok(())
     })
 }
 
@@ -171,12 +170,9 @@ pub(super) fn default_listen_options() -> c10k_listen_options {
 }
 
 /// Reads C options (NULL: defaults), refusing a struct of another size.
-///
-/// # Safety
-/// `opts` is NULL or points to options initialised by `c10k_listen_options_init`.
-pub(super) unsafe fn listen_options(opts: *const c10k_listen_options) -> Result<ListenOptions> {
-    // SAFETY: as the caller promises.
-    let opts = unsafe { read_sized(opts, default_listen_options()) }?;
+/// `opts` is NULL or options initialised by `c10k_listen_options_init`.
+pub(super) fn listen_options(opts: *const c10k_listen_options) -> Result<ListenOptions> {
+    let opts = read_sized(opts, default_listen_options())?;
     if opts.backlog < 0 {
         return Err(C10K_EINVAL);
     }
@@ -187,11 +183,9 @@ pub(super) unsafe fn listen_options(opts: *const c10k_listen_options) -> Result<
     })
 }
 
-/// Reads the C callbacks, refusing NULL.
-///
-/// # Safety
-/// `callbacks` is NULL or a struct that starts with its size.
-pub(super) unsafe fn conn_callbacks(callbacks: *const c10k_conn_callbacks) -> Result<c10k_conn_callbacks> {
+/// Reads the C callbacks, refusing NULL. `callbacks` is NULL or a struct
+/// that starts with its size.
+pub(super) fn conn_callbacks(callbacks: *const c10k_conn_callbacks) -> Result<c10k_conn_callbacks> {
     if callbacks.is_null() {
         return Err(C10K_EINVAL);
     }
@@ -204,29 +198,17 @@ pub(super) unsafe fn conn_callbacks(callbacks: *const c10k_conn_callbacks) -> Re
         on_timeout: None,
         on_close: None,
     };
-    // SAFETY: as the caller promises.
-    unsafe { read_sized(callbacks, none) }
+    read_sized(callbacks, none)
 }
 
-/// Returns a new listener through `out`.
-///
-/// # Safety
-/// `out` is non-null and valid for writing.
-pub(super) unsafe fn finish_listen(lp: &Loop, id: ListenerId, out: *mut *mut c10k_listener) -> i32 {
-    let listener = Box::new(c10k_listener { loop_id: lp.id(), id });
-    // SAFETY: as the caller promises.
-    unsafe { *out = Box::into_raw(listener) };
-    0
+/// Returns a new listener through `out` (checked for NULL before listening).
+pub(super) fn finish_listen(lp: &Loop, id: ListenerId, out: *mut *mut c10k_listener) -> Result<()> {
+    put_box(out, c10k_listener { loop_id: lp.id(), id })
 }
 
 /// The acceptor for C callbacks.
-///
-/// # Safety
-/// `callbacks` is NULL or a valid struct.
-unsafe fn c_acceptor(callbacks: *const c10k_conn_callbacks, user_data: *mut c_void) -> Result<Box<dyn Acceptor>> {
-    // SAFETY: as the caller promises.
-    let callbacks = unsafe { conn_callbacks(callbacks) }?;
-    Ok(Box::new(CAcceptor { callbacks, user_data: user_data as usize }))
+fn c_acceptor(callbacks: *const c10k_conn_callbacks, user_data: *mut c_void) -> Result<Box<dyn Acceptor>> {
+    Ok(Box::new(CAcceptor { callbacks: conn_callbacks(callbacks)?, user_data: carry(user_data) }))
 }
 
 /// Listens on a numeric address, `"127.0.0.1:8080"` or `"[::1]:8080"`
@@ -252,20 +234,14 @@ pub unsafe extern "C" fn c10k_listen(
     user_data: *mut c_void,
     out: *mut *mut c10k_listener,
 ) -> i32 {
-    guard!(C10K_EPANIC, {
+    ffi!({
         if out.is_null() {
-            return C10K_EINVAL;
+            return Err(C10K_EINVAL);
         }
-        // SAFETY: pointers as documented, checked for NULL inside.
-        let listened = unsafe { loop_ref(lp) }.and_then(|lp| {
-            let (addr, options) = (unsafe { parse_c_addr(addr) }?, unsafe { listen_options(opts) }?);
-            Ok((lp, lp.listen(&addr, &options, unsafe { c_acceptor(callbacks, user_data) }?)?))
-        });
-        match listened {
-            // SAFETY: out is non-null and given for writing.
-            Ok((lp, id)) => unsafe { finish_listen(lp, id, out) },
-            Err(e) => e,
-        }
+        let lp = loop_ref(lp)?;
+        let (addr, options) = (try_addr(addr)?, listen_options(opts)?);
+        let id = lp.listen(&addr, &options, c_acceptor(callbacks, user_data)?)?;
+        finish_listen(lp, id, out)
     })
 }
 
@@ -285,21 +261,21 @@ pub unsafe extern "C" fn c10k_listen_fd(
     user_data: *mut c_void,
     out: *mut *mut c10k_listener,
 ) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: pointers as documented, checked for NULL inside.
-        let prepared = unsafe { loop_ref(lp) }.and_then(|lp| {
+    ffi!({
+        let prepared = loop_ref(lp).and_then(|lp| {
             if out.is_null() {
                 return Err(C10K_EINVAL);
             }
-            Ok((lp, unsafe { listen_options(opts) }?, unsafe { c_acceptor(callbacks, user_data) }?))
+            Ok((lp, listen_options(opts)?, c_acceptor(callbacks, user_data)?))
         });
-        match prepared.map(|(lp, options, acceptor)| (lp, lp.listen_fd(fd, &options, acceptor))) {
-            // SAFETY: out is non-null and given for writing.
-            Ok((lp, Ok(id))) => unsafe { finish_listen(lp, id, out) },
-            Ok((_, Err(e))) => e,
+        match prepared {
+            Ok((lp, options, acceptor)) => {
+                let id = lp.listen_fd(fd, &options, acceptor)?;
+                finish_listen(lp, id, out)
+            }
             Err(e) => {
                 crate::net::close_fd(fd);
-                e
+                Err(e)
             }
         }
     })
@@ -312,12 +288,9 @@ pub unsafe extern "C" fn c10k_listen_fd(
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_listener_addr(listener: *const c10k_listener, buf: *mut c_char, len: usize) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: listener is NULL or live, per the caller.
-        let Some(l) = (unsafe { listener.as_ref() }) else { return C10K_EINVAL };
-        let result = crate::reactor::owned_loop(l.loop_id).and_then(|lp| lp.listener_addr(l.id));
-        // SAFETY: buf is valid for len bytes, per the caller.
-        code(result.and_then(|addr| unsafe { write_c_addr(addr, buf, len) }))
+    ffi!({
+        let l = try_ref(listener)?;
+        put_addr(crate::reactor::owned_loop(l.loop_id)?.listener_addr(l.id)?, buf, len)
     })
 }
 
@@ -327,10 +300,9 @@ pub unsafe extern "C" fn c10k_listener_addr(listener: *const c10k_listener, buf:
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_listener_set_accepting(listener: *mut c10k_listener, accepting: bool) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: listener is NULL or live, per the caller.
-        let Some(l) = (unsafe { listener.as_ref() }) else { return C10K_EINVAL };
-        code(crate::reactor::owned_loop(l.loop_id).and_then(|lp| lp.listener_set_accepting(l.id, accepting)))
+    ffi!({
+        let l = try_ref(listener)?;
+        crate::reactor::owned_loop(l.loop_id)?.listener_set_accepting(l.id, accepting)
     })
 }
 
@@ -341,18 +313,16 @@ pub unsafe extern "C" fn c10k_listener_set_accepting(listener: *mut c10k_listene
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_listener_close(listener: *mut c10k_listener) -> i32 {
-    guard!(C10K_EPANIC, {
+    ffi!({
         if listener.is_null() {
-            return 0;
+            return Ok(());
         }
-        // SAFETY: a live listener from c10k_listen, per the caller.
-        let l = unsafe { &*listener };
+        let l = try_ref(listener)?;
         let result = crate::reactor::owned_loop(l.loop_id).and_then(|lp| lp.listener_close(l.id));
         if result != Err(C10K_EWRONGTHREAD) {
-            // SAFETY: from Box::into_raw in finish_listen.
-            drop(unsafe { Box::from_raw(listener) });
+            drop(take_box(listener));
         }
-        code(result)
+        result
     })
 }
 
@@ -373,34 +343,24 @@ pub unsafe extern "C" fn c10k_connect(
     user_data: *mut c_void,
     out_conn: *mut u64,
 ) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: pointers as documented, checked for NULL inside.
-        let result = unsafe { loop_ref(lp) }.and_then(|lp| {
-            let addr = unsafe { parse_c_addr(addr) }?;
-            let callbacks = unsafe { conn_callbacks(callbacks) }?;
-            lp.connect(&addr, Box::new(CConn::new(callbacks)), user_data as usize)
-        });
-        match result {
-            Ok(id) => {
-                // SAFETY: out_conn is NULL or given for writing.
-                if let Some(out) = unsafe { out_conn.as_mut() } {
-                    *out = id.0;
-                }
-                0
-            }
-            Err(e) => e,
-        }
+    ffi!({
+        let lp = loop_ref(lp)?;
+        let (addr, callbacks) = (try_addr(addr)?, conn_callbacks(callbacks)?);
+        let id = lp.connect(&addr, Box::new(CConn::new(callbacks)), carry(user_data))?;
+        put_if(out_conn, id.0);
+        Ok(())
     })
 }
 
-/// Runs `f` with the loop owning `conn`, turning the outcome into a code.
-fn with_conn_loop(conn: u64, f: impl FnOnce(&Loop, ConnId) -> Result<()>) -> i32 {
-    guard!(C10K_EPANIC, { code(loop_of(conn).and_then(|lp| f(lp, Handle(conn)))) })
+/// The loop owning `conn` (if the calling thread owns it) and the connection.
+fn conn_ref(conn: u64) -> Result<(&'static Loop, ConnId)> {
+    let id = handle(conn, Kind::Conn)?;
+    Ok((owned_loop(id.loop_id())?, id))
 }
 
-/// 0, or `C10K_QUEUE_FULL` when the queue went past its high-water mark.
-fn queued(result: Result<bool>) -> Result<()> {
-    result.and_then(|above| if above { Err(C10K_QUEUE_FULL) } else { Ok(()) })
+/// `C10K_QUEUE_FULL` when the queue went past its high-water mark.
+fn queued(above: bool) -> Positive {
+    if above { Positive::QueueFull } else { Positive::Done }
 }
 
 /// Queues a copy of `len` bytes at `data` for the connection. Output is
@@ -416,12 +376,11 @@ fn queued(result: Result<bool>) -> Result<()> {
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_conn_write(conn: u64, data: *const u8, len: usize) -> i32 {
-    if data.is_null() && len > 0 {
-        return C10K_EINVAL;
-    }
-    // SAFETY: data is valid for len bytes, per the caller (or len is 0).
-    let bytes = if len == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(data, len) } };
-    with_conn_loop(conn, |lp, id| queued(lp.conn_write(id, bytes)))
+    ffi!({
+        let bytes = try_bytes(data, len)?;
+        let (lp, id) = conn_ref(conn)?;
+        Ok(queued(lp.conn_write(id, bytes)?))
+    })
 }
 
 /// Releases a buffer given to `c10k_conn_write_owned`.
@@ -436,8 +395,9 @@ struct ForeignBuf {
 
 impl OwnedBuf for ForeignBuf {
     fn bytes(&self) -> &[u8] {
-        // SAFETY: the host lends data..data+len until release is called.
-        if self.len == 0 { &[] } else { unsafe { std::slice::from_raw_parts(self.data, self.len) } }
+        // The host lends data..data+len until release is called (checked
+        // for NULL before the buffer was made).
+        try_bytes(self.data, self.len).unwrap_or_default()
     }
 }
 
@@ -467,11 +427,12 @@ pub unsafe extern "C" fn c10k_conn_write_owned(
     release: c10k_release_cb,
     release_data: *mut c_void,
 ) -> i32 {
-    let buf = ForeignBuf { data, len, release, user_data: release_data };
-    if data.is_null() && len > 0 {
-        return C10K_EINVAL;
-    }
-    with_conn_loop(conn, |lp, id| queued(lp.conn_write_owned(id, Box::new(buf))))
+    ffi!({
+        let buf = ForeignBuf { data, len, release, user_data: release_data };
+        try_bytes(data, len)?;
+        let (lp, id) = conn_ref(conn)?;
+        Ok(queued(lp.conn_write_owned(id, Box::new(buf))?))
+    })
 }
 
 /// Queues `len` bytes of the open file `fd` from `offset`, sent by the loop
@@ -485,9 +446,10 @@ pub unsafe extern "C" fn c10k_conn_write_owned(
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_conn_sendfile(conn: u64, fd: i32, offset: u64, len: u64) -> i32 {
-    with_conn_loop(conn, |lp, id| {
+    ffi!({
+        let (lp, id) = conn_ref(conn)?;
         let dup = crate::net::dup_cloexec(fd)?;
-        queued(lp.conn_sendfile(id, dup, offset, len))
+        Ok(queued(lp.conn_sendfile(id, dup, offset, len)?))
     })
 }
 
@@ -497,7 +459,10 @@ pub extern "C" fn c10k_conn_sendfile(conn: u64, fd: i32, offset: u64, len: u64) 
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_conn_pause_read(conn: u64) -> i32 {
-    with_conn_loop(conn, |lp, id| lp.conn_set_reading(id, false))
+    ffi!({
+        let (lp, id) = conn_ref(conn)?;
+        lp.conn_set_reading(id, false)
+    })
 }
 
 /// Resumes reading after `c10k_conn_pause_read`.
@@ -505,7 +470,10 @@ pub extern "C" fn c10k_conn_pause_read(conn: u64) -> i32 {
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_conn_resume_read(conn: u64) -> i32 {
-    with_conn_loop(conn, |lp, id| lp.conn_set_reading(id, true))
+    ffi!({
+        let (lp, id) = conn_ref(conn)?;
+        lp.conn_set_reading(id, true)
+    })
 }
 
 /// Half-close: sends FIN once queued output is written. Reading goes on;
@@ -514,7 +482,10 @@ pub extern "C" fn c10k_conn_resume_read(conn: u64) -> i32 {
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_conn_shutdown(conn: u64) -> i32 {
-    with_conn_loop(conn, |lp, id| lp.conn_shutdown(id))
+    ffi!({
+        let (lp, id) = conn_ref(conn)?;
+        lp.conn_shutdown(id)
+    })
 }
 
 /// Closes the connection once queued output is written; `on_close`
@@ -526,7 +497,10 @@ pub extern "C" fn c10k_conn_shutdown(conn: u64) -> i32 {
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_conn_close(conn: u64) -> i32 {
-    with_conn_loop(conn, |lp, id| lp.conn_close(id))
+    ffi!({
+        let (lp, id) = conn_ref(conn)?;
+        lp.conn_close(id)
+    })
 }
 
 /// Closes the connection now: queued output is dropped and the peer gets
@@ -535,7 +509,10 @@ pub extern "C" fn c10k_conn_close(conn: u64) -> i32 {
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_conn_abort(conn: u64) -> i32 {
-    with_conn_loop(conn, |lp, id| lp.conn_abort(id))
+    ffi!({
+        let (lp, id) = conn_ref(conn)?;
+        lp.conn_abort(id)
+    })
 }
 
 /// Sets the `user_data` the connection's later callbacks receive.
@@ -543,7 +520,10 @@ pub extern "C" fn c10k_conn_abort(conn: u64) -> i32 {
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_conn_set_user_data(conn: u64, user_data: *mut c_void) -> i32 {
-    with_conn_loop(conn, |lp, id| lp.conn_set_user_data(id, user_data as usize))
+    ffi!({
+        let (lp, id) = conn_ref(conn)?;
+        lp.conn_set_user_data(id, carry(user_data))
+    })
 }
 
 /// Stores the connection's current `user_data` in `*out`.
@@ -551,11 +531,9 @@ pub extern "C" fn c10k_conn_set_user_data(conn: u64, user_data: *mut c_void) -> 
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_conn_user_data(conn: u64, out: *mut *mut c_void) -> i32 {
-    with_conn_loop(conn, |lp, id| {
-        let value = lp.conn_user_data(id)? as *mut c_void;
-        // SAFETY: out is NULL or given for writing.
-        *unsafe { out.as_mut() }.ok_or(C10K_EINVAL)? = value;
-        Ok(())
+    ffi!({
+        let (lp, id) = conn_ref(conn)?;
+        put(out, uncarry(lp.conn_user_data(id)?))
     })
 }
 
@@ -565,8 +543,10 @@ pub unsafe extern "C" fn c10k_conn_user_data(conn: u64, out: *mut *mut c_void) -
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_conn_peer_addr(conn: u64, buf: *mut c_char, len: usize) -> i32 {
-    // SAFETY: buf is valid for len bytes, per the caller.
-    with_conn_loop(conn, |lp, id| unsafe { write_c_addr(lp.conn_peer_addr(id)?, buf, len) })
+    ffi!({
+        let (lp, id) = conn_ref(conn)?;
+        put_addr(lp.conn_peer_addr(id)?, buf, len)
+    })
 }
 
 /// Writes the connection's local address with a NUL into `buf` of `len` bytes.
@@ -574,8 +554,10 @@ pub unsafe extern "C" fn c10k_conn_peer_addr(conn: u64, buf: *mut c_char, len: u
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_conn_local_addr(conn: u64, buf: *mut c_char, len: usize) -> i32 {
-    // SAFETY: buf is valid for len bytes, per the caller.
-    with_conn_loop(conn, |lp, id| unsafe { write_c_addr(lp.conn_local_addr(id)?, buf, len) })
+    ffi!({
+        let (lp, id) = conn_ref(conn)?;
+        put_addr(lp.conn_local_addr(id)?, buf, len)
+    })
 }
 
 /// Sets the idle timeout in milliseconds (0 removes it): when neither a
@@ -584,7 +566,10 @@ pub unsafe extern "C" fn c10k_conn_local_addr(conn: u64, buf: *mut c_char, len: 
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_conn_set_idle_timeout(conn: u64, ms: u32) -> i32 {
-    with_conn_loop(conn, |lp, id| lp.conn_set_timeout(id, ms, true))
+    ffi!({
+        let (lp, id) = conn_ref(conn)?;
+        lp.conn_set_timeout(id, ms, true)
+    })
 }
 
 /// Sets the write queue's marks in bytes: writes return `C10K_QUEUE_FULL`
@@ -594,7 +579,10 @@ pub extern "C" fn c10k_conn_set_idle_timeout(conn: u64, ms: u32) -> i32 {
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_conn_set_write_marks(conn: u64, low: u32, high: u32) -> i32 {
-    with_conn_loop(conn, |lp, id| lp.conn_set_write_marks(id, low, high))
+    ffi!({
+        let (lp, id) = conn_ref(conn)?;
+        lp.conn_set_write_marks(id, low, high)
+    })
 }
 
 /// Stores in `*out` how many bytes are queued and not yet written.
@@ -602,10 +590,8 @@ pub extern "C" fn c10k_conn_set_write_marks(conn: u64, low: u32, high: u32) -> i
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_conn_pending(conn: u64, out: *mut u64) -> i32 {
-    with_conn_loop(conn, |lp, id| {
-        let pending = lp.conn_pending(id)?;
-        // SAFETY: out is NULL or given for writing.
-        *unsafe { out.as_mut() }.ok_or(C10K_EINVAL)? = pending;
-        Ok(())
+    ffi!({
+        let (lp, id) = conn_ref(conn)?;
+        put(out, lp.conn_pending(id)?)
     })
 }

@@ -3,9 +3,10 @@
 use std::ffi::c_void;
 use std::time::Duration;
 
-use super::code;
+use super::boundary::Positive;
+use super::cast::{carry, handle, put, put_box, put_if, take_box, try_ref, uncarry};
 use crate::error::*;
-use crate::reactor::{Handle, Loop, LoopHandle, owned_loop};
+use crate::reactor::{Kind, Loop, LoopHandle, owned_loop};
 
 /// An event loop: one poller and the thread that runs it.
 ///
@@ -37,24 +38,9 @@ pub type c10k_task_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, lp: 
 /// A timer callback: `timer` is the handle `c10k_timer_start` returned.
 pub type c10k_timer_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, timer: u64)>;
 
-/// `*mut c_void` made sendable: the host vouches for its user data.
-struct SendPtr(*mut c_void);
-// SAFETY: the pointer is only handed back to the host's own callback.
-unsafe impl Send for SendPtr {}
-
 /// The loop behind `lp`, if the calling thread owns it.
-///
-/// # Safety
-/// `lp` is NULL or a live loop from `c10k_loop_new`.
-pub(super) unsafe fn loop_ref<'a>(lp: *const c10k_loop) -> Result<&'a Loop> {
-    // SAFETY: the caller promises a live loop or NULL.
-    let lp = unsafe { lp.as_ref() }.ok_or(C10K_EINVAL)?;
-    owned_loop(lp.lp.id())
-}
-
-/// The loop a handle belongs to, if the calling thread owns it.
-pub(super) fn loop_of(handle: u64) -> Result<&'static Loop> {
-    owned_loop(Handle(handle).loop_id())
+pub(super) fn loop_ref<'a>(lp: *const c10k_loop) -> Result<&'a Loop> {
+    owned_loop(try_ref(lp)?.lp.id())
 }
 
 /// Creates a loop owned by the calling thread and stores it in `*out`.
@@ -67,19 +53,12 @@ pub(super) fn loop_of(handle: u64) -> Result<&'static Loop> {
 /// Thread safety: any thread; that thread becomes the loop thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_loop_new(out: *mut *mut c10k_loop) -> i32 {
-    guard!(C10K_EPANIC, {
+    ffi!({
         if out.is_null() {
-            return C10K_EINVAL;
+            return Err(C10K_EINVAL);
         }
-        match Loop::new() {
-            Ok(lp) => {
-                let boxed = Box::new(c10k_loop { handle: lp.handle(), lp });
-                // SAFETY: out is non-null and the caller gave it for writing.
-                unsafe { *out = Box::into_raw(boxed) };
-                0
-            }
-            Err(e) => e,
-        }
+        let lp = Loop::new()?;
+        put_box(out, c10k_loop { handle: lp.handle(), lp })
     })
 }
 
@@ -94,22 +73,16 @@ pub unsafe extern "C" fn c10k_loop_new(out: *mut *mut c10k_loop) -> i32 {
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_loop_free(lp: *mut c10k_loop) -> i32 {
-    guard!(C10K_EPANIC, {
+    ffi!({
         if lp.is_null() {
-            return 0;
+            return Ok(());
         }
-        // SAFETY: the caller gives a live loop.
-        if let Err(e) = unsafe { loop_ref(lp) } {
-            return e;
-        }
-        // SAFETY: as above.
-        let inner = &unsafe { &*lp }.lp;
+        let inner = loop_ref(lp)?;
         if inner.is_running() || inner.listener_count() > 0 {
-            return C10K_EBUSY;
+            return Err(C10K_EBUSY);
         }
-        // SAFETY: the loop came from Box::into_raw in c10k_loop_new.
-        drop(unsafe { Box::from_raw(lp) });
-        0
+        drop(take_box(lp));
+        Ok(())
     })
 }
 
@@ -124,11 +97,7 @@ pub unsafe extern "C" fn c10k_loop_free(lp: *mut c10k_loop) -> i32 {
 /// Thread safety: any thread, one loop call at a time; the caller becomes the loop thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_loop_run(lp: *mut c10k_loop) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: the caller gives a live loop or NULL.
-        let Some(lp) = (unsafe { lp.as_ref() }) else { return C10K_EINVAL };
-        code(lp.lp.run())
-    })
+    ffi!({ try_ref(lp)?.lp.run() })
 }
 
 /// Runs one turn of the loop: waits up to `timeout_ms` for events (0: does
@@ -145,15 +114,10 @@ pub unsafe extern "C" fn c10k_loop_run(lp: *mut c10k_loop) -> i32 {
 /// Thread safety: any thread, one loop call at a time; the caller becomes the loop thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_loop_run_once(lp: *mut c10k_loop, timeout_ms: i32) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: the caller gives a live loop or NULL.
-        let Some(lp) = (unsafe { lp.as_ref() }) else { return C10K_EINVAL };
+    ffi!({
         let timeout = (timeout_ms >= 0).then(|| Duration::from_millis(timeout_ms as u64));
-        match lp.lp.run_once(timeout) {
-            Ok(true) => C10K_STOPPED,
-            Ok(false) => 0,
-            Err(e) => e,
-        }
+        let stopped = try_ref(lp)?.lp.run_once(timeout)?;
+        Ok(if stopped { Positive::Stopped } else { Positive::Done })
     })
 }
 
@@ -166,16 +130,12 @@ pub unsafe extern "C" fn c10k_loop_run_once(lp: *mut c10k_loop, timeout_ms: i32)
 /// Thread safety: any thread, and signal handlers.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_loop_stop(lp: *mut c10k_loop) -> i32 {
-    // No guard: nothing here can panic, and catch_unwind is not known to be
-    // async-signal-safe.
-    // SAFETY: the caller gives a live loop or NULL.
-    match unsafe { lp.as_ref() } {
-        Some(lp) => {
-            lp.handle.shared().stop();
-            0
-        }
-        None => C10K_EINVAL,
-    }
+    // catch_unwind is async-signal-safe (it only sets up a landing pad),
+    // and nothing here allocates or locks.
+    ffi!({
+        try_ref(lp)?.handle.shared().stop();
+        Ok(())
+    })
 }
 
 /// Runs `cb(user_data, loop)` once on the loop thread, soon, and wakes the
@@ -188,17 +148,14 @@ pub unsafe extern "C" fn c10k_loop_stop(lp: *mut c10k_loop) -> i32 {
 /// Thread safety: any thread (not signal handlers: it takes a lock).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_loop_post(lp: *mut c10k_loop, cb: c10k_task_cb, user_data: *mut c_void) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: the caller gives a live loop or NULL.
-        let (Some(lp_ref), Some(cb)) = (unsafe { lp.as_ref() }, cb) else { return C10K_EINVAL };
-        let user_data = SendPtr(user_data);
-        let raw = SendPtr(lp as *mut c_void);
+    ffi!({
+        let (lp_ref, cb) = (try_ref(lp)?, cb.ok_or(C10K_EINVAL)?);
+        let (user_data, lp) = (carry(user_data), carry(lp));
         lp_ref.handle.post(Box::new(move |_| {
-            let (user_data, raw) = (user_data, raw);
-            // SAFETY: the host's callback with its own user data.
-            unsafe { cb(user_data.0, raw.0 as *mut c10k_loop) }
+            // SAFETY: the host's callback with its own user data and loop.
+            unsafe { cb(uncarry(user_data), uncarry(lp)) }
         }));
-        0
+        Ok(())
     })
 }
 
@@ -210,13 +167,7 @@ pub unsafe extern "C" fn c10k_loop_post(lp: *mut c10k_loop, cb: c10k_task_cb, us
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_loop_fd(lp: *const c10k_loop) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: the caller gives a live loop or NULL.
-        match unsafe { lp.as_ref() } {
-            Some(lp) => lp.lp.fd().unwrap_or_else(|e| e),
-            None => C10K_EINVAL,
-        }
-    })
+    ffi!(else C10K_EPANIC, { Ok(try_ref(lp).and_then(|lp| lp.lp.fd()).unwrap_or_else(|e| e)) })
 }
 
 /// Stores in `*out_ms` how many milliseconds a nesting host may wait before
@@ -227,19 +178,9 @@ pub unsafe extern "C" fn c10k_loop_fd(lp: *const c10k_loop) -> i32 {
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_loop_next_timeout(lp: *const c10k_loop, out_ms: *mut i64) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: the caller gives a live loop or NULL.
-        let lp = match unsafe { loop_ref(lp) } {
-            Ok(lp) => lp,
-            Err(e) => return e,
-        };
-        if out_ms.is_null() {
-            return C10K_EINVAL;
-        }
-        let ms = lp.next_timeout_ms().map_or(-1, |ms| ms.min(i64::MAX as u64) as i64);
-        // SAFETY: out_ms is non-null and given for writing.
-        unsafe { *out_ms = ms };
-        0
+    ffi!({
+        let ms = loop_ref(lp)?.next_timeout_ms().map_or(-1, |ms| ms.min(i64::MAX as u64) as i64);
+        put(out_ms, ms)
     })
 }
 
@@ -254,23 +195,11 @@ pub unsafe extern "C" fn c10k_loop_open_handles(
     out_sources: *mut usize,
     out_timers: *mut usize,
 ) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: the caller gives a live loop or NULL.
-        let lp = match unsafe { loop_ref(lp) } {
-            Ok(lp) => lp,
-            Err(e) => return e,
-        };
-        let (sources, timers) = lp.open_handles();
-        // SAFETY: each pointer is NULL or given for writing.
-        unsafe {
-            if let Some(out) = out_sources.as_mut() {
-                *out = sources;
-            }
-            if let Some(out) = out_timers.as_mut() {
-                *out = timers;
-            }
-        }
-        0
+    ffi!({
+        let (sources, timers) = loop_ref(lp)?.open_handles();
+        put_if(out_sources, sources);
+        put_if(out_timers, timers);
+        Ok(())
     })
 }
 
@@ -292,27 +221,19 @@ pub unsafe extern "C" fn c10k_timer_start(
     user_data: *mut c_void,
     out_timer: *mut u64,
 ) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: the caller gives a live loop or NULL.
-        let lp = match unsafe { loop_ref(lp) } {
-            Ok(lp) => lp,
-            Err(e) => return e,
-        };
-        let Some(cb) = cb else { return C10K_EINVAL };
-        let user_data = SendPtr(user_data);
+    ffi!({
+        let (lp, cb) = (loop_ref(lp)?, cb.ok_or(C10K_EINVAL)?);
+        let user_data = carry(user_data);
         let id = lp.timer_start(
             delay_ms,
             repeat_ms,
             Box::new(move |_, timer| {
                 // SAFETY: the host's callback with its own user data.
-                unsafe { cb(user_data.0, timer.0) }
+                unsafe { cb(uncarry(user_data), timer.0) }
             }),
         );
-        // SAFETY: out_timer is NULL or given for writing.
-        if let Some(out) = unsafe { out_timer.as_mut() } {
-            *out = id.0;
-        }
-        0
+        put_if(out_timer, id.0);
+        Ok(())
     })
 }
 
@@ -323,5 +244,8 @@ pub unsafe extern "C" fn c10k_timer_start(
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_timer_stop(timer: u64) -> i32 {
-    guard!(C10K_EPANIC, { code(loop_of(timer).and_then(|lp| lp.timer_stop(Handle(timer)))) })
+    ffi!({
+        let timer = handle(timer, Kind::Timer)?;
+        owned_loop(timer.loop_id())?.timer_stop(timer)
+    })
 }

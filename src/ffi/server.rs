@@ -3,11 +3,11 @@
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
+use super::cast::{carry, put_addr, put_box, put_if, take_box, try_addr, try_ref};
 use super::conn::{CAcceptor, c10k_conn_callbacks, c10k_listen_options, conn_callbacks, listen_options};
 use super::http::{CHttpHandler, c10k_http_callbacks, c10k_http_config, http_config};
 use super::loop_::c10k_loop;
 use super::sized::{read_sized, write_sized};
-use super::{code, parse_c_addr, write_c_addr};
 use crate::error::*;
 use crate::reactor::stats::Snapshot;
 use crate::server::{Server, ServerConfig};
@@ -104,12 +104,8 @@ impl From<Snapshot> for c10k_stats {
 }
 
 /// Writes `snapshot` into a caller's struct after checking its size.
-///
-/// # Safety
-/// `out` is NULL or valid for writing a `c10k_stats`.
-unsafe fn put_stats(snapshot: Snapshot, out: *mut c10k_stats) -> Result<()> {
-    // SAFETY: as the caller promises.
-    unsafe { write_sized(out, snapshot.into()) }
+fn put_stats(snapshot: Snapshot, out: *mut c10k_stats) -> Result<()> {
+    write_sized(out, snapshot.into())
 }
 
 /// Fills `config` with the defaults, `size` included. NULL is a no-op.
@@ -117,11 +113,9 @@ unsafe fn put_stats(snapshot: Snapshot, out: *mut c10k_stats) -> Result<()> {
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_config_init(config: *mut c10k_server_config) {
-    guard!((), {
-        // SAFETY: config is NULL or given for writing.
-        if let Some(config) = unsafe { config.as_mut() } {
-            *config = default_server_config();
-        }
+    ffi!(else (), {
+        put_if(config, default_server_config());
+        Ok(())
     })
 }
 
@@ -143,38 +137,24 @@ fn default_server_config() -> c10k_server_config {
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_new(config: *const c10k_server_config, out: *mut *mut c10k_server) -> i32 {
-    guard!(C10K_EPANIC, {
+    ffi!({
         if out.is_null() {
-            return C10K_EINVAL;
+            return Err(C10K_EINVAL);
         }
-        // SAFETY: config is NULL or initialised, per the caller.
-        let config = match unsafe { read_sized(config, default_server_config()) } {
-            Ok(c) => ServerConfig {
-                loops: c.loops as usize,
-                workers: c.workers as usize,
-                queue_limit: c.queue_limit as usize,
-                shutdown_timeout_ms: c.shutdown_timeout_ms,
-            },
-            Err(e) => return e,
+        let c = read_sized(config, default_server_config())?;
+        let config = ServerConfig {
+            loops: c.loops as usize,
+            workers: c.workers as usize,
+            queue_limit: c.queue_limit as usize,
+            shutdown_timeout_ms: c.shutdown_timeout_ms,
         };
-        match Server::new(config) {
-            Ok(server) => {
-                // SAFETY: out is non-null and given for writing.
-                unsafe { *out = Box::into_raw(Box::new(c10k_server { server })) };
-                0
-            }
-            Err(e) => e,
-        }
+        put_box(out, c10k_server { server: Server::new(config)? })
     })
 }
 
 /// The server behind a C pointer.
-///
-/// # Safety
-/// `server` is NULL or live.
-unsafe fn server_ref<'a>(server: *const c10k_server) -> Result<&'a Server> {
-    // SAFETY: as the caller promises.
-    unsafe { server.as_ref() }.map(|s| &s.server).ok_or(C10K_EINVAL)
+fn server_ref<'a>(server: *const c10k_server) -> Result<&'a Server> {
+    Ok(&try_ref(server)?.server)
 }
 
 /// Serves raw TCP on `addr` on every loop; each accepted connection
@@ -191,15 +171,11 @@ pub unsafe extern "C" fn c10k_server_listen(
     callbacks: *const c10k_conn_callbacks,
     user_data: *mut c_void,
 ) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: pointers as documented, checked for NULL inside.
-        code(unsafe { server_ref(server) }.and_then(|s| {
-            let addr = unsafe { parse_c_addr(addr) }?;
-            let options = unsafe { listen_options(opts) }?;
-            let callbacks = unsafe { conn_callbacks(callbacks) }?;
-            let user_data = user_data as usize;
-            s.listen(addr, options, Arc::new(move |_| Box::new(CAcceptor { callbacks, user_data })))
-        }))
+    ffi!({
+        let s = server_ref(server)?;
+        let (addr, options, callbacks) = (try_addr(addr)?, listen_options(opts)?, conn_callbacks(callbacks)?);
+        let user_data = carry(user_data);
+        s.listen(addr, options, Arc::new(move |_| Box::new(CAcceptor { callbacks, user_data })))
     })
 }
 
@@ -216,14 +192,12 @@ pub unsafe extern "C" fn c10k_server_http_listen(
     callbacks: *const c10k_http_callbacks,
     user_data: *mut c_void,
 ) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: pointers as documented, checked for NULL inside.
-        code(unsafe { server_ref(server) }.and_then(|s| {
-            let addr = unsafe { parse_c_addr(addr) }?;
-            let (options, config) = unsafe { http_config(config) }?;
-            let handler = unsafe { CHttpHandler::new(callbacks, user_data) }?;
-            s.http_listen(addr, options, config, Arc::new(handler))
-        }))
+    ffi!({
+        let s = server_ref(server)?;
+        let addr = try_addr(addr)?;
+        let (options, config) = http_config(config)?;
+        let handler = CHttpHandler::new(callbacks, user_data)?;
+        s.http_listen(addr, options, config, Arc::new(handler))
     })
 }
 
@@ -233,8 +207,7 @@ pub unsafe extern "C" fn c10k_server_http_listen(
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_start(server: *mut c10k_server) -> i32 {
-    // SAFETY: as documented.
-    guard!(C10K_EPANIC, { code(unsafe { server_ref(server) }.and_then(Server::start)) })
+    ffi!({ server_ref(server)?.start() })
 }
 
 /// Runs loop 0 on the calling thread (so its callbacks arrive on a thread
@@ -244,8 +217,7 @@ pub unsafe extern "C" fn c10k_server_start(server: *mut c10k_server) -> i32 {
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_run(server: *mut c10k_server) -> i32 {
-    // SAFETY: as documented.
-    guard!(C10K_EPANIC, { code(unsafe { server_ref(server) }.and_then(Server::run)) })
+    ffi!({ server_ref(server)?.run() })
 }
 
 /// Stops gracefully: stops accepting, lets requests in flight finish and
@@ -256,8 +228,7 @@ pub unsafe extern "C" fn c10k_server_run(server: *mut c10k_server) -> i32 {
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_stop(server: *mut c10k_server, deadline_ms: u32) -> i32 {
-    // SAFETY: as documented.
-    guard!(C10K_EPANIC, { code(unsafe { server_ref(server) }.and_then(|s| s.stop(deadline_ms))) })
+    ffi!({ server_ref(server)?.stop(deadline_ms) })
 }
 
 /// Requests a graceful stop with the configured `shutdown_timeout_ms`, and
@@ -268,15 +239,12 @@ pub unsafe extern "C" fn c10k_server_stop(server: *mut c10k_server, deadline_ms:
 /// Thread safety: any thread, and signal handlers.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_request_stop(server: *mut c10k_server) -> i32 {
-    // No guard: nothing here panics, and a signal handler calls it.
-    // SAFETY: as documented.
-    match unsafe { server.as_ref() } {
-        Some(s) => {
-            s.server.request_stop();
-            0
-        }
-        None => C10K_EINVAL,
-    }
+    // Signal handlers call it: catch_unwind is async-signal-safe, and
+    // nothing here allocates or locks.
+    ffi!({
+        server_ref(server)?.request_stop();
+        Ok(())
+    })
 }
 
 /// Blocks until the server stopped, carrying out a stop requested by
@@ -285,8 +253,7 @@ pub unsafe extern "C" fn c10k_server_request_stop(server: *mut c10k_server) -> i
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_wait(server: *mut c10k_server) -> i32 {
-    // SAFETY: as documented.
-    guard!(C10K_EPANIC, { code(unsafe { server_ref(server) }.and_then(Server::wait)) })
+    ffi!({ server_ref(server)?.wait() })
 }
 
 /// Stops the server if it runs (with its `shutdown_timeout_ms`) and frees
@@ -295,12 +262,9 @@ pub unsafe extern "C" fn c10k_server_wait(server: *mut c10k_server) -> i32 {
 /// Thread safety: any thread but the server's own callbacks.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_free(server: *mut c10k_server) -> i32 {
-    guard!(C10K_EPANIC, {
-        if !server.is_null() {
-            // SAFETY: from Box::into_raw in c10k_server_new.
-            drop(unsafe { Box::from_raw(server) });
-        }
-        0
+    ffi!({
+        drop(take_box(server));
+        Ok(())
     })
 }
 
@@ -309,8 +273,7 @@ pub unsafe extern "C" fn c10k_server_free(server: *mut c10k_server) -> i32 {
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_loop_count(server: *const c10k_server) -> u32 {
-    // SAFETY: as documented.
-    guard!(0, { unsafe { server_ref(server) }.map_or(0, |s| s.loop_count() as u32) })
+    ffi!(else 0, { Ok(server_ref(server)?.loop_count() as u32) })
 }
 
 /// Writes the address listener `index` (in the order of the listen calls)
@@ -325,12 +288,9 @@ pub unsafe extern "C" fn c10k_server_addr(
     buf: *mut c_char,
     len: usize,
 ) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: pointers as documented.
-        code(unsafe { server_ref(server) }.and_then(|s| {
-            let addr = *s.addrs().get(index).ok_or(C10K_ENOENT)?;
-            unsafe { write_c_addr(addr, buf, len) }
-        }))
+    ffi!({
+        let addr = *server_ref(server)?.addrs().get(index).ok_or(C10K_ENOENT)?;
+        put_addr(addr, buf, len)
     })
 }
 
@@ -347,17 +307,13 @@ pub unsafe extern "C" fn c10k_server_stats(
     per_loop: *mut c10k_stats,
     per_loop_len: usize,
 ) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: pointers as documented.
-        code(unsafe { server_ref(server) }.and_then(|s| {
-            let (loops, sum) = s.stats();
-            unsafe { put_stats(sum, total) }?;
-            for (i, snapshot) in loops.into_iter().take(per_loop_len).enumerate() {
-                // SAFETY: per_loop has per_loop_len entries.
-                unsafe { put_stats(snapshot, per_loop.add(i)) }?;
-            }
-            Ok(())
-        }))
+    ffi!({
+        let (loops, sum) = server_ref(server)?.stats();
+        put_stats(sum, total)?;
+        for (i, snapshot) in loops.into_iter().take(per_loop_len).enumerate() {
+            put_stats(snapshot, per_loop.wrapping_add(i))?;
+        }
+        Ok(())
     })
 }
 
@@ -366,12 +322,6 @@ pub unsafe extern "C" fn c10k_server_stats(
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_loop_stats(lp: *const c10k_loop, out: *mut c10k_stats) -> i32 {
-    guard!(C10K_EPANIC, {
-        // SAFETY: lp is NULL or live; its counters may be read from any thread.
-        match unsafe { lp.as_ref() } {
-            // SAFETY: out as documented.
-            Some(lp) => code(unsafe { put_stats(lp.stats(), out) }),
-            None => C10K_EINVAL,
-        }
-    })
+    // The loop's counters may be read from any thread.
+    ffi!({ put_stats(try_ref(lp)?.stats(), out) })
 }

@@ -2,16 +2,17 @@
 //! ABI can grow: a caller built against an older header passes a shorter
 //! struct, and the fields it does not know keep their defaults (NULL for
 //! callbacks). A longer one than the library knows is refused.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use crate::error::{C10K_EINVAL, Result};
 
 /// The caller's struct at `ptr`, over `defaults` for the fields it lacks;
 /// `defaults` itself when `ptr` is NULL.
 ///
-/// # Safety
 /// `ptr` is NULL or points to a struct whose first field is its size in
-/// bytes, valid for reading that many bytes.
-pub(super) unsafe fn read_sized<T: Copy>(ptr: *const T, defaults: T) -> Result<T> {
+/// bytes, valid for reading that many bytes (the export's contract, as in
+/// `cast`).
+pub(super) fn read_sized<T: Copy>(ptr: *const T, defaults: T) -> Result<T> {
     if ptr.is_null() {
         return Ok(defaults);
     }
@@ -29,10 +30,9 @@ pub(super) unsafe fn read_sized<T: Copy>(ptr: *const T, defaults: T) -> Result<T
 /// Writes as much of `value` as the caller's struct at `out` has room for
 /// (its `size`, set by the caller), keeping that size.
 ///
-/// # Safety
 /// `out` is NULL or points to a struct whose first field is its size in
-/// bytes, valid for writing that many bytes.
-pub(super) unsafe fn write_sized<T: Copy>(out: *mut T, value: T) -> Result<()> {
+/// bytes, valid for writing that many bytes (the export's contract).
+pub(super) fn write_sized<T: Copy>(out: *mut T, value: T) -> Result<()> {
     if out.is_null() {
         return Err(C10K_EINVAL);
     }

@@ -8,7 +8,7 @@ use super::socket::{self, ListenConfig};
 use crate::conn::{Conn, ConnHandler};
 use crate::error::*;
 use crate::reactor::stats::add;
-use crate::reactor::{ConnId, Due, Handle, ListenerId, Loop, Source};
+use crate::reactor::{ConnId, Due, Handle, Kind, ListenerId, Loop, Source};
 
 /// Accepts at most this many connections per readiness event: a burst of
 /// thousands of connects drains in a few turns (an accept costs about two
@@ -91,7 +91,7 @@ impl Loop {
             socket::close_fd(fd);
             return Err(e);
         }
-        Ok(Handle::new(self.id(), slot, generation))
+        Ok(Handle::new(Kind::Listener, self.id(), slot, generation))
     }
 
     fn with_listener<R>(&self, slot: u32, generation: u32, f: impl FnOnce(&mut Listener) -> R) -> Option<R> {
@@ -192,7 +192,7 @@ impl Loop {
 
     /// Closes the listening socket; connections it accepted stay open.
     pub fn listener_close(&self, id: ListenerId) -> Result<()> {
-        if id.loop_id() != self.id() {
+        if id.expect(Kind::Listener)?.loop_id() != self.id() {
             return Err(C10K_ECLOSED);
         }
         let removed = self.core.borrow_mut().sources.remove(id.slot(), id.generation());

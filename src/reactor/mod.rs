@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use polling::{Event, Events, PollMode, Poller};
 
-pub use handle::{ConnId, Handle, ListenerId, TimerId};
+pub use handle::{ConnId, Handle, Kind, ListenerId, TimerId};
 pub use registry::{current_thread, owned_loop};
 pub(crate) use slab::Slab;
 pub(crate) use timers::{Due, TimerFn};
@@ -387,13 +387,13 @@ impl Loop {
         // down, reaches it, so a start rounded down would fire up to 1 ms early.
         let now = core.now_ms.max(self.clock_ms_ceil());
         let (slot, generation) = core.timers.start(now, delay_ms, repeat_ms, callback);
-        Handle::new(self.id, slot, generation)
+        Handle::new(Kind::Timer, self.id, slot, generation)
     }
 
     /// Stops a timer; its callback is dropped (at once, or when it returns
     /// if the timer stops itself).
     pub fn timer_stop(&self, timer: TimerId) -> Result<()> {
-        if timer.loop_id() != self.id {
+        if timer.expect(Kind::Timer)?.loop_id() != self.id {
             return Err(C10K_EINVAL);
         }
         let removed = self.core.borrow_mut().timers.user.remove(timer.slot(), timer.generation());
@@ -409,7 +409,7 @@ impl Loop {
             }
         };
         let Some(mut callback) = callback else { return };
-        callback(self, Handle::new(self.id, slot, generation));
+        callback(self, Handle::new(Kind::Timer, self.id, slot, generation));
         let mut core = self.core.borrow_mut();
         let now = core.now_ms;
         let Some(timer) = core.timers.user.get_mut(slot, generation) else { return };

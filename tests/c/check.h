@@ -58,6 +58,24 @@ static inline void check_run(c10k_loop *lp, uint64_t limit_ms, const char *file,
     }
 }
 
+static inline void check_stop_when_closed(void *user_data, uint64_t timer) {
+    size_t sources = 1;
+    c10k_loop_open_handles((c10k_loop *)user_data, &sources, NULL);
+    if (sources == 0) {
+        c10k_timer_stop(timer);
+        c10k_loop_stop((c10k_loop *)user_data);
+    }
+}
+
+/* Runs `lp` until its last source has closed: the server's side of a
+ * connection closes a turn or more after the client's (lingering close). */
+#define CHECK_RUN_UNTIL_CLOSED(lp, limit_ms) check_run_until_closed((lp), (limit_ms), __FILE__, __LINE__)
+
+static inline void check_run_until_closed(c10k_loop *lp, uint64_t limit_ms, const char *file, int line) {
+    check_rc(c10k_timer_start(lp, 1, 1, check_stop_when_closed, lp, NULL), 0, file, line, "start close poller");
+    check_run(lp, limit_ms, file, line);
+}
+
 /* Checks that the loop has nothing open, frees it, and returns main's exit status. */
 static inline int check_finish(c10k_loop *lp) {
     size_t sources = 1, timers = 1;

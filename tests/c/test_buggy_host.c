@@ -261,6 +261,8 @@ static void check_http_misuse(void) {
     /* After the loop: every reply handle is dead. */
     CHECK_RC(c10k_reply_send(t.left_reply, 200, NULL, 0, NULL, 0), C10K_ECLOSED);
     CHECK_RC(c10k_listener_close(t.listener), 0);
+    /* The clients have closed; the server's sides may still be lingering. */
+    CHECK_RUN_UNTIL_CLOSED(t.lp, 5000);
 }
 
 /* ---- A server freed from another thread while it runs ---- */

@@ -130,23 +130,13 @@ static void client_data(void *ud, uint64_t conn, const uint8_t *data, size_t len
     }
 }
 
-/* Stops the loop once the server's side of the connection closed too. */
-static void stop_when_closed(void *ud, uint64_t timer) {
-    size_t sources = 1;
-    (void)ud;
-    c10k_loop_open_handles(t.lp, &sources, NULL);
-    if (sources == 0) {
-        c10k_timer_stop(timer);
-        c10k_loop_stop(t.lp);
-    }
-}
-
 static void client_close(void *ud, uint64_t conn, int reason) {
     (void)ud;
     (void)conn;
     CHECK_RC(reason, 0);
     CHECK_RC(c10k_listener_close(t.listener), 0);
-    CHECK_RC(c10k_timer_start(t.lp, 1, 1, stop_when_closed, NULL, NULL), 0);
+    /* Stops the loop once the server's side of the connection closed too. */
+    CHECK_RC(c10k_timer_start(t.lp, 1, 1, check_stop_when_closed, t.lp, NULL), 0);
 }
 
 /* Whether `needle` occurs in the response text after `from`, and where. */

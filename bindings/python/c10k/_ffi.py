@@ -17,7 +17,8 @@ import cffi
 
 _PKG_DIR = Path(__file__).resolve().parent
 HEADER_PATH = _PKG_DIR / "c10k.h"
-BUNDLED_LIB_PATH = _PKG_DIR / "libc10k.so"
+# setuptools-rust names it like an extension module (libc10k.cpython-311-....so).
+BUNDLED_LIB_PATH = next(iter(sorted(_PKG_DIR.glob("libc10k*.so"))), _PKG_DIR / "libc10k.so")
 
 _BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _LINE_COMMENT = re.compile(r"//[^\n]*")

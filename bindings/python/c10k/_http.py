@@ -6,7 +6,8 @@ from typing import Any, Optional
 
 from ._errors import callback_error, check
 from ._ffi import ffi, lib
-from ._modes import Handler, Mode, make_mode
+from ._fast import c_pointers, http_dispatch
+from ._modes import Handler, InlineMode, Mode, make_mode
 from ._server import Server, marking, unchanged
 
 
@@ -62,6 +63,11 @@ class HttpServer(Server):
             "c10k_http_callbacks *",
             {"size": ffi.sizeof("c10k_http_callbacks"), "on_request": self._on_request, "on_abort": self._on_abort},
         )
+        self._user_data: Any = ffi.NULL
+        if isinstance(self._mode, InlineMode):
+            # Inline handlers (and the library's pool) run from compiled code.
+            self._native = http_dispatch(handler)
+            self._callbacks, self._user_data = c_pointers(self._native)
 
     @property
     def mode(self) -> str:
@@ -85,10 +91,10 @@ class HttpServer(Server):
 
     def _listen(self, loop: Any) -> Any:
         out = ffi.new("c10k_listener **")
-        code = lib.c10k_http_listen(loop, self._addr.encode(), self._config, self._callbacks, ffi.NULL, out)
+        code = lib.c10k_http_listen(loop, self._addr.encode(), self._config, self._callbacks, self._user_data, out)
         check(code, f"listening on {self._addr}")
         return out[0]
 
     def _server_listen(self, server: Any) -> None:
-        code = lib.c10k_server_http_listen(server, self._addr.encode(), self._config, self._callbacks, ffi.NULL)
+        code = lib.c10k_server_http_listen(server, self._addr.encode(), self._config, self._callbacks, self._user_data)
         check(code, f"listening on {self._addr}")

@@ -98,6 +98,14 @@ class Server:
     def _configure(self, config: Any) -> None:
         """Adjusts the multi-loop server's config (loops already set)."""
 
+    def _library_loops(self) -> bool:
+        """Whether the library's server runs the loops (else one loop on
+        the serving thread)."""
+        return self._loops > 1
+
+    def _listened(self, address: tuple[str, int]) -> None:
+        """Called with the bound address once listening."""
+
     def _open(self) -> None:
         """Starts what the server needs beside its loops."""
 
@@ -124,10 +132,11 @@ class Server:
             self._running = False
 
     def _serve(self, install_signals: bool, ready: Optional[Callable[["Server"], None]] = None) -> None:
-        runner = SingleLoop(self) if self._loops == 1 else MultiLoop(self, self._loops)
+        runner = MultiLoop(self, self._loops) if self._library_loops() else SingleLoop(self)
         previous: dict[int, Any] = {}
         try:
             self.address = parse_addr(runner.open())
+            self._listened(self.address)
             if install_signals:
                 for signum in (signal.SIGINT, signal.SIGTERM):
                     previous[signum] = signal.signal(signum, self._on_signal)

@@ -1,73 +1,64 @@
 """A PEP 3333 (WSGI) server: Flask, Django and friends on c10k.
 
-The library reads and parses requests on its loop thread; each request is
-copied, deferred and run on a pool of Python threads, and the response
-goes back through the thread-safe deferred-reply calls. With ``loops=N``
-(N > 1) the library's own worker pool runs the application instead, and
-the response is sent from the pool thread. A result that
-comes whole (the usual case: one chunk) is sent with a Content-Length;
-a longer iterable is streamed, chunked unless the application gave a
-Content-Length.
+Per request the compiled path (``_native``) builds the environ, calls the
+application with its ``start_response`` and, for the usual result (a list
+of bytes), answers with ``c10k_respond``: no Python of ours runs. Longer
+iterables are streamed (chunked unless the application gave a
+Content-Length), ``wsgi.file_wrapper`` results go out with ``sendfile``,
+and results are closed, all from here.
+
+``threads=N`` (the default, 8) runs the application on the library's
+worker pool: it may block, and ``queue_size`` requests may wait (more get
+503). ``threads=0`` runs it on the loop thread, as bjoern does: the
+fastest, for applications that never block.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+import os
+import stat
 import sys
 from collections.abc import Iterable, Iterator
-from types import TracebackType
 from typing import Any, Callable, Optional
 
+from . import _native
+from ._fast import c_pointers, request_of
+from ._ffi import ffi, lib
 from ._http import HttpServer
-from ._request import Request
-from ._response import AnyResponse, Response, StreamResponse
+from ._modes import PoolMode
+from ._response import AnyResponse, Response, StreamResponse, header_pairs
+from ._send import c_headers, close_chunks, respond, send_error
+from ._server import mark_serving_thread
 
-ExcInfo = tuple[type, BaseException, TracebackType]
+log = logging.getLogger("c10k")
+
 StartResponse = Callable[..., Callable[[bytes], None]]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-# Header names the environ carries without the HTTP_ prefix (PEP 3333).
-_UNPREFIXED = {"CONTENT_TYPE", "CONTENT_LENGTH"}
 
+class FileWrapper:
+    """``wsgi.file_wrapper``: a file the server sends with ``sendfile(2)``
+    when it is a regular file with a descriptor (from its current
+    position); otherwise read in ``block_size`` pieces."""
 
-class _Exchange:
-    """The state of one WSGI call: ``start_response``, ``write`` and
-    whether the head has gone to the client."""
+    def __init__(self, filelike: Any, block_size: int = 8192) -> None:
+        self.filelike = filelike
+        self.block_size = block_size
 
-    __slots__ = ("status", "headers", "written", "sent")
+    def __iter__(self) -> Iterator[bytes]:
+        read = self.filelike.read
+        while True:
+            data = read(self.block_size)
+            if not data:
+                return
+            yield data
 
-    def __init__(self) -> None:
-        self.status: Optional[str] = None
-        self.headers: list[tuple[str, str]] = []
-        self.written: list[bytes] = []
-        self.sent = False
-
-    def start_response(
-        self, status: str, headers: list[tuple[str, str]], exc_info: Optional[ExcInfo] = None
-    ) -> Callable[[bytes], None]:
-        if exc_info is not None:
-            try:
-                if self.sent:
-                    raise exc_info[1].with_traceback(exc_info[2])
-            finally:
-                exc_info = None
-        elif self.status is not None:
-            raise AssertionError("start_response called a second time without exc_info")
-        if not isinstance(status, str) or len(status) < 3 or not status[:3].isdigit():
-            raise ValueError(f"WSGI status must be a string like '200 OK', not {status!r}")
-        self.status = status
-        self.headers = list(headers)
-        return self.write
-
-    def write(self, data: bytes) -> None:
-        if self.status is None:
-            raise AssertionError("write() called before start_response()")
-        if data:
-            self.written.append(bytes(data))
-
-    def take_written(self) -> list[bytes]:
-        written, self.written = self.written, []
-        return written
+    def close(self) -> None:
+        close = getattr(self.filelike, "close", None)
+        if close is not None:
+            close()
 
 
 class _Body:
@@ -75,7 +66,7 @@ class _Body:
 
     __slots__ = ("_first", "_rest", "_result", "_exchange")
 
-    def __init__(self, first: list[bytes], rest: Iterator[bytes], result: Iterable[bytes], exchange: _Exchange) -> None:
+    def __init__(self, first: list[bytes], rest: Iterator[bytes], result: Iterable[bytes], exchange: Any) -> None:
         self._first = first
         self._rest = rest
         self._result = result
@@ -95,11 +86,102 @@ class _Body:
             close()
 
 
-class WSGIServer(HttpServer):
-    """Serves a WSGI application on ``threads`` threads (``mode="threads"``
-    of :class:`HttpServer`, so ``loops=N`` works as there).
+def _file_range(wrapper: FileWrapper, headers: list[tuple[bytes, bytes]]) -> Optional[tuple[int, int, int]]:
+    """``(fd, offset, length)`` of a wrapped regular file, or None."""
+    fileno = getattr(wrapper.filelike, "fileno", None)
+    if fileno is None:
+        return None
+    try:
+        fd = fileno()
+        info = os.fstat(fd)
+        offset = os.lseek(fd, 0, os.SEEK_CUR)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    length = max(0, info.st_size - offset)
+    for name, value in headers:
+        if name.lower() == b"content-length":
+            length = min(length, int(value))
+    return fd, offset, length
 
-    At most ``queue_size`` requests wait for a thread; more get 503.
+
+def _result_response(exchange: Any, result: Iterable[bytes]) -> tuple[AnyResponse, Optional[Iterable[bytes]]]:
+    """The response of a result C did not answer, and what is left to
+    close (None when a streamed body took the result over)."""
+    iterator = iter(result)
+    chunks: list[bytes] = []
+    exhausted = True
+    # Read up to two chunks: one chunk is sent whole, more are streamed.
+    for chunk in iterator:
+        if chunk:
+            chunks.append(bytes(chunk))
+            if len(chunks) == 2:
+                exhausted = False
+                break
+    if exchange.status is None:
+        raise RuntimeError("the WSGI application returned without calling start_response")
+    status = _native.status_code(exchange.status)
+    first = exchange.take_written() + chunks
+    if exhausted:
+        return Response(status, exchange.headers, b"".join(first)), result
+    exchange.sent = True
+    return StreamResponse(status, exchange.headers, _Body(first, iterator, result, exchange)), None
+
+
+def _send_file(req: Any, exchange: Any, wrapper: FileWrapper) -> bool:
+    """Answers a file_wrapper result with sendfile; False if it is no file."""
+    if exchange.status is None:
+        raise RuntimeError("the WSGI application returned without calling start_response")
+    pairs = header_pairs(exchange.headers)
+    found = _file_range(wrapper, pairs)
+    if found is None:
+        return False
+    fd, offset, length = found
+    array, n, _keep = c_headers(pairs)
+    code = lib.c10k_respond_file(req, _native.status_code(exchange.status), array, n, fd, offset, length)
+    if code not in (0, lib.C10K_ECLOSED, lib.C10K_EPIPE):
+        raise RuntimeError(f"c10k_respond_file: {ffi.string(lib.c10k_strerror(code)).decode()}")
+    exchange.sent = True
+    return True
+
+
+def _answer(address: int, environ: dict[str, Any], exchange: Any, result: Iterable[bytes]) -> None:
+    """Answers, from Python, a result the compiled path left: an iterator,
+    a file_wrapper, write() output."""
+    req = request_of(address)
+    owned: Optional[Iterable[bytes]] = result
+    try:
+        if isinstance(result, FileWrapper) and _send_file(req, exchange, result):
+            return
+        response, owned = _result_response(exchange, result)
+        respond(req, response)
+    except Exception:
+        log.exception("c10k: WSGI application failed for %s %s", environ.get("REQUEST_METHOD"), environ.get("RAW_URI"))
+        send_error(lambda response: respond(req, response))
+    finally:
+        if owned is not None:
+            close_chunks(owned)
+
+
+def _failed(environ: Any, error: BaseException) -> None:
+    if isinstance(environ, dict):
+        log.error(
+            "c10k: WSGI application failed for %s %s",
+            environ.get("REQUEST_METHOD"),
+            environ.get("RAW_URI"),
+            exc_info=error,
+        )
+    else:
+        log.error("c10k: could not build a WSGI environ", exc_info=error)
+
+
+class WSGIServer(HttpServer):
+    """Serves a WSGI application.
+
+    ``threads=N`` (N > 0): on the library's worker pool of N threads
+    (``loops`` event loops in front); at most ``queue_size`` requests
+    wait, more get 503. ``threads=0``: on the loop thread.
     """
 
     def __init__(
@@ -113,88 +195,45 @@ class WSGIServer(HttpServer):
         loops: int = 1,
         max_body_bytes: Optional[int] = None,
     ) -> None:
+        if not isinstance(threads, int) or threads < 0:
+            raise ValueError(f"threads must be an int >= 0, not {threads!r}")
         self.app = app
+        self._threads = threads
         super().__init__(
-            self._call_app,
+            app,
             host,
             port,
             loops=loops,
-            mode="threads",
-            threads=threads,
+            mode="inline" if threads == 0 else "threads",
+            threads=max(threads, 1),
             queue_size=queue_size,
             max_body_bytes=max_body_bytes,
         )
-
-    def environ(self, request: Request) -> dict[str, Any]:
-        """The PEP 3333 environ of ``request``."""
-        server_host, server_port = self.address or ("", 0)
-        peer_host, peer_port = request.peer
-        body = request.body
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": request.method,
+        if threads:
+            self._mode = PoolMode(app, threads, queue_size)
+        self._environ_base: dict[str, Any] = {
             "SCRIPT_NAME": "",
-            # PEP 3333: the decoded bytes of the path, as latin-1 text.
-            "PATH_INFO": request.path.encode("utf-8", "surrogateescape").decode("latin-1"),
-            "QUERY_STRING": request.query,
-            "REQUEST_URI": request.target,
-            "RAW_URI": request.target,
-            "SERVER_NAME": server_host,
-            "SERVER_PORT": str(server_port),
-            "SERVER_PROTOCOL": request.version,
-            "REMOTE_ADDR": peer_host,
-            "REMOTE_PORT": str(peer_port),
+            "SERVER_NAME": host,
+            "SERVER_PORT": str(port),
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.input_terminated": True,
             "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
+            "wsgi.multithread": threads > 0 or loops > 1,
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
+            "wsgi.input_terminated": True,
+            "wsgi.file_wrapper": FileWrapper,
         }
-        for name, value in request.headers.items_raw():
-            # A name with "_" would collide with one spelled with "-":
-            # dropped, as other servers do, so it cannot spoof a header.
-            if "_" in name:
-                continue
-            key = name.upper().replace("-", "_")
-            if key not in _UNPREFIXED:
-                key = "HTTP_" + key
-            environ[key] = f"{environ[key]},{value}" if key in environ else value
-        if body and "CONTENT_LENGTH" not in environ:
-            # A chunked body was read whole: its length is known now.
-            environ["CONTENT_LENGTH"] = str(len(body))
-        return environ
+        self._native = _native.WsgiDispatch(app, self._environ_base, io.BytesIO, _answer, _failed, mark_serving_thread)
+        self._callbacks, self._user_data = c_pointers(self._native)
 
-    def _call_app(self, request: Request) -> AnyResponse:
-        exchange = _Exchange()
-        result = self.app(self.environ(request), exchange.start_response)
-        # Closed here unless the streamed body takes it over.
-        owned: Optional[Iterable[bytes]] = result
-        try:
-            iterator = iter(result)
-            chunks: list[bytes] = []
-            exhausted = True
-            # Read up to two chunks: one chunk is sent whole, more are streamed.
-            for chunk in iterator:
-                if chunk:
-                    chunks.append(bytes(chunk))
-                    if len(chunks) == 2:
-                        exhausted = False
-                        break
-            if exchange.status is None:
-                raise RuntimeError("the WSGI application returned without calling start_response")
-            status = int(exchange.status[:3])
-            first = exchange.take_written() + chunks
-            if exhausted:
-                return Response(status, exchange.headers, b"".join(first))
-            exchange.sent = True
-            owned = None
-            return StreamResponse(status, exchange.headers, _Body(first, iterator, result, exchange))
-        finally:
-            close = getattr(owned, "close", None)
-            if close is not None:
-                close()
+    def _library_loops(self) -> bool:
+        # The worker pool belongs to the library's multi-loop server.
+        return self._threads > 0 or self._loops > 1
+
+    def _listened(self, address: tuple[str, int]) -> None:
+        self._environ_base["SERVER_NAME"], port = address
+        self._environ_base["SERVER_PORT"] = str(port)
 
 
 def serve(

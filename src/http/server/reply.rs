@@ -18,7 +18,7 @@ use crate::error::*;
 use crate::http::{
     BodyMode, HeadOptions, ResponseFraming, WrittenHead, http_date, write_chunk, write_head, write_last_chunk,
 };
-use crate::reactor::{ConnId, Handle, Loop, LoopHandle, Slab, owned_loop};
+use crate::reactor::{ConnId, Handle, Kind, Loop, LoopHandle, Slab, owned_loop};
 
 /// Names a deferred reply; stale handles are detected by generation.
 pub type ReplyId = Handle;
@@ -52,7 +52,7 @@ static TABLE: LazyLock<Mutex<Slab<Entry>>> = LazyLock::new(|| Mutex::new(Slab::d
 pub(crate) fn register(lp: &Loop, conn: ConnId, info: ReqInfo) -> ReplyId {
     let entry = Entry { lp: lp.handle(), conn, info, state: ReplyState::Pending, sent: 0, queued: 0, blocked: false };
     let (slot, generation) = TABLE.lock().insert(entry);
-    Handle::new(lp.id(), slot, generation)
+    Handle::new(Kind::Reply, lp.id(), slot, generation)
 }
 
 /// Removes a reply for its connection: returns its last state, or `None`
@@ -104,6 +104,7 @@ struct Delivery {
 /// Runs `f` on the reply's entry under the lock, then hands the bytes it
 /// produced to the loop.
 fn operate(reply: ReplyId, f: impl FnOnce(&mut Entry) -> Result<Delivery>) -> Result<()> {
+    reply.expect(Kind::Reply)?;
     let (lp, delivery) = {
         let mut table = TABLE.lock();
         let entry = table.get_mut(reply.slot(), reply.generation()).ok_or(C10K_ECLOSED)?;
@@ -255,6 +256,7 @@ pub fn end(reply: ReplyId) -> Result<()> {
 /// never mistakes a cut response for a complete one. `on_abort` does not
 /// run: the caller knows.
 pub fn abort(reply: ReplyId) -> Result<()> {
+    reply.expect(Kind::Reply)?;
     // Out of the table first, so the connection's close finds nothing to
     // report with on_abort.
     let (lp, conn) = {
@@ -279,6 +281,7 @@ pub fn abort(reply: ReplyId) -> Result<()> {
 /// Asks the loop to run `task` with the connection of `reply` (for example
 /// to resume reading a streamed body).
 pub(crate) fn with_conn(reply: ReplyId, task: impl FnOnce(&Loop, ConnId) + Send + 'static) -> Result<()> {
+    reply.expect(Kind::Reply)?;
     let (lp, conn) = {
         let table = TABLE.lock();
         let e = table.get(reply.slot(), reply.generation()).ok_or(C10K_ECLOSED)?;

@@ -1,0 +1,957 @@
+/* The compiled per-request path of the Python binding.
+ *
+ * The library calls `on_request` (a C function here) for each request; this
+ * file builds the request object or the WSGI environ, calls the Python
+ * application and hands its answer back with `c10k_respond`, all without
+ * interpreted glue. Only what is rare (files, streamed bodies, odd result
+ * types, errors) goes to the Python functions given to `HttpDispatch` and
+ * `WsgiDispatch`.
+ *
+ * `include/c10k.h` is the only interface to the library. Its functions are
+ * looked up with dlsym() in the very library cffi opened (`bind(path)`), so
+ * that one copy of the library serves both (`C10K_LIB` included).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "c10k.h"
+
+#if PY_VERSION_HEX < 0x030A0000
+static inline PyObject *Py_NewRef(PyObject *o) {
+    Py_INCREF(o);
+    return o;
+}
+#define Py_NewRef(o) Py_NewRef((PyObject *)(o))
+#endif
+
+/* ---- the library's functions, resolved by bind() ---- */
+
+#define C10K_FUNCTIONS(X)     \
+    X(c10k_request_get_info)  \
+    X(c10k_request_header_at) \
+    X(c10k_request_peer_addr) \
+    X(c10k_percent_decode)    \
+    X(c10k_respond)           \
+    X(c10k_strerror)
+
+#define DECLARE(name) static __typeof__(name) *p_##name;
+C10K_FUNCTIONS(DECLARE)
+#undef DECLARE
+
+static int bound;
+
+/* Most responses have a handful of headers; more go through Python. */
+#define MAX_HEADERS 64
+
+static const char TEXT_PLAIN[] = "text/plain; charset=utf-8";
+static const char INTERNAL_ERROR[] = "Internal Server Error\n";
+
+/* ---- bytes views of Python objects ---- */
+
+/* A latin-1 view of a str (a compact one-byte string) or of bytes; 0 when
+ * `o` has no such view (the caller then lets Python handle the value). */
+static int latin1_view(PyObject *o, const uint8_t **ptr, size_t *len) {
+    if (PyBytes_CheckExact(o)) {
+        *ptr = (const uint8_t *)PyBytes_AS_STRING(o);
+        *len = (size_t)PyBytes_GET_SIZE(o);
+        return 1;
+    }
+    if (PyUnicode_CheckExact(o) && PyUnicode_KIND(o) == PyUnicode_1BYTE_KIND) {
+        *ptr = PyUnicode_1BYTE_DATA(o);
+        *len = (size_t)PyUnicode_GET_LENGTH(o);
+        return 1;
+    }
+    return 0;
+}
+
+static int is_named(const c10k_header *h, const char *name) {
+    size_t n = strlen(name);
+    if (h->name_len != n) return 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = h->name[i];
+        if (c >= 'A' && c <= 'Z') c += 'a' - 'A';
+        if (c != (uint8_t)name[i]) return 0;
+    }
+    return 1;
+}
+
+typedef struct {
+    c10k_header items[MAX_HEADERS + 1]; /* one spare for a Content-Type we add */
+    size_t n;
+} HeaderArray;
+
+/* Fills `out` from a list/tuple of 2-tuples, or a dict, of str/bytes
+ * (borrowed: `headers` must outlive the use of `out`). 0 when a value needs
+ * Python (an int, non-latin-1 text, too many fields). */
+static int header_array(PyObject *headers, HeaderArray *out) {
+    out->n = 0;
+    if (headers == Py_None) return 1;
+    if (PyDict_CheckExact(headers)) {
+        Py_ssize_t pos = 0;
+        PyObject *name, *value;
+        while (PyDict_Next(headers, &pos, &name, &value)) {
+            if (out->n == MAX_HEADERS) return 0;
+            c10k_header *h = &out->items[out->n++];
+            if (!latin1_view(name, &h->name, &h->name_len) || !latin1_view(value, &h->value, &h->value_len)) return 0;
+        }
+        return 1;
+    }
+    if (!PyList_CheckExact(headers) && !PyTuple_CheckExact(headers)) return 0;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(headers);
+    if (count > MAX_HEADERS) return 0;
+    PyObject **fields = PySequence_Fast_ITEMS(headers);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *pair = fields[i];
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) return 0;
+        c10k_header *h = &out->items[out->n++];
+        if (!latin1_view(PyTuple_GET_ITEM(pair, 0), &h->name, &h->name_len) ||
+            !latin1_view(PyTuple_GET_ITEM(pair, 1), &h->value, &h->value_len))
+            return 0;
+    }
+    return 1;
+}
+
+static void add_text_content_type(HeaderArray *h) {
+    for (size_t i = 0; i < h->n; i++)
+        if (is_named(&h->items[i], "content-type")) return;
+    c10k_header *ct = &h->items[h->n++];
+    ct->name = (const uint8_t *)"Content-Type";
+    ct->name_len = 12;
+    ct->value = (const uint8_t *)TEXT_PLAIN;
+    ct->value_len = sizeof TEXT_PLAIN - 1;
+}
+
+static void respond_internal_error(c10k_request *req) {
+    c10k_header ct = {(const uint8_t *)"Content-Type", 12, (const uint8_t *)TEXT_PLAIN, sizeof TEXT_PLAIN - 1};
+    /* Fails harmlessly if the request was answered or its client left. */
+    p_c10k_respond(req, 500, &ct, 1, (const uint8_t *)INTERNAL_ERROR, sizeof INTERNAL_ERROR - 1);
+}
+
+/* ---- Request: the handler's view of one request ---- */
+
+enum { F_METHOD, F_TARGET, F_RAW_PATH, F_PATH, F_QUERY, F_VERSION, F_HEADERS, F_BODY, F_PEER, F_COUNT };
+
+typedef struct {
+    PyObject_HEAD
+    c10k_request *req; /* NULL once the handler returned */
+    c10k_request_info info;
+    PyObject *cache[F_COUNT];
+} RequestObject;
+
+static PyObject *HeadersClass; /* c10k._request.Headers */
+
+static PyTypeObject RequestType;
+
+static RequestObject *request_new(c10k_request *req) {
+    RequestObject *r = PyObject_GC_New(RequestObject, &RequestType);
+    if (r == NULL) return NULL;
+    r->req = req;
+    memset(r->cache, 0, sizeof r->cache);
+    memset(&r->info, 0, sizeof r->info);
+    r->info.size = sizeof r->info;
+    if (p_c10k_request_get_info(req, &r->info) != 0) r->info.size = 0;
+    PyObject_GC_Track(r);
+    return r;
+}
+
+static void request_detach(RequestObject *r) { r->req = NULL; }
+
+static int request_traverse(RequestObject *r, visitproc visit, void *arg) {
+    for (int i = 0; i < F_COUNT; i++) Py_VISIT(r->cache[i]);
+    return 0;
+}
+
+static int request_clear(RequestObject *r) {
+    for (int i = 0; i < F_COUNT; i++) Py_CLEAR(r->cache[i]);
+    return 0;
+}
+
+static void request_dealloc(RequestObject *r) {
+    PyObject_GC_UnTrack(r);
+    request_clear(r);
+    PyObject_GC_Del(r);
+}
+
+static PyObject *latin1(const uint8_t *p, size_t n) {
+    return PyUnicode_DecodeLatin1((const char *)(p ? p : (const uint8_t *)""), (Py_ssize_t)n, NULL);
+}
+
+static PyObject *bytes_of(const uint8_t *p, size_t n) {
+    return PyBytes_FromStringAndSize((const char *)(p ? p : (const uint8_t *)""), (Py_ssize_t)n);
+}
+
+/* The percent-decoded path as bytes; a malformed escape keeps it as sent. */
+static PyObject *decoded_path(const uint8_t *raw, size_t n) {
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n);
+    if (out == NULL) return NULL;
+    size_t len = 0;
+    if (n == 0 || p_c10k_percent_decode(raw, n, false, (uint8_t *)PyBytes_AS_STRING(out), n, &len) != 0) {
+        Py_DECREF(out);
+        return bytes_of(raw, n);
+    }
+    if (len != n && _PyBytes_Resize(&out, (Py_ssize_t)len) != 0) return NULL;
+    return out;
+}
+
+static PyObject *parse_peer(const char *text) {
+    const char *colon = strrchr(text, ':');
+    if (colon == NULL) return Py_BuildValue("(si)", "", 0);
+    const char *host = text;
+    size_t host_len = (size_t)(colon - text);
+    if (host_len >= 2 && host[0] == '[' && host[host_len - 1] == ']') {
+        host++;
+        host_len -= 2;
+    }
+    return Py_BuildValue("(s#i)", host, (Py_ssize_t)host_len, atoi(colon + 1));
+}
+
+static PyObject *request_peer(c10k_request *req) {
+    char addr[C10K_ADDRSTRLEN];
+    if (p_c10k_request_peer_addr(req, addr, sizeof addr) != 0) return Py_BuildValue("(si)", "", 0);
+    return parse_peer(addr);
+}
+
+static PyObject *read_headers(c10k_request *req, size_t count) {
+    PyObject *items = PyList_New(0);
+    if (items == NULL) return NULL;
+    for (size_t i = 0; i < count; i++) {
+        const uint8_t *name, *value;
+        size_t name_len, value_len;
+        if (p_c10k_request_header_at(req, i, &name, &name_len, &value, &value_len) != 0) break;
+        PyObject *pair = Py_BuildValue("(NN)", latin1(name, name_len), latin1(value, value_len));
+        if (pair == NULL || PyList_Append(items, pair) != 0) {
+            Py_XDECREF(pair);
+            Py_DECREF(items);
+            return NULL;
+        }
+        Py_DECREF(pair);
+    }
+    return items;
+}
+
+static PyObject *request_field(RequestObject *r, void *closure) {
+    int field = (int)(intptr_t)closure;
+    PyObject *v = r->cache[field];
+    if (v != NULL) return Py_NewRef(v);
+    if (r->req == NULL || r->info.size == 0) {
+        static const char *names[] = {"method", "target", "raw_path", "path", "query",
+                                      "version", "headers", "body", "peer"};
+        return PyErr_Format(PyExc_RuntimeError,
+                            "Request.%s was first read after the handler returned; read it during the call "
+                            "(the library's views are gone)",
+                            names[field]);
+    }
+    const c10k_request_info *in = &r->info;
+    switch (field) {
+    case F_METHOD: v = latin1(in->method, in->method_len); break;
+    case F_TARGET: v = latin1(in->target, in->target_len); break;
+    case F_RAW_PATH: v = bytes_of(in->path, in->path_len); break;
+    case F_PATH: {
+        PyObject *raw = decoded_path(in->path, in->path_len);
+        if (raw == NULL) return NULL;
+        v = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw), "surrogateescape");
+        Py_DECREF(raw);
+        break;
+    }
+    case F_QUERY: v = latin1(in->query, in->query_len); break;
+    case F_VERSION: v = PyUnicode_FromFormat("HTTP/1.%u", in->version_minor); break;
+    case F_HEADERS: {
+        PyObject *items = read_headers(r->req, in->header_count);
+        if (items == NULL) return NULL;
+        v = PyObject_CallOneArg(HeadersClass, items);
+        Py_DECREF(items);
+        break;
+    }
+    case F_BODY: v = bytes_of(in->body, in->body_len); break;
+    case F_PEER: v = request_peer(r->req); break;
+    }
+    if (v == NULL) return NULL;
+    r->cache[field] = Py_NewRef(v);
+    return v;
+}
+
+static PyObject *request_keep_alive(RequestObject *r, void *closure) {
+    (void)closure;
+    return PyBool_FromLong(r->info.keep_alive);
+}
+
+static PyObject *request_repr(RequestObject *r) {
+    PyObject *method = request_field(r, (void *)F_METHOD);
+    PyObject *target = method ? request_field(r, (void *)F_TARGET) : NULL;
+    if (target == NULL) {
+        PyErr_Clear();
+        Py_XDECREF(method);
+        return PyUnicode_FromString("<Request ? ?>");
+    }
+    PyObject *s = PyUnicode_FromFormat("<Request %U %U>", method, target);
+    Py_DECREF(method);
+    Py_DECREF(target);
+    return s;
+}
+
+#define FIELD(name, id, doc) {name, (getter)request_field, NULL, doc, (void *)(intptr_t)(id)}
+static PyGetSetDef request_getset[] = {
+    FIELD("method", F_METHOD, "The method, as sent (\"GET\")."),
+    FIELD("target", F_TARGET, "The request-target, as sent."),
+    FIELD("raw_path", F_RAW_PATH, "The path as sent, not decoded (bytes)."),
+    FIELD("path", F_PATH, "The path, percent-decoded (UTF-8, surrogateescape)."),
+    FIELD("query", F_QUERY, "The query after '?', not decoded; \"\" if none."),
+    FIELD("version", F_VERSION, "\"HTTP/1.1\" or \"HTTP/1.0\"."),
+    FIELD("headers", F_HEADERS, "The header fields (c10k.Headers)."),
+    FIELD("body", F_BODY, "The body (bytes)."),
+    FIELD("peer", F_PEER, "The client's (host, port)."),
+    {"keep_alive", (getter)request_keep_alive, NULL, "Whether the connection stays open.", NULL},
+    {NULL},
+};
+
+static PyTypeObject RequestType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "c10k.Request",
+    .tp_basicsize = sizeof(RequestObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "An HTTP request, read from the library's views during the handler's call (inline mode).",
+    .tp_traverse = (traverseproc)request_traverse,
+    .tp_clear = (inquiry)request_clear,
+    .tp_dealloc = (destructor)request_dealloc,
+    .tp_getset = request_getset,
+    .tp_repr = (reprfunc)request_repr,
+};
+
+/* ---- answering from C ---- */
+
+static PyObject *ResponseClass; /* c10k._response.Response */
+static PyObject *str_status, *str_headers, *str_body, *str_close;
+
+/* Sends a whole response given as status, headers and a bytes/str body.
+ * 1: sent (or the client is gone); 0: Python must handle it; -1: error set. */
+static int respond_parts(c10k_request *req, PyObject *status, PyObject *headers, PyObject *body) {
+    if (!PyLong_CheckExact(status)) return 0;
+    long code = PyLong_AsLong(status);
+    if (code < 100 || code > 999) return 0;
+    HeaderArray h;
+    if (!header_array(headers, &h)) return 0;
+    const uint8_t *data;
+    size_t len;
+    if (PyBytes_CheckExact(body)) {
+        data = (const uint8_t *)PyBytes_AS_STRING(body);
+        len = (size_t)PyBytes_GET_SIZE(body);
+    } else if (PyUnicode_CheckExact(body)) {
+        Py_ssize_t n;
+        data = (const uint8_t *)PyUnicode_AsUTF8AndSize(body, &n);
+        if (data == NULL) return -1;
+        len = (size_t)n;
+        add_text_content_type(&h);
+    } else {
+        return 0;
+    }
+    int rc = p_c10k_respond(req, (uint16_t)code, h.items, h.n, data, len);
+    if (rc == C10K_EINVAL) return 0; /* let Python raise the precise error */
+    return 1;
+}
+
+/* The handler's result answered from C when its shape allows. */
+static int respond_fast(c10k_request *req, PyObject *result) {
+    if (PyTuple_CheckExact(result) && PyTuple_GET_SIZE(result) == 3)
+        return respond_parts(req, PyTuple_GET_ITEM(result, 0), PyTuple_GET_ITEM(result, 1),
+                             PyTuple_GET_ITEM(result, 2));
+    if (PyBytes_CheckExact(result)) {
+        PyObject *status = PyLong_FromLong(200);
+        int rc = respond_parts(req, status, Py_None, result);
+        Py_DECREF(status);
+        return rc;
+    }
+    if (PyUnicode_CheckExact(result)) {
+        PyObject *status = PyLong_FromLong(200);
+        int rc = respond_parts(req, status, Py_None, result);
+        Py_DECREF(status);
+        return rc;
+    }
+    if (Py_IS_TYPE(result, (PyTypeObject *)ResponseClass)) {
+        PyObject *status = PyObject_GetAttr(result, str_status);
+        PyObject *headers = status ? PyObject_GetAttr(result, str_headers) : NULL;
+        PyObject *body = headers ? PyObject_GetAttr(result, str_body) : NULL;
+        int rc = body ? respond_parts(req, status, headers, body) : -1;
+        Py_XDECREF(status);
+        Py_XDECREF(headers);
+        Py_XDECREF(body);
+        return rc;
+    }
+    return 0;
+}
+
+/* ---- marking the threads that run handlers ---- */
+
+/* Whether this thread already ran `mark()` (c10k._server.mark_serving_thread:
+ * stop() called from a handler must not wait for the server in turn). */
+static _Thread_local int thread_marked;
+
+static void mark_thread(PyObject *mark) {
+    if (thread_marked) return;
+    thread_marked = 1;
+    PyObject *r = PyObject_CallNoArgs(mark);
+    if (r == NULL) PyErr_WriteUnraisable(mark);
+    Py_XDECREF(r);
+}
+
+/* ---- dispatch objects: the user_data of the library's callbacks ---- */
+
+/* What HttpDispatch and WsgiDispatch hold; the object must outlive the
+ * listener it was given to. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *app;        /* handler(request), or the WSGI app(environ, start_response) */
+    PyObject *fallback;   /* answers what C did not (see the two on_request) */
+    PyObject *failed;     /* failed(request or environ, exception): logs a failure */
+    PyObject *mark;       /* mark(): run once on each thread that serves */
+    PyObject *base;       /* WSGI: the environ keys every request shares */
+    PyObject *make_input; /* WSGI: make_input(body bytes) -> wsgi.input */
+    c10k_http_callbacks callbacks;
+} DispatchObject;
+
+static int dispatch_traverse(DispatchObject *d, visitproc visit, void *arg) {
+    Py_VISIT(d->app);
+    Py_VISIT(d->fallback);
+    Py_VISIT(d->failed);
+    Py_VISIT(d->mark);
+    Py_VISIT(d->base);
+    Py_VISIT(d->make_input);
+    return 0;
+}
+
+static int dispatch_clear(DispatchObject *d) {
+    Py_CLEAR(d->app);
+    Py_CLEAR(d->fallback);
+    Py_CLEAR(d->failed);
+    Py_CLEAR(d->mark);
+    Py_CLEAR(d->base);
+    Py_CLEAR(d->make_input);
+    return 0;
+}
+
+static void dispatch_dealloc(DispatchObject *d) {
+    PyObject_GC_UnTrack(d);
+    dispatch_clear(d);
+    Py_TYPE(d)->tp_free((PyObject *)d);
+}
+
+/* A new dispatch calling `on_request`; the references are new ones. */
+static DispatchObject *dispatch_alloc(PyTypeObject *type, void (*on_request)(void *, c10k_request *), PyObject *app,
+                                      PyObject *fallback, PyObject *failed, PyObject *mark) {
+    if (!bound) return (DispatchObject *)PyErr_Format(PyExc_RuntimeError, "c10k._native: bind(path) was not called");
+    DispatchObject *d = (DispatchObject *)type->tp_alloc(type, 0);
+    if (d == NULL) return NULL;
+    d->app = Py_NewRef(app);
+    d->fallback = Py_NewRef(fallback);
+    d->failed = Py_NewRef(failed);
+    d->mark = Py_NewRef(mark);
+    d->callbacks.size = sizeof d->callbacks;
+    d->callbacks.on_request = on_request;
+    return d;
+}
+
+/* The addresses the cffi side passes to c10k_http_listen: the callbacks
+ * struct and the user_data (this object). */
+static PyObject *dispatch_pointers(DispatchObject *d, PyObject *unused) {
+    (void)unused;
+    return Py_BuildValue("(NN)", PyLong_FromVoidPtr(&d->callbacks), PyLong_FromVoidPtr(d));
+}
+
+static PyMethodDef dispatch_methods[] = {
+    {"pointers", (PyCFunction)dispatch_pointers, METH_NOARGS,
+     "(callbacks address, user_data address) for c10k_http_listen."},
+    {NULL},
+};
+
+/* ---- HttpDispatch: inline handlers ---- */
+
+/* Logs `request`'s failure through Python (the error indicator is set). */
+static void report_failure(PyObject *failed, PyObject *request) {
+    PyObject *type, *exc, *tb;
+    PyErr_Fetch(&type, &exc, &tb);
+    PyErr_NormalizeException(&type, &exc, &tb);
+    if (exc != NULL && tb != NULL) PyException_SetTraceback(exc, tb);
+    PyObject *r = PyObject_CallFunctionObjArgs(failed, request, exc ? exc : Py_None, NULL);
+    if (r == NULL) PyErr_WriteUnraisable(failed);
+    Py_XDECREF(r);
+    Py_XDECREF(type);
+    Py_XDECREF(exc);
+    Py_XDECREF(tb);
+}
+
+static void http_on_request(void *user_data, c10k_request *req) {
+    PyGILState_STATE gil = PyGILState_Ensure();
+    DispatchObject *d = user_data;
+    mark_thread(d->mark);
+    RequestObject *request = request_new(req);
+    if (request == NULL) {
+        PyErr_WriteUnraisable(d->app);
+        respond_internal_error(req);
+        PyGILState_Release(gil);
+        return;
+    }
+    PyObject *result = PyObject_CallOneArg(d->app, (PyObject *)request);
+    int done = result ? respond_fast(req, result) : -1;
+    if (done == 0) {
+        PyObject *addr = PyLong_FromVoidPtr(req);
+        PyObject *r = addr ? PyObject_CallFunctionObjArgs(d->fallback, addr, request, result, NULL) : NULL;
+        Py_XDECREF(addr);
+        if (r == NULL) {
+            PyErr_WriteUnraisable(d->fallback);
+            respond_internal_error(req);
+        }
+        Py_XDECREF(r);
+    } else if (done < 0) {
+        report_failure(d->failed, (PyObject *)request);
+        respond_internal_error(req);
+    }
+    Py_XDECREF(result);
+    request_detach(request);
+    Py_DECREF(request);
+    PyGILState_Release(gil);
+}
+
+static PyObject *http_dispatch_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"handler", "fallback", "failed", "mark", NULL};
+    PyObject *handler, *fallback, *failed, *mark;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO", kwlist, &handler, &fallback, &failed, &mark))
+        return NULL;
+    return (PyObject *)dispatch_alloc(type, http_on_request, handler, fallback, failed, mark);
+}
+
+static PyTypeObject HttpDispatchType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "c10k._native.HttpDispatch",
+    .tp_basicsize = sizeof(DispatchObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "HttpDispatch(handler, fallback, failed, mark): on_request in C for inline handlers.",
+    .tp_traverse = (traverseproc)dispatch_traverse,
+    .tp_clear = (inquiry)dispatch_clear,
+    .tp_dealloc = (destructor)dispatch_dealloc,
+    .tp_new = http_dispatch_new,
+    .tp_methods = dispatch_methods,
+};
+
+/* ---- WSGI ---- */
+
+/* start_response and write() of one WSGI call; the Python side reads
+ * `status`, `headers`, `sent` and `take_written()` when it takes over. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *status;  /* str or NULL */
+    PyObject *headers; /* list */
+    PyObject *written; /* list of bytes */
+    int sent;          /* the head went out: a later exc_info re-raises */
+} ExchangeObject;
+
+static PyTypeObject ExchangeType;
+
+static int exchange_traverse(ExchangeObject *e, visitproc visit, void *arg) {
+    Py_VISIT(e->status);
+    Py_VISIT(e->headers);
+    Py_VISIT(e->written);
+    return 0;
+}
+
+static int exchange_clear(ExchangeObject *e) {
+    Py_CLEAR(e->status);
+    Py_CLEAR(e->headers);
+    Py_CLEAR(e->written);
+    return 0;
+}
+
+static void exchange_dealloc(ExchangeObject *e) {
+    PyObject_GC_UnTrack(e);
+    exchange_clear(e);
+    PyObject_GC_Del(e);
+}
+
+static ExchangeObject *exchange_new(void) {
+    ExchangeObject *e = PyObject_GC_New(ExchangeObject, &ExchangeType);
+    if (e == NULL) return NULL;
+    e->status = NULL;
+    e->headers = PyList_New(0);
+    e->written = PyList_New(0);
+    e->sent = 0;
+    PyObject_GC_Track(e);
+    if (e->headers == NULL || e->written == NULL) {
+        Py_DECREF(e);
+        return NULL;
+    }
+    return e;
+}
+
+/* A WSGI status ("200 OK"): its code, or -1 with ValueError set. */
+static int status_code(PyObject *status) {
+    const uint8_t *s;
+    size_t n;
+    if (!latin1_view(status, &s, &n) || n < 3 || s[0] < '1' || s[0] > '9' || s[1] < '0' || s[1] > '9' ||
+        s[2] < '0' || s[2] > '9' || (n > 3 && s[3] != ' ')) {
+        PyErr_Format(PyExc_ValueError, "WSGI status must be a string like '200 OK', not %R", status);
+        return -1;
+    }
+    return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+}
+
+static PyObject *exchange_call(ExchangeObject *e, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"status", "headers", "exc_info", NULL};
+    PyObject *status, *headers, *exc_info = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|O:start_response", kwlist, &status, &headers, &exc_info))
+        return NULL;
+    if (exc_info != Py_None) {
+        if (e->sent) {
+            /* PEP 3333: too late to change the head; re-raise the app's error. */
+            PyObject *value = PySequence_GetItem(exc_info, 1);
+            if (value == NULL) return NULL;
+            PyErr_SetObject((PyObject *)Py_TYPE(value), value);
+            Py_DECREF(value);
+            return NULL;
+        }
+    } else if (e->status != NULL) {
+        PyErr_SetString(PyExc_AssertionError, "start_response called a second time without exc_info");
+        return NULL;
+    }
+    if (status_code(status) < 0) return NULL;
+    PyObject *list = PySequence_List(headers);
+    if (list == NULL) return NULL;
+    Py_XSETREF(e->status, Py_NewRef(status));
+    Py_SETREF(e->headers, list);
+    return PyObject_GetAttrString((PyObject *)e, "write");
+}
+
+static PyObject *exchange_write(ExchangeObject *e, PyObject *data) {
+    if (e->status == NULL) {
+        PyErr_SetString(PyExc_AssertionError, "write() called before start_response()");
+        return NULL;
+    }
+    PyObject *chunk = PyBytes_FromObject(data);
+    if (chunk == NULL) return NULL;
+    int rc = PyBytes_GET_SIZE(chunk) ? PyList_Append(e->written, chunk) : 0;
+    Py_DECREF(chunk);
+    if (rc != 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *exchange_take_written(ExchangeObject *e, PyObject *unused) {
+    (void)unused;
+    PyObject *fresh = PyList_New(0);
+    if (fresh == NULL) return NULL;
+    PyObject *old = e->written;
+    e->written = fresh;
+    return old;
+}
+
+static PyMethodDef exchange_methods[] = {
+    {"write", (PyCFunction)exchange_write, METH_O, "write(data): the WSGI write callable."},
+    {"take_written", (PyCFunction)exchange_take_written, METH_NOARGS, "What write() gathered since the last call."},
+    {NULL},
+};
+
+static PyMemberDef exchange_members[] = {
+    {"status", T_OBJECT, offsetof(ExchangeObject, status), READONLY, "The status given, or None."},
+    {"headers", T_OBJECT, offsetof(ExchangeObject, headers), READONLY, "The headers given."},
+    {"sent", T_BOOL, offsetof(ExchangeObject, sent), 0, "Whether the head went out."},
+    {NULL},
+};
+
+static PyTypeObject ExchangeType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "c10k.wsgi.StartResponse",
+    .tp_basicsize = sizeof(ExchangeObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "The start_response callable of one WSGI call.",
+    .tp_traverse = (traverseproc)exchange_traverse,
+    .tp_clear = (inquiry)exchange_clear,
+    .tp_dealloc = (destructor)exchange_dealloc,
+    .tp_call = (ternaryfunc)exchange_call,
+    .tp_methods = exchange_methods,
+    .tp_members = exchange_members,
+};
+
+
+static PyObject *key_method, *key_path, *key_query, *key_uri, *key_raw_uri, *key_protocol, *key_remote_addr,
+    *key_remote_port, *key_input, *key_content_length, *str_http10, *str_http11, *str_empty;
+
+/* Sets environ[key] = value, stealing value. */
+static int set_steal(PyObject *environ, PyObject *key, PyObject *value) {
+    if (value == NULL) return -1;
+    int rc = PyDict_SetItem(environ, key, value);
+    Py_DECREF(value);
+    return rc;
+}
+
+/* The CGI name of a header field: HTTP_ + upper case, '-' as '_';
+ * Content-Type and Content-Length without the prefix. NULL for a name
+ * holding '_' (it could pass for one spelled with '-': dropped, as other
+ * servers do). */
+static PyObject *cgi_name(const uint8_t *name, size_t n) {
+    char buf[256];
+    if (n + 5 >= sizeof buf) return NULL;
+    size_t off = 5;
+    memcpy(buf, "HTTP_", 5);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = name[i];
+        if (c == '_') return NULL;
+        if (c >= 'a' && c <= 'z') c -= 'a' - 'A';
+        buf[off + i] = c == '-' ? '_' : (char)c;
+    }
+    const char *start = buf;
+    size_t len = off + n;
+    if ((n == 12 && memcmp(buf + 5, "CONTENT_TYPE", 12) == 0) ||
+        (n == 14 && memcmp(buf + 5, "CONTENT_LENGTH", 14) == 0)) {
+        start += 5;
+        len -= 5;
+    }
+    return PyUnicode_DecodeLatin1(start, (Py_ssize_t)len, NULL);
+}
+
+static int add_header(PyObject *environ, const uint8_t *name, size_t name_len, const uint8_t *value,
+                      size_t value_len) {
+    PyObject *key = cgi_name(name, name_len);
+    if (key == NULL) return PyErr_Occurred() ? -1 : 0;
+    PyObject *v = latin1(value, value_len);
+    PyObject *old = v ? PyDict_GetItemWithError(environ, key) : NULL;
+    if (old != NULL && PyUnicode_Check(old)) {
+        /* A repeated field: the values joined with commas (RFC 9110 5.3). */
+        Py_SETREF(v, PyUnicode_FromFormat("%U,%U", old, v));
+    }
+    int rc = v ? PyDict_SetItem(environ, key, v) : -1;
+    Py_XDECREF(v);
+    Py_DECREF(key);
+    return rc;
+}
+
+static PyObject *wsgi_environ(DispatchObject *w, c10k_request *req) {
+    c10k_request_info in = {.size = sizeof in};
+    if (p_c10k_request_get_info(req, &in) != 0) return PyErr_Format(PyExc_RuntimeError, "c10k_request_get_info failed");
+    PyObject *env = PyDict_Copy(w->base);
+    if (env == NULL) return NULL;
+    PyObject *path = decoded_path(in.path, in.path_len);
+    char addr[C10K_ADDRSTRLEN];
+    const char *colon = NULL;
+    if (p_c10k_request_peer_addr(req, addr, sizeof addr) == 0) colon = strrchr(addr, ':');
+    const char *host = addr, *port = "0";
+    size_t host_len = 0;
+    if (colon != NULL) {
+        host_len = (size_t)(colon - addr);
+        port = colon + 1;
+        if (host_len >= 2 && addr[0] == '[') {
+            host++;
+            host_len -= 2;
+        }
+    }
+    if (path == NULL ||
+        set_steal(env, key_method, latin1(in.method, in.method_len)) ||
+        /* PEP 3333: the decoded bytes of the path, as latin-1 text. */
+        set_steal(env, key_path, latin1((const uint8_t *)PyBytes_AS_STRING(path), (size_t)PyBytes_GET_SIZE(path))) ||
+        set_steal(env, key_query, latin1(in.query, in.query_len)) ||
+        set_steal(env, key_uri, latin1(in.target, in.target_len)) ||
+        PyDict_SetItem(env, key_raw_uri, PyDict_GetItem(env, key_uri)) ||
+        PyDict_SetItem(env, key_protocol, in.version_minor ? str_http11 : str_http10) ||
+        set_steal(env, key_remote_addr, PyUnicode_DecodeLatin1(host, (Py_ssize_t)host_len, NULL)) ||
+        set_steal(env, key_remote_port, PyUnicode_FromString(port)) ||
+        set_steal(env, key_input, PyObject_CallOneArg(w->make_input, bytes_of(in.body, in.body_len)))) {
+        Py_XDECREF(path);
+        Py_DECREF(env);
+        return NULL;
+    }
+    Py_DECREF(path);
+    for (size_t i = 0; i < in.header_count; i++) {
+        const uint8_t *name, *value;
+        size_t name_len, value_len;
+        if (p_c10k_request_header_at(req, i, &name, &name_len, &value, &value_len) != 0) break;
+        if (add_header(env, name, name_len, value, value_len) != 0) {
+            Py_DECREF(env);
+            return NULL;
+        }
+    }
+    if (in.body_len > 0 && PyDict_GetItemWithError(env, key_content_length) == NULL) {
+        /* A chunked body was read whole: its length is known now. */
+        if (PyErr_Occurred() || set_steal(env, key_content_length, PyUnicode_FromFormat("%zu", in.body_len))) {
+            Py_DECREF(env);
+            return NULL;
+        }
+    }
+    return env;
+}
+
+/* Calls result.close() if it has one; -1 with the error set if it raised. */
+static int close_result(PyObject *result) {
+    PyObject *close = PyObject_GetAttr(result, str_close);
+    if (close == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) return -1;
+        PyErr_Clear();
+        return 0;
+    }
+    PyObject *r = PyObject_CallNoArgs(close);
+    Py_DECREF(close);
+    if (r == NULL) return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* Answers a WSGI result that is a list or tuple of bytes (the usual
+ * `[body]`). 1: sent; 0: Python must handle it; -1: error set. */
+static int wsgi_respond_fast(c10k_request *req, ExchangeObject *e, PyObject *result) {
+    if (!PyList_CheckExact(result) && !PyTuple_CheckExact(result)) return 0;
+    if (e->status == NULL || PyList_GET_SIZE(e->written) != 0) return 0;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(result);
+    PyObject **items = PySequence_Fast_ITEMS(result);
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (!PyBytes_CheckExact(items[i])) return 0;
+    int code = status_code(e->status);
+    if (code < 0) return -1;
+    HeaderArray h;
+    if (!header_array(e->headers, &h)) return 0;
+    PyObject *joined = NULL;
+    const uint8_t *data = (const uint8_t *)"";
+    size_t len = 0;
+    if (count == 1) {
+        data = (const uint8_t *)PyBytes_AS_STRING(items[0]);
+        len = (size_t)PyBytes_GET_SIZE(items[0]);
+    } else if (count > 1) {
+        joined = _PyBytes_Join(str_empty, result);
+        if (joined == NULL) return -1;
+        data = (const uint8_t *)PyBytes_AS_STRING(joined);
+        len = (size_t)PyBytes_GET_SIZE(joined);
+    }
+    int rc = p_c10k_respond(req, (uint16_t)code, h.items, h.n, data, len);
+    Py_XDECREF(joined);
+    if (rc == C10K_EINVAL) return 0;
+    e->sent = 1;
+    return 1;
+}
+
+static void wsgi_on_request(void *user_data, c10k_request *req) {
+    PyGILState_STATE gil = PyGILState_Ensure();
+    DispatchObject *w = user_data;
+    mark_thread(w->mark);
+    ExchangeObject *e = NULL;
+    PyObject *result = NULL;
+    PyObject *environ = wsgi_environ(w, req);
+    if (environ == NULL) {
+        report_failure(w->failed, Py_None);
+        respond_internal_error(req);
+        PyGILState_Release(gil);
+        return;
+    }
+    e = exchange_new();
+    result = e ? PyObject_CallFunctionObjArgs(w->app, environ, (PyObject *)e, NULL) : NULL;
+    int done = result ? wsgi_respond_fast(req, e, result) : -1;
+    if (done == 1) {
+        if (close_result(result) < 0) report_failure(w->failed, environ);
+    } else if (done == 0) {
+        PyObject *addr = PyLong_FromVoidPtr(req);
+        PyObject *r = addr ? PyObject_CallFunctionObjArgs(w->fallback, addr, environ, e, result, NULL) : NULL;
+        Py_XDECREF(addr);
+        if (r == NULL) {
+            PyErr_WriteUnraisable(w->fallback);
+            respond_internal_error(req);
+        }
+        Py_XDECREF(r);
+    } else {
+        report_failure(w->failed, environ);
+        if (result != NULL && close_result(result) < 0) PyErr_WriteUnraisable(w->app);
+        respond_internal_error(req);
+    }
+    Py_XDECREF(result);
+    Py_XDECREF(e);
+    Py_DECREF(environ);
+    PyGILState_Release(gil);
+}
+
+static PyObject *wsgi_dispatch_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"app", "base", "make_input", "fallback", "failed", "mark", NULL};
+    PyObject *app, *base, *make_input, *fallback, *failed, *mark;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO!OOOO", kwlist, &app, &PyDict_Type, &base, &make_input,
+                                     &fallback, &failed, &mark))
+        return NULL;
+    DispatchObject *w = dispatch_alloc(type, wsgi_on_request, app, fallback, failed, mark);
+    if (w != NULL) {
+        w->base = Py_NewRef(base);
+        w->make_input = Py_NewRef(make_input);
+    }
+    return (PyObject *)w;
+}
+
+static PyTypeObject WsgiDispatchType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "c10k._native.WsgiDispatch",
+    .tp_basicsize = sizeof(DispatchObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "WsgiDispatch(app, base, make_input, fallback, failed, mark): on_request in C for a WSGI app.",
+    .tp_traverse = (traverseproc)dispatch_traverse,
+    .tp_clear = (inquiry)dispatch_clear,
+    .tp_dealloc = (destructor)dispatch_dealloc,
+    .tp_new = wsgi_dispatch_new,
+    .tp_methods = dispatch_methods,
+};
+
+/* ---- module ---- */
+
+static PyObject *native_bind(PyObject *module, PyObject *args) {
+    (void)module;
+    const char *path;
+    PyObject *headers_class, *response_class;
+    if (!PyArg_ParseTuple(args, "sOO:bind", &path, &headers_class, &response_class)) return NULL;
+    /* The library cffi opened: dlopen() of a loaded path returns it. */
+    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL) return PyErr_Format(PyExc_ImportError, "c10k._native: %s", dlerror());
+#define RESOLVE(name)                                                                           \
+    p_##name = (__typeof__(name) *)dlsym(lib, #name);                                           \
+    if (p_##name == NULL) return PyErr_Format(PyExc_ImportError, "c10k._native: %s lacks %s", path, #name);
+    C10K_FUNCTIONS(RESOLVE)
+#undef RESOLVE
+    Py_XSETREF(HeadersClass, Py_NewRef(headers_class));
+    Py_XSETREF(ResponseClass, Py_NewRef(response_class));
+    bound = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *native_status_code(PyObject *module, PyObject *status) {
+    (void)module;
+    int code = status_code(status);
+    return code < 0 ? NULL : PyLong_FromLong(code);
+}
+
+static PyMethodDef native_methods[] = {
+    {"bind", native_bind, METH_VARARGS,
+     "bind(library_path, Headers, Response): resolves the library's functions in the library cffi opened."},
+    {"status_code", native_status_code, METH_O, "The code of a WSGI status line ('200 OK' -> 200)."},
+    {NULL},
+};
+
+static struct PyModuleDef native_module = {
+    PyModuleDef_HEAD_INIT, .m_name = "c10k._native",
+    .m_doc = "The compiled per-request path of c10k (inline handlers and WSGI).", .m_size = -1,
+    .m_methods = native_methods,
+};
+
+static int intern(PyObject **slot, const char *text) {
+    *slot = PyUnicode_InternFromString(text);
+    return *slot == NULL ? -1 : 0;
+}
+
+PyMODINIT_FUNC PyInit__native(void) {
+    if (intern(&str_status, "status") || intern(&str_headers, "headers") || intern(&str_body, "body") ||
+        intern(&str_close, "close") || intern(&key_method, "REQUEST_METHOD") || intern(&key_path, "PATH_INFO") ||
+        intern(&key_query, "QUERY_STRING") || intern(&key_uri, "REQUEST_URI") || intern(&key_raw_uri, "RAW_URI") ||
+        intern(&key_protocol, "SERVER_PROTOCOL") || intern(&key_remote_addr, "REMOTE_ADDR") ||
+        intern(&key_remote_port, "REMOTE_PORT") || intern(&key_input, "wsgi.input") ||
+        intern(&key_content_length, "CONTENT_LENGTH") || intern(&str_http10, "HTTP/1.0") ||
+        intern(&str_http11, "HTTP/1.1"))
+        return NULL;
+    str_empty = PyBytes_FromStringAndSize("", 0);
+    if (str_empty == NULL) return NULL;
+    if (PyType_Ready(&RequestType) < 0 || PyType_Ready(&HttpDispatchType) < 0 || PyType_Ready(&ExchangeType) < 0 ||
+        PyType_Ready(&WsgiDispatchType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&native_module);
+    if (m == NULL) return NULL;
+    if (PyModule_AddType(m, &RequestType) < 0 || PyModule_AddType(m, &HttpDispatchType) < 0 ||
+        PyModule_AddType(m, &ExchangeType) < 0 || PyModule_AddType(m, &WsgiDispatchType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
