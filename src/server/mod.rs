@@ -376,6 +376,11 @@ impl Inner {
                 }
             }
         };
+        // Replies completed from now on say `Connection: close`, even
+        // those serialised before their loop runs `begin_shutdown`.
+        for h in &handles {
+            crate::http::server::reply::close_after_on(h);
+        }
         on_each(Loop::begin_shutdown);
         let end = Instant::now() + Duration::from_millis(self.deadline_ms.load(Ordering::Acquire) as u64);
         while Instant::now() < end && handles.iter().map(|h| h.stats().open_connections).sum::<u64>() > 0 {

@@ -69,6 +69,20 @@ pub(crate) fn close_after(reply: ReplyId) {
     }
 }
 
+/// Makes every reply of the loop `lp` that has not started say
+/// `Connection: close`: the server is about to shut down, so that replies
+/// completed from now on say so, even before the loop has had its turn.
+pub(crate) fn close_after_on(lp: &LoopHandle) {
+    let mut table = TABLE.lock();
+    for (slot, generation) in table.keys() {
+        if let Some(e) = table.get_mut(slot, generation)
+            && std::sync::Arc::ptr_eq(e.lp.shared(), lp.shared())
+        {
+            e.info.keep_alive = false;
+        }
+    }
+}
+
 /// The state of a reply without removing it.
 pub(crate) fn state(reply: ReplyId) -> Option<ReplyState> {
     TABLE.lock().get(reply.slot(), reply.generation()).map(|e| e.state)
