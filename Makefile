@@ -20,7 +20,7 @@ VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-k
 # Commands the tests need, as command:debian-package; installed when missing.
 TEST_TOOLS := valgrind:valgrind g++:g++ nm:binutils readelf:binutils
 
-.PHONY: all lib examples header test test-rust test-rust-poll test-header test-c test-examples test-python test-lisp test-c-asan \
+.PHONY: all lib examples header test test-rust test-rust-poll test-header test-c test-examples test-ws test-python test-lisp test-c-asan \
         test-c-valgrind tools demo install bench clean FORCE
 
 all: lib examples
@@ -51,7 +51,7 @@ header:
 	C10K_BLESS=1 $(CARGO) test --test header
 
 ## Tests. Other suites (Python, Lisp) add themselves to this list.
-test: test-rust test-rust-poll test-header test-c test-examples test-python test-lisp
+test: test-rust test-rust-poll test-header test-c test-examples test-ws test-python test-lisp
 
 test-rust:
 	$(CARGO) fmt --check
@@ -86,6 +86,11 @@ test-lisp: lib
 # The C examples as a user runs them: processes on 127.0.0.1, real clients.
 test-examples: examples
 	python3 -m unittest discover -s tests/examples -v
+
+# The WebSocket examples against clients written by others (websockets,
+# wsproto) and raw sockets; installs those clients into the test venv.
+test-ws: examples
+	bash tests/ws/test.sh
 
 # C tests link the debug library, whose assertions are on.
 CTEST_LINK = -Iinclude -pthread $< -o $@ -L$(DEBUG) -lc10k -Wl,-rpath,'$$ORIGIN/../../debug'

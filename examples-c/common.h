@@ -110,4 +110,15 @@ static inline c10k_server *http_server(const char *addr, unsigned loops, unsigne
     return server;
 }
 
+/* Answers a plain HTTP request to a WebSocket-only server: 426 Upgrade
+ * Required, with `text` as the body. */
+static inline void respond_websocket_only(c10k_request *req, const char *text) {
+    static const c10k_header headers[] = {
+        HEADER("Upgrade", "websocket"),
+        HEADER("Connection", "Upgrade"),
+        HEADER("Content-Type", "text/plain"),
+    };
+    c10k_respond(req, 426, headers, sizeof headers / sizeof headers[0], (const uint8_t *)text, strlen(text));
+}
+
 #endif

@@ -61,6 +61,7 @@
 #define C10K_ENFILE (-23) // too many open files in system
 #define C10K_EMFILE (-24) // too many open files
 #define C10K_EPIPE (-32) // broken pipe
+#define C10K_EPROTO (-71) // protocol error
 #define C10K_ENOTSUP (-95) // operation not supported
 #define C10K_EADDRINUSE (-98) // address already in use
 #define C10K_EADDRNOTAVAIL (-99) // address not available
@@ -265,7 +266,7 @@ typedef struct c10k_http_callbacks {
   // NULL for a caller built against this header.
   uint32_t size;
   // A request arrived: its head and (unless `stream_bodies`) its whole
-  // body. Required.
+  // body. Required unless `on_requests` is set.
   void (*on_request)(void *user_data, struct c10k_request *req);
   // The client went away before the deferred `reply` ended; the handle
   // is dead from now on (further calls return `C10K_ECLOSED`). May be NULL.
@@ -279,6 +280,20 @@ typedef struct c10k_http_callbacks {
   // `c10k_reply_write` returned `C10K_QUEUE_FULL`: write more. Runs on
   // the loop thread. May be NULL. Added in 0.1.
   void (*on_drain)(void *user_data, uint64_t reply);
+  // The requests one loop turn produced, in one call at the end of the
+  // turn (for hosts where entering the host costs: Python, Lisp). When
+  // set, it replaces `on_request` on the loop thread, except for a
+  // request that asks to upgrade the connection (it goes to
+  // `on_request`, or to this with `n` = 1 when `on_request` is NULL),
+  // and with a worker pool (each request alone, on a pool thread).
+  // `reqs` holds `n` requests, already deferred: answer each with
+  // `c10k_respond` (or a sibling) during the call, or call
+  // `c10k_request_defer` to keep its reply handle and complete it later
+  // from any thread; one left unanswered gets a 500. The array and the
+  // requests are valid during the call. The answers of a turn are
+  // written together, one `writev` per connection. May be NULL.
+  // Added in 0.2.
+  void (*on_requests)(void *user_data, struct c10k_request *const *reqs, size_t n);
 } c10k_http_callbacks;
 
 // The request's views in one call (for bindings, where every call costs):
@@ -381,7 +396,81 @@ typedef struct c10k_stats {
   uint64_t responses_5xx;
   // Requests answered 503 because the worker pool's queue was full.
   uint64_t pool_rejections;
+  // Calls into the host's request callbacks: one per request with
+  // `on_request`, one per batch with `on_requests`. Divided by
+  // `requests`, the host's crossings per request. Added in 0.2.
+  uint64_t request_callbacks;
 } c10k_stats;
+
+// How `c10k_ws_accept` answers and what the WebSocket allows.
+// Initialise with `c10k_ws_options_init` (safe defaults), then change what
+// you need. Pointers in it are borrowed for the `c10k_ws_accept` call.
+//
+// Added in 0.2.
+typedef struct c10k_ws_options {
+  // `sizeof(c10k_ws_options)`, so that later versions can add fields: a
+  // shorter struct from an older header is accepted (its missing fields
+  // keep their defaults), a longer one refused with `C10K_EINVAL`.
+  uint32_t size;
+  // Payload bytes of one frame; a bigger frame closes the connection
+  // with 1009. Default 16 MiB.
+  uint64_t max_frame_bytes;
+  // Bytes of one message, its fragments together; more closes with
+  // 1009. Default 16 MiB.
+  uint64_t max_message_bytes;
+  // A connection that received nothing for this long gets a ping; 0
+  // turns keep-alive pings off. Default 30000.
+  uint32_t ping_interval_ms;
+  // No data or pong this long after a keep-alive ping: the connection is
+  // closed with 1011. Default 30000.
+  uint32_t ping_timeout_ms;
+  // How long the peer has to answer a close frame and close; then the
+  // connection is reset. Default 5000.
+  uint32_t close_timeout_ms;
+  // The subprotocol to answer with (`Sec-WebSocket-Protocol`): one the
+  // client offered (see `c10k_ws_subprotocol`), or NULL for none.
+  const uint8_t *subprotocol;
+  size_t subprotocol_len;
+  // Extra response headers for the 101 (copied), or NULL.
+  const struct c10k_header *headers;
+  size_t header_count;
+} c10k_ws_options;
+
+// What a WebSocket reports, on its loop's thread. Each callback gets
+// `user_data` first (the one given to `c10k_ws_accept`, until
+// `c10k_ws_set_user_data` changes it), then the WebSocket handle. Any
+// member but `on_message` may be NULL. Calling back into c10k from a
+// callback is allowed, closing the WebSocket included.
+//
+// Added in 0.2.
+typedef struct c10k_ws_callbacks {
+  // `sizeof(c10k_ws_callbacks)`: callbacks added in later versions are
+  // NULL for a caller built against this header.
+  uint32_t size;
+  // The WebSocket is open (the 101 is queued): it may send.
+  void (*on_open)(void *user_data, uint64_t ws);
+  // A whole message arrived, reassembled from its fragments and unmasked;
+  // `binary` is false for a text message (already checked to be UTF-8).
+  // `data` is borrowed: valid only until the callback returns. Required.
+  void (*on_message)(void *user_data, uint64_t ws, const uint8_t *data, size_t len, bool binary);
+  // A ping arrived; the library already queued the pong. `data` borrowed.
+  void (*on_ping)(void *user_data, uint64_t ws, const uint8_t *data, size_t len);
+  // A pong arrived (the answer to `c10k_ws_ping` or to a keep-alive
+  // ping). `data` borrowed.
+  void (*on_pong)(void *user_data, uint64_t ws, const uint8_t *data, size_t len);
+  // The write queue fell to its low-water mark after a send returned
+  // `C10K_QUEUE_FULL` (or a broadcast filled it): send again.
+  void (*on_drain)(void *user_data, uint64_t ws);
+  // Last callback, exactly once per accepted WebSocket, when its
+  // connection is gone. `code` is the close code the peer sent (1005
+  // when its close frame carried none), the code the library failed the
+  // connection with (1002 protocol error, 1007 invalid UTF-8, 1009 too
+  // big, 1011 keep-alive timeout), or 1006 when the connection ended
+  // without a close frame. `reason` (UTF-8, borrowed) may be empty.
+  // After it returns the handle is dead and the library never uses this
+  // `user_data` again: free it here.
+  void (*on_close)(void *user_data, uint64_t ws, uint16_t code, const uint8_t *reason, size_t len);
+} c10k_ws_callbacks;
 
 #ifdef __cplusplus
 extern "C" {
@@ -470,16 +559,20 @@ int32_t c10k_connect(struct c10k_loop *lp,
 // queue is above its high-water mark, so wait for `on_drain`);
 // `C10K_ECLOSED` for a closed or stale handle; `C10K_EPIPE` after
 // `c10k_conn_close` or `c10k_conn_shutdown`; `C10K_ENOTCONN` before an
-// outgoing connection opened; `C10K_EINVAL` for NULL data with len > 0.
+// outgoing connection opened; `C10K_EINVAL` for NULL data with len > 0;
+// `C10K_ENOMEM` (nothing queued) when no copy of the bytes can be made.
 //
 // Thread safety: loop thread only.
 int32_t c10k_conn_write(uint64_t conn, const uint8_t *data, size_t len);
 
-// Queues `len` bytes at `data` without copying them. The library reads
-// the buffer until it calls `release(release_data, data, len)`, exactly
-// once, on the loop thread: after the bytes are sent, when the connection
-// closes, or before this function returns if it fails. `release` may be
-// NULL for memory that outlives the connection (static data).
+// Queues `len` bytes at `data` without copying them. On success the
+// library reads the buffer until it calls `release(release_data, data,
+// len)`, exactly once, on the loop thread: after the bytes are sent (at
+// once for `len` 0), or when the connection closes. If this fails,
+// `release` is never called and the buffer stays the caller's (the
+// preamble's rule: a failing function never calls its callback).
+// `release` may be NULL for memory that outlives the connection (static
+// data).
 //
 // Returns as `c10k_conn_write`.
 //
@@ -720,7 +813,9 @@ int32_t c10k_percent_decode(const uint8_t *input,
 //
 // Returns 0; `C10K_EINVAL` for a status outside 100-999, a header value
 // with a CR, LF, NUL or other control byte (HTAB is fine), a bad name,
-// NULL views, or a request already answered (nothing is sent); `C10K_ECLOSED`/`C10K_EPIPE` if the connection is gone.
+// NULL views, or a request already answered (nothing is sent); `C10K_ENOMEM`
+// when the response cannot be copied (nothing is sent: the handler may
+// still answer, or defer); `C10K_ECLOSED`/`C10K_EPIPE` if the connection is gone.
 //
 // Thread safety: the thread running `on_request`.
 int32_t c10k_respond(struct c10k_request *req,
@@ -786,7 +881,9 @@ int32_t c10k_respond_upgrade(struct c10k_request *req,
 // Headers and body are copied before this returns.
 //
 // Returns 0; `C10K_ECLOSED` if the client left or the reply already
-// ended; `C10K_EINVAL` as `c10k_respond`, or if the reply was started.
+// ended; `C10K_EINVAL` as `c10k_respond`, or if the reply was started;
+// `C10K_ENOMEM` when no copy can be made (nothing is sent: the reply
+// stays pending).
 //
 // Thread safety: any thread.
 int32_t c10k_reply_send(uint64_t reply,
@@ -823,7 +920,8 @@ int32_t c10k_reply_start(uint64_t reply,
 // Sends `len` bytes (copied) of a started response. Returns 0,
 // `C10K_QUEUE_FULL` (positive: the bytes were taken, but the connection's
 // queue is above its high-water mark: wait for `on_drain` before writing
-// more), `C10K_EINVAL` for more than a declared length, or `C10K_ECLOSED`.
+// more), `C10K_EINVAL` for more than a declared length, `C10K_ENOMEM`
+// when no copy can be made (nothing is sent), or `C10K_ECLOSED`.
 //
 // Thread safety: any thread.
 int32_t c10k_reply_write(uint64_t reply, const uint8_t *data, size_t len);
@@ -1088,6 +1186,163 @@ const char *c10k_strerror(int32_t code);
 //
 // Thread safety: any thread.
 const char *c10k_err_name(int32_t code);
+
+// Fills `opts` with the defaults, `size` included. NULL is a no-op.
+//
+// Added in 0.2.
+//
+// Thread safety: any thread.
+void c10k_ws_options_init(struct c10k_ws_options *opts);
+
+// Whether the request asks to become a WebSocket (`Upgrade: websocket`).
+// The rest of its handshake is checked by `c10k_ws_accept`. False for a
+// NULL request.
+//
+// Added in 0.2.
+//
+// Thread safety: the thread running `on_request`.
+bool c10k_ws_is_upgrade(const struct c10k_request *req);
+
+// The `index`-th subprotocol (0-based) the client offers in
+// `Sec-WebSocket-Protocol`, in its order of preference, as a view
+// borrowed for the `on_request` call. Returns 0, `C10K_ENOENT` past the
+// last one, or `C10K_EINVAL`.
+//
+// Added in 0.2.
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_ws_subprotocol(const struct c10k_request *req,
+                            size_t index,
+                            const uint8_t **out,
+                            size_t *out_len);
+
+// Accepts the request as a WebSocket: answers 101 Switching Protocols
+// (with `Sec-WebSocket-Accept`, the chosen subprotocol and the extra
+// headers of `opts`, which may be NULL for the defaults) and hands the
+// connection over: from now on it reports to `callbacks` with
+// `user_data`, on the loop thread, `on_open` first. On success `*out_ws`
+// (may be NULL) receives the WebSocket handle, valid until `on_close`.
+//
+// Returns 0; `C10K_EPROTO` when the client's handshake is wrong (not a
+// GET, no `Upgrade: websocket` or `Connection: Upgrade`, a bad
+// `Sec-WebSocket-Key`): the library has answered it (400, or 426 with
+// `Sec-WebSocket-Version: 13` for another version) and the request is
+// done; `C10K_EINVAL` with nothing sent, so the handler may still answer:
+// NULL request or callbacks, no `on_message`, a subprotocol the client
+// did not offer, a bad header, a request already answered, or a request
+// handled on a worker pool (a WebSocket needs the loop thread).
+//
+// Added in 0.2.
+//
+// Thread safety: the thread running `on_request` (the loop thread).
+int32_t c10k_ws_accept(struct c10k_request *req,
+                       const struct c10k_ws_options *opts,
+                       const struct c10k_ws_callbacks *callbacks,
+                       void *user_data,
+                       uint64_t *out_ws);
+
+// Sends a message: text (`binary` false: must be UTF-8, else
+// `C10K_EINVAL`) or binary, `len` bytes copied before this returns (0 is
+// fine). From the loop thread it is queued at once; from any other
+// thread it is posted to the loop, and messages one thread sends arrive
+// in the order it sent them.
+//
+// Returns 0; `C10K_QUEUE_FULL` (positive: the message was queued, but the
+// connection's queue is over its high-water mark: wait for `on_drain`
+// before sending more); `C10K_ECLOSED` once the WebSocket is closing or
+// closed (the message is dropped); `C10K_EINVAL`.
+//
+// Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_ws_send(uint64_t ws, const uint8_t *data, size_t len, bool binary);
+
+// Sends a ping with `len` (at most 125) bytes of payload, copied; the
+// peer's pong reaches `on_pong`. Returns as `c10k_ws_send`.
+//
+// Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_ws_ping(uint64_t ws, const uint8_t *data, size_t len);
+
+// Starts the closing handshake: after the messages sent before, a close
+// frame with `code` (1000-1003, 1007-1014 or 3000-4999; or 1005 with no
+// reason for a close frame without a code) and a UTF-8 `reason` of at
+// most 123 bytes (copied). Sends fail with `C10K_ECLOSED` from now on;
+// messages still arriving are dropped. The connection closes when the
+// peer answers with its close frame and closes, or after the close
+// timeout; `on_close` follows.
+//
+// Returns 0, `C10K_EINVAL` (bad code or reason), or `C10K_ECLOSED` (closing
+// already, or gone).
+//
+// Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_ws_close(uint64_t ws, uint16_t code, const uint8_t *reason, size_t len);
+
+// Sends one message to `n` WebSockets: the frame is built once and its
+// one buffer is queued, shared and reference-counted, on every
+// connection (a room of 10,000 costs one copy). Handles that are closing,
+// closed or unknown are skipped. Works across loops: each loop queues its
+// own connections. `*out_sent` (may be NULL) receives how many
+// WebSockets it was queued for. A connection whose queue passes its
+// high-water mark reports `on_drain` once it has drained.
+//
+// Returns 0 or `C10K_EINVAL` (NULL `ws` with `n` > 0, text that is not UTF-8).
+//
+// Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_ws_broadcast(const uint64_t *ws,
+                          size_t n,
+                          const uint8_t *data,
+                          size_t len,
+                          bool binary,
+                          size_t *out_sent);
+
+// Stops reading from the WebSocket, so that a peer sending faster than
+// the host answers is slowed down by TCP; messages already read may still
+// arrive. `c10k_ws_resume_read` undoes it. Returns 0 or `C10K_ECLOSED`.
+//
+// Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_ws_pause_read(uint64_t ws);
+
+// Resumes reading after `c10k_ws_pause_read`. Returns 0 or `C10K_ECLOSED`.
+//
+// Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_ws_resume_read(uint64_t ws);
+
+// Sets the `user_data` the WebSocket's callbacks get from now on (its
+// `on_close` included). Returns 0, `C10K_ECLOSED` or `C10K_EWRONGTHREAD`.
+//
+// Added in 0.2.
+//
+// Thread safety: loop thread only.
+int32_t c10k_ws_set_user_data(uint64_t ws, void *user_data);
+
+// Writes the peer's address as `"127.0.0.1:5000"` or `"[::1]:5000"`
+// into `buf` of `len` bytes (`C10K_ADDRSTRLEN` is enough). Returns 0,
+// `C10K_ECLOSED`, `C10K_ENOMEM` (buffer too small) or `C10K_EWRONGTHREAD`.
+//
+// Added in 0.2.
+//
+// Thread safety: loop thread only.
+int32_t c10k_ws_peer_addr(uint64_t ws, char *buf, size_t len);
+
+// The connection handle under the WebSocket, for the `c10k_conn_*`
+// calls that make sense on it (write marks, addresses); writing raw bytes
+// to it would break the protocol. Returns 0, `C10K_ECLOSED`,
+// `C10K_EWRONGTHREAD` or `C10K_EINVAL` (NULL `out_conn`).
+//
+// Added in 0.2.
+//
+// Thread safety: loop thread only.
+int32_t c10k_ws_conn(uint64_t ws, uint64_t *out_conn);
 
 #ifdef __cplusplus
 }  // extern "C"

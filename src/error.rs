@@ -65,6 +65,8 @@ error_table! {
     C10K_EMFILE = -24, libc::EMFILE, "too many open files";
     /// Broken pipe: the peer closed the connection.
     C10K_EPIPE = -32, libc::EPIPE, "broken pipe";
+    /// Protocol error: for example a WebSocket handshake that was refused (and answered).
+    C10K_EPROTO = -71, libc::EPROTO, "protocol error";
     /// Operation not supported.
     C10K_ENOTSUP = -95, libc::EOPNOTSUPP, "operation not supported";
     /// Address already in use.
@@ -128,6 +130,21 @@ pub fn last_os_error() -> i32 {
 
 /// `Result` whose error is a `C10K_E*` code.
 pub type Result<T> = std::result::Result<T, i32>;
+
+/// Makes room for `additional` more elements in `v`, or answers
+/// `C10K_ENOMEM`: every buffer a caller's data grows goes through here, so
+/// that a huge request fails instead of aborting the host process.
+pub fn reserve<T>(v: &mut Vec<T>, additional: usize) -> Result<()> {
+    v.try_reserve(additional).map_err(|_| C10K_ENOMEM)
+}
+
+/// A copy of `data`, or `C10K_ENOMEM`.
+pub fn try_copy(data: &[u8]) -> Result<Vec<u8>> {
+    let mut copy = Vec::new();
+    reserve(&mut copy, data.len())?;
+    copy.extend_from_slice(data);
+    Ok(copy)
+}
 
 #[cfg(test)]
 mod tests {

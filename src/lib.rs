@@ -2,7 +2,7 @@
 //!
 //! The Rust core knows nothing of C: `reactor` is the loop, `net` the
 //! sockets and listeners, `conn` the connections, `http` the HTTP/1.1
-//! layer. `ffi` wraps them for C.
+//! layer, `ws` WebSocket above it. `ffi` wraps them for C.
 
 pub mod conn;
 pub mod error;
@@ -12,6 +12,7 @@ pub mod http;
 pub mod net;
 pub mod reactor;
 pub mod server;
+pub mod ws;
 
 pub use conn::{ConnHandler, OwnedBuf};
 pub use net::{Acceptor, ListenOptions};

@@ -17,7 +17,7 @@ fn every_operation(lp: &Loop, id: ConnId) -> Vec<(&'static str, Result<(), i32>)
     vec![
         ("write", lp.conn_write(id, b"x").map(drop)),
         ("write_vec", lp.conn_write_vec(id, vec![0; 1000]).map(drop)),
-        ("write_owned", lp.conn_write_owned(id, Box::new(vec![0u8; 10])).map(drop)),
+        ("write_owned", lp.conn_write_owned(id, vec![0u8; 10]).map(drop).map_err(|(e, _)| e)),
         ("sendfile", lp.conn_sendfile(id, file, 0, 10).map(drop)),
         ("pending", lp.conn_pending(id).map(drop)),
         ("set_reading", lp.conn_set_reading(id, false)),

@@ -155,12 +155,17 @@ impl Loop {
 
     /// Writes what the connection has queued; runs at the end of a turn and
     /// when the socket becomes writable.
-    pub(crate) fn flush_conn(&self, slot: u32, generation: u32) {
+    /// Runs the connection's `on_notify` while it is asked for.
+    pub(crate) fn notify_conn(&self, slot: u32, generation: u32) {
         // A handler may notify itself again from on_notify (a reply it
         // completes at once): keep going until it stops asking.
         while self.with_conn_raw(slot, generation, |c| std::mem::take(&mut c.flags.notify)) == Some(true) {
             self.call_handler(slot, generation, |h, lp, id| h.on_notify(lp, id));
         }
+    }
+
+    pub(crate) fn flush_conn(&self, slot: u32, generation: u32) {
+        self.notify_conn(slot, generation);
         let now = self.core.borrow().now_ms;
         let outcome = self.with_conn_raw(slot, generation, |c| {
             c.flags.dirty = false;
@@ -324,12 +329,12 @@ impl Loop {
 
     /// Queues output; `Ok(true)` means the queue is now above the high-water
     /// mark and the writer should wait for `on_drain`.
-    fn queue(&self, id: ConnId, push: impl FnOnce(&mut WriteQueue)) -> Result<bool> {
+    fn queue(&self, id: ConnId, push: impl FnOnce(&mut WriteQueue) -> Result<()>) -> Result<bool> {
         let above = self.with_conn(id, |c| {
             if c.flags.close_when_flushed || c.flags.shutdown_when_flushed || c.flags.connecting {
                 return Err(if c.flags.connecting { C10K_ENOTCONN } else { C10K_EPIPE });
             }
-            push(&mut c.wq);
+            push(&mut c.wq)?;
             let above = c.wq.pending() > c.high_water as u64;
             c.flags.above_high |= above;
             Ok(above)
@@ -343,9 +348,10 @@ impl Loop {
         self.queue(id, |q| q.push_copy(data))
     }
 
-    /// Lets `fill` serialise output straight into the write queue.
-    pub fn conn_write_with(&self, id: ConnId, fill: impl FnOnce(&mut Vec<u8>)) -> Result<bool> {
-        self.queue(id, |q| q.push_with(fill))
+    /// Lets `fill` serialise output straight into the write queue, once
+    /// `size` bytes (enough for what it writes) are reserved there.
+    pub fn conn_write_with(&self, id: ConnId, size: usize, fill: impl FnOnce(&mut Vec<u8>)) -> Result<bool> {
+        self.queue(id, |q| q.push_with(size, fill))
     }
 
     /// Makes the connection call `on_drain` once its queue is at the low
@@ -369,10 +375,20 @@ impl Loop {
         self.queue(id, |q| q.push_vec(data))
     }
 
+    /// Queues a buffer shared with other connections (a broadcast), without copying it.
+    pub fn conn_write_shared(&self, id: ConnId, buf: std::sync::Arc<[u8]>) -> Result<bool> {
+        self.queue(id, |q| q.push_shared(buf))
+    }
+
     /// Queues a buffer owned elsewhere; it is dropped once sent or when the
-    /// connection closes. On failure it is dropped at once.
-    pub fn conn_write_owned(&self, id: ConnId, buf: Box<dyn OwnedBuf>) -> Result<bool> {
-        self.queue(id, |q| q.push_owned(buf))
+    /// connection closes. On failure it comes back with the error, untouched.
+    pub fn conn_write_owned<B: OwnedBuf + 'static>(&self, id: ConnId, buf: B) -> std::result::Result<bool, (i32, B)> {
+        let mut buf = Some(buf);
+        match self.queue(id, |q| q.push_owned(&mut buf)) {
+            Ok(above) => Ok(above),
+            // push_owned takes the buffer only when it succeeds.
+            Err(e) => Err((e, buf.take().expect("a failed write keeps its buffer"))),
+        }
     }
 
     /// Queues `len` bytes of the file `fd` from `offset`, sent with

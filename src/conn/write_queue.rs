@@ -1,11 +1,13 @@
 //! A connection's queue of pending output: copied bytes, buffers lent by
-//! the host with a release callback, and file ranges sent with `sendfile`.
+//! the host with a release callback, buffers shared by many connections
+//! (a broadcast frame), and file ranges sent with `sendfile`.
 //! Consecutive memory chunks leave in one vectored write.
 
 use std::collections::VecDeque;
 use std::os::fd::RawFd;
+use std::sync::Arc;
 
-use crate::error::{C10K_EAGAIN, C10K_EINTR, C10K_EIO, Result};
+use crate::error::{C10K_EAGAIN, C10K_EINTR, C10K_EIO, C10K_ENOMEM, Result, reserve, try_copy};
 use crate::net;
 
 /// Small copied writes are appended to the previous copy up to this size, so
@@ -25,9 +27,18 @@ impl OwnedBuf for Vec<u8> {
     }
 }
 
+impl<T: OwnedBuf + ?Sized> OwnedBuf for Box<T> {
+    fn bytes(&self) -> &[u8] {
+        (**self).bytes()
+    }
+}
+
 enum Chunk {
     Copied(Vec<u8>),
     Owned(Box<dyn OwnedBuf>),
+    /// One buffer queued on many connections: serialised once, freed
+    /// when the last of them has written it.
+    Shared(Arc<[u8]>),
     /// An owned descriptor: closed once sent or dropped.
     File {
         fd: RawFd,
@@ -49,6 +60,7 @@ impl Chunk {
         match self {
             Chunk::Copied(v) => Some(v),
             Chunk::Owned(b) => Some(b.bytes()),
+            Chunk::Shared(b) => Some(b),
             Chunk::File { .. } => None,
         }
     }
@@ -82,70 +94,112 @@ impl WriteQueue {
         self.pending
     }
 
-    /// Queues a copy of `data`.
-    pub fn push_copy(&mut self, data: &[u8]) {
+    /// Room for one more chunk, or `C10K_ENOMEM`.
+    fn reserve_chunk(&mut self) -> Result<()> {
+        self.chunks.try_reserve(1).map_err(|_| C10K_ENOMEM)
+    }
+
+    /// Queues a copy of `data`; `C10K_ENOMEM` (and nothing queued) when
+    /// the memory for it cannot be had.
+    pub fn push_copy(&mut self, data: &[u8]) -> Result<()> {
         if data.is_empty() {
-            return;
+            return Ok(());
         }
-        self.pending += data.len() as u64;
         let front_started = self.chunks.len() == 1 && self.front_pos > 0;
         if let Some(Chunk::Copied(last)) = self.chunks.back_mut()
             && !front_started
             && last.len() + data.len() <= COALESCE_LIMIT
         {
+            reserve(last, data.len())?;
             last.extend_from_slice(data);
-            return;
+        } else {
+            self.reserve_chunk()?;
+            self.chunks.push_back(Chunk::Copied(try_copy(data)?));
         }
-        self.chunks.push_back(Chunk::Copied(data.to_vec()));
+        self.pending += data.len() as u64;
+        Ok(())
     }
 
     /// Lets `fill` append bytes straight into the queue's last buffer (or a
-    /// new one), so a response is serialised once, in place.
-    pub fn push_with(&mut self, fill: impl FnOnce(&mut Vec<u8>)) {
+    /// new one), so a response is serialised once, in place. `size` bytes
+    /// are reserved first (`C10K_ENOMEM` if they cannot be): enough for
+    /// what `fill` writes, so that it never grows the buffer itself.
+    pub fn push_with(&mut self, size: usize, fill: impl FnOnce(&mut Vec<u8>)) -> Result<()> {
         let front_started = self.chunks.len() == 1 && self.front_pos > 0;
         let reuse =
             matches!(self.chunks.back(), Some(Chunk::Copied(last)) if !front_started && last.len() < COALESCE_LIMIT);
         if !reuse {
-            self.chunks.push_back(Chunk::Copied(Vec::with_capacity(1024)));
+            self.reserve_chunk()?;
+            self.chunks.push_back(Chunk::Copied(Vec::new()));
         }
         let Some(Chunk::Copied(last)) = self.chunks.back_mut() else { unreachable!() };
-        let before = last.len();
-        fill(last);
-        self.pending += (last.len() - before) as u64;
+        let reserved = reserve(last, size.max(1024));
+        if reserved.is_ok() {
+            let before = last.len();
+            fill(last);
+            self.pending += (last.len() - before) as u64;
+        }
         if last.is_empty() {
             self.chunks.pop_back();
         }
+        reserved
     }
 
     /// Queues a vector without copying it (small ones are appended to the
     /// previous copy instead, which is cheaper than another iovec).
-    pub fn push_vec(&mut self, data: Vec<u8>) {
+    pub fn push_vec(&mut self, data: Vec<u8>) -> Result<()> {
         if data.len() <= 512 {
             return self.push_copy(&data);
         }
+        self.reserve_chunk()?;
         self.pending += data.len() as u64;
         self.chunks.push_back(Chunk::Copied(data));
+        Ok(())
     }
 
-    /// Queues a buffer owned elsewhere; it is dropped (released) once sent
-    /// or when the queue is discarded.
-    pub fn push_owned(&mut self, buf: Box<dyn OwnedBuf>) {
+    /// Takes the buffer out of `buf` and queues it; it is dropped
+    /// (released) once sent or when the queue is discarded. If this fails,
+    /// `buf` keeps it, untouched.
+    pub fn push_owned<B: OwnedBuf + 'static>(&mut self, buf: &mut Option<B>) -> Result<()> {
+        let Some(b) = buf else { return Ok(()) };
         // An empty chunk would never be advanced past (a write of nothing
-        // writes 0 bytes), and flush would loop on it forever.
-        if buf.bytes().is_empty() {
-            return;
+        // writes 0 bytes), and flush would loop on it forever: sent, as it were.
+        if b.bytes().is_empty() {
+            *buf = None;
+            return Ok(());
         }
-        self.pending += buf.bytes().len() as u64;
-        self.chunks.push_back(Chunk::Owned(buf));
+        self.reserve_chunk()?;
+        let Some(b) = buf.take() else { return Ok(()) };
+        self.pending += b.bytes().len() as u64;
+        self.chunks.push_back(Chunk::Owned(Box::new(b)));
+        Ok(())
+    }
+
+    /// Queues a reference to a buffer other queues share.
+    pub fn push_shared(&mut self, buf: Arc<[u8]>) -> Result<()> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        self.reserve_chunk()?;
+        self.pending += buf.len() as u64;
+        self.chunks.push_back(Chunk::Shared(buf));
+        Ok(())
     }
 
     /// Queues `len` bytes of the file `fd` from `offset`; the queue owns `fd`.
-    pub fn push_file(&mut self, fd: RawFd, offset: u64, len: u64) {
+    /// (`fd` is closed at once if this fails).
+    pub fn push_file(&mut self, fd: RawFd, offset: u64, len: u64) -> Result<()> {
         if len == 0 {
-            return net::close_fd(fd);
+            net::close_fd(fd);
+            return Ok(());
+        }
+        if let Err(e) = self.reserve_chunk() {
+            net::close_fd(fd);
+            return Err(e);
         }
         self.pending += len;
         self.chunks.push_back(Chunk::File { fd, offset, remaining: len });
+        Ok(())
     }
 
     /// Drops everything queued, releasing owned buffers and files.
@@ -250,7 +304,7 @@ mod tests {
     fn small_copies_coalesce_into_one_chunk() {
         let mut q = WriteQueue::default();
         for _ in 0..16 {
-            q.push_copy(b"HTTP/1.1 200 OK\r\n\r\n");
+            q.push_copy(b"HTTP/1.1 200 OK\r\n\r\n").unwrap();
         }
         assert_eq!(q.chunks.len(), 1);
         assert_eq!(q.pending(), 16 * 19);
@@ -261,10 +315,10 @@ mod tests {
         let (a, mut b) = UnixStream::pair().unwrap();
         let file = tempfile_with(b"FILE-DATA");
         let mut q = WriteQueue::default();
-        q.push_copy(b"one ");
-        q.push_owned(Box::new(vec![b'x'; 600]));
-        q.push_file(net::dup_cloexec(file.as_raw_fd()).unwrap(), 5, 4);
-        q.push_copy(b" two");
+        q.push_copy(b"one ").unwrap();
+        q.push_owned(&mut Some(vec![b'x'; 600])).unwrap();
+        q.push_file(net::dup_cloexec(file.as_raw_fd()).unwrap(), 5, 4).unwrap();
+        q.push_copy(b" two").unwrap();
         let (n, state) = q.flush(a.as_raw_fd()).unwrap();
         assert_eq!(state, Flushed::All);
         assert_eq!(n, 4 + 600 + 4 + 4);
@@ -280,7 +334,7 @@ mod tests {
         a.set_nonblocking(true).unwrap();
         let mut q = WriteQueue::default();
         let big: Vec<u8> = (0..4_000_000u32).map(|i| i as u8).collect();
-        q.push_vec(big.clone());
+        q.push_vec(big.clone()).unwrap();
         let mut got = Vec::new();
         loop {
             let (_, state) = q.flush(a.as_raw_fd()).unwrap();
@@ -292,6 +346,25 @@ mod tests {
         got.extend(read_all(&mut b));
         assert_eq!(got, big);
         assert_eq!(q.pending(), 0);
+    }
+
+    #[test]
+    fn a_shared_buffer_is_written_by_every_queue_and_freed_by_the_last() {
+        let frame: Arc<[u8]> = Arc::from(&b"broadcast"[..]);
+        let pairs: Vec<_> = (0..3).map(|_| UnixStream::pair().unwrap()).collect();
+        let mut queues: Vec<WriteQueue> = (0..3).map(|_| WriteQueue::default()).collect();
+        for q in &mut queues {
+            q.push_copy(b"<").unwrap();
+            q.push_shared(frame.clone()).unwrap();
+            q.push_copy(b">").unwrap();
+        }
+        assert_eq!(Arc::strong_count(&frame), 4);
+        for (q, (a, b)) in queues.iter_mut().zip(pairs) {
+            assert_eq!(q.flush(a.as_raw_fd()).unwrap(), (11, Flushed::All));
+            let mut b = b;
+            assert_eq!(read_all(&mut b), b"<broadcast>");
+        }
+        assert_eq!(Arc::strong_count(&frame), 1);
     }
 
     fn tempfile_with(data: &[u8]) -> std::fs::File {

@@ -28,19 +28,17 @@ pub(super) fn try_mut<'a, T>(ptr: *mut T) -> Result<&'a mut T> {
 
 /// `(ptr, len)` as a slice; NULL is fine with `len == 0`.
 pub(super) fn try_bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8]> {
-    match (ptr.is_null(), len) {
-        (_, 0) => Ok(&[]),
-        (true, _) => Err(C10K_EINVAL),
-        // SAFETY: valid for len bytes, per the export's contract.
-        (false, _) => Ok(unsafe { std::slice::from_raw_parts(ptr, len) }),
-    }
+    try_slice(ptr, len)
 }
 
-/// `(ptr, n)` as a slice of C structs; NULL is fine with `n == 0`.
+/// `(ptr, n)` as a slice of C structs; NULL is fine with `n == 0`. More
+/// than any allocation can hold (`SIZE_MAX` bytes, say) is `C10K_ENOMEM`:
+/// no copy of it could be made.
 pub(super) fn try_slice<'a, T>(ptr: *const T, n: usize) -> Result<&'a [T]> {
     match (ptr.is_null(), n) {
         (_, 0) => Ok(&[]),
         (true, _) => Err(C10K_EINVAL),
+        _ if n > isize::MAX as usize / size_of::<T>().max(1) => Err(C10K_ENOMEM),
         // SAFETY: valid for n elements, per the export's contract.
         (false, _) => Ok(unsafe { std::slice::from_raw_parts(ptr, n) }),
     }

@@ -371,7 +371,8 @@ fn queued(above: bool) -> Positive {
 /// queue is above its high-water mark, so wait for `on_drain`);
 /// `C10K_ECLOSED` for a closed or stale handle; `C10K_EPIPE` after
 /// `c10k_conn_close` or `c10k_conn_shutdown`; `C10K_ENOTCONN` before an
-/// outgoing connection opened; `C10K_EINVAL` for NULL data with len > 0.
+/// outgoing connection opened; `C10K_EINVAL` for NULL data with len > 0;
+/// `C10K_ENOMEM` (nothing queued) when no copy of the bytes can be made.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -389,6 +390,8 @@ pub type c10k_release_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, d
 struct ForeignBuf {
     data: *const u8,
     len: usize,
+    /// Called when the buffer is dropped; taken out when a failed write
+    /// hands the buffer back (the host keeps it then).
     release: c10k_release_cb,
     user_data: *mut c_void,
 }
@@ -410,11 +413,14 @@ impl Drop for ForeignBuf {
     }
 }
 
-/// Queues `len` bytes at `data` without copying them. The library reads
-/// the buffer until it calls `release(release_data, data, len)`, exactly
-/// once, on the loop thread: after the bytes are sent, when the connection
-/// closes, or before this function returns if it fails. `release` may be
-/// NULL for memory that outlives the connection (static data).
+/// Queues `len` bytes at `data` without copying them. On success the
+/// library reads the buffer until it calls `release(release_data, data,
+/// len)`, exactly once, on the loop thread: after the bytes are sent (at
+/// once for `len` 0), or when the connection closes. If this fails,
+/// `release` is never called and the buffer stays the caller's (the
+/// preamble's rule: a failing function never calls its callback).
+/// `release` may be NULL for memory that outlives the connection (static
+/// data).
 ///
 /// Returns as `c10k_conn_write`.
 ///
@@ -428,10 +434,16 @@ pub unsafe extern "C" fn c10k_conn_write_owned(
     release_data: *mut c_void,
 ) -> i32 {
     ffi!({
-        let buf = ForeignBuf { data, len, release, user_data: release_data };
         try_bytes(data, len)?;
         let (lp, id) = conn_ref(conn)?;
-        Ok(queued(lp.conn_write_owned(id, Box::new(buf))?))
+        let buf = ForeignBuf { data, len, release, user_data: release_data };
+        match lp.conn_write_owned(id, buf) {
+            Ok(above) => Ok(queued(above)),
+            Err((e, mut buf)) => {
+                buf.release = None;
+                Err(e)
+            }
+        }
     })
 }
 

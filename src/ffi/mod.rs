@@ -18,6 +18,7 @@ mod server;
 mod sized;
 mod target;
 mod version;
+mod ws;
 
 pub use conn::*;
 pub use date::*;
@@ -26,6 +27,7 @@ pub use loop_::*;
 pub use server::*;
 pub use target::*;
 pub use version::*;
+pub use ws::*;
 
 /// Enough room for any address `c10k_*_addr` writes, NUL included.
 pub const C10K_ADDRSTRLEN: usize = 64;

@@ -79,6 +79,10 @@ pub struct c10k_stats {
     pub responses_5xx: u64,
     /// Requests answered 503 because the worker pool's queue was full.
     pub pool_rejections: u64,
+    /// Calls into the host's request callbacks: one per request with
+    /// `on_request`, one per batch with `on_requests`. Divided by
+    /// `requests`, the host's crossings per request. Added in 0.2.
+    pub request_callbacks: u64,
 }
 
 impl From<Snapshot> for c10k_stats {
@@ -99,6 +103,7 @@ impl From<Snapshot> for c10k_stats {
             responses_4xx: s.responses_4xx,
             responses_5xx: s.responses_5xx,
             pool_rejections: s.pool_rejections,
+            request_callbacks: s.request_callbacks,
         }
     }
 }

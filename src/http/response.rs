@@ -169,6 +169,7 @@ fn header_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
 /// framing header, so it needs no close.
 ///
 /// A handler `Connection` header is kept; a `close` token in it closes.
+/// [`head_size`] bounds what it writes.
 pub fn write_head(
     out: &mut Vec<u8>,
     status: u16,
@@ -244,6 +245,13 @@ pub fn write_chunk(out: &mut Vec<u8>, data: &[u8]) {
     let _ = write!(out, "{:x}\r\n", data.len());
     out.extend_from_slice(data);
     out.extend_from_slice(b"\r\n");
+}
+
+/// An upper bound of what [`write_head`] writes for `headers`: theirs,
+/// each with its `: ` and CRLF, plus the status line and the framing,
+/// `Date` and `Connection` headers the library adds.
+pub fn head_size(headers: &[(&[u8], &[u8])]) -> usize {
+    headers.iter().fold(512, |sum, (name, value)| sum.saturating_add(name.len() + value.len() + 4))
 }
 
 /// Append the last chunk and the empty trailer section.

@@ -50,9 +50,11 @@ kinds! {
     Reply = 3,
     /// A listening socket (inside `c10k_listener`).
     Listener = 4,
+    /// A WebSocket (`c10k_ws_*`).
+    WebSocket = 5,
 }
 
-const _: () = assert!(Kind::Listener as u32 >> KIND_BITS == 0);
+const _: () = assert!(Kind::WebSocket as u32 >> KIND_BITS == 0);
 
 #[repr(transparent)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -96,8 +96,14 @@ pub(crate) struct Core {
     pub dirty: Vec<(u32, u32)>,
     /// Connections to free at the end of the turn, with the reason for `on_close`.
     pub closing: Vec<(u32, u32, i32)>,
+    /// Work gathered during the turn, run once before output is written
+    /// (batches of requests for a host that takes them together).
+    pub turn_end: Vec<LocalTask>,
     pub now_ms: u64,
 }
+
+/// A task for the loop thread itself (not `Send`).
+pub(crate) type LocalTask = Box<dyn FnOnce(&Loop)>;
 
 pub(crate) use timers::Timers;
 
@@ -154,6 +160,7 @@ impl Loop {
                 timers: Timers::default(),
                 dirty: Vec::new(),
                 closing: Vec::new(),
+                turn_end: Vec::new(),
                 now_ms: 0,
             }),
             read_buf: Cell::new(vec![0; READ_BUFFER_SIZE]),
@@ -324,16 +331,43 @@ impl Loop {
         core.timers.compact(live);
     }
 
+    /// Runs `task` at the end of this turn, before output is written; a
+    /// task scheduled by one of those runs in the same turn too.
+    pub(crate) fn at_turn_end(&self, task: LocalTask) {
+        self.core.borrow_mut().turn_end.push(task);
+    }
+
+    /// Runs the end-of-turn tasks, then lets notified connections act
+    /// (a pipelined request released by an answer may schedule another
+    /// task), until neither is left: every answer of the turn is then
+    /// queued before the first write, so each connection gets one.
+    fn settle(&self) {
+        loop {
+            let tasks = std::mem::take(&mut self.core.borrow_mut().turn_end);
+            if tasks.is_empty() {
+                return;
+            }
+            for task in tasks {
+                task(self);
+            }
+            let dirty = self.core.borrow().dirty.clone();
+            for &(slot, generation) in &dirty {
+                self.notify_conn(slot, generation);
+            }
+        }
+    }
+
     /// Flushes output and frees closed connections until neither is pending.
     fn finish_turn(&self) {
         loop {
+            self.settle();
             let dirty = std::mem::take(&mut self.core.borrow_mut().dirty);
             for &(slot, generation) in &dirty {
                 self.flush_conn(slot, generation);
             }
             self.give_back_dirty(dirty);
             let closing = std::mem::take(&mut self.core.borrow_mut().closing);
-            if closing.is_empty() && self.core.borrow().dirty.is_empty() {
+            if closing.is_empty() && self.core.borrow().dirty.is_empty() && self.core.borrow().turn_end.is_empty() {
                 break;
             }
             for (slot, generation, reason) in closing {

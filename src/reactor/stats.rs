@@ -56,6 +56,10 @@ counters! {
     responses_5xx,
     /// Requests answered 503 because the worker pool's queue was full.
     pool_rejections,
+    /// Calls into the host's request callbacks: one per request with
+    /// `on_request`, one per batch with `on_requests`. Divided by
+    /// `requests`: the host's crossings per request.
+    request_callbacks,
 }
 
 /// Adds `n` to a counter only this thread writes.

@@ -129,6 +129,12 @@ impl HttpHandler for Shared {
     fn on_request(&self, req: &mut Request<'_>) {
         self.0.on_request(req);
     }
+    fn batched(&self) -> bool {
+        self.0.batched()
+    }
+    fn on_requests(&self, reqs: &mut [Request<'_>]) {
+        self.0.on_requests(reqs);
+    }
     fn on_abort(&self, reply: ReplyId) {
         self.0.on_abort(reply);
     }

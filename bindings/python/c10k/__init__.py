@@ -10,10 +10,11 @@ The library runs the sockets, parsing and writing; Python answers::
     c10k.HttpServer(hello, port=8080).serve_forever()
 
 See :class:`HttpServer` (modes ``inline``, ``threads``, ``asyncio``),
-:mod:`c10k.wsgi` for WSGI applications and :class:`TcpServer` with
+:mod:`c10k.wsgi` for WSGI applications, :mod:`c10k.asgi` for ASGI ones, and :class:`TcpServer` with
 :class:`Protocol` for raw TCP.
 """
 
+from ._config import http_defaults
 from ._errors import C10kError
 from ._ffi import ffi, lib
 from ._http import HttpServer
@@ -39,4 +40,5 @@ __all__ = [
     "StreamResponse",
     "TcpServer",
     "Transport",
+    "http_defaults",
 ]

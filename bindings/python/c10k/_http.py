@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from ._config import AccessLog, AccessLogTarget, http_config
 from ._errors import callback_error, check
 from ._ffi import ffi, lib
 from ._fast import c_pointers, http_dispatch
@@ -32,7 +33,10 @@ class HttpServer(Server):
     time holds the GIL) and :meth:`stop` is graceful.
 
     ``port=0`` picks a free port; :attr:`address` holds the real one once
-    listening. ``max_body_bytes`` raises the library's 1 MiB body limit.
+    listening. ``max_body_bytes`` raises the library's 1 MiB body limit;
+    ``access_log`` is ``True`` (standard output), a path, a descriptor or
+    a file; every other field of ``c10k_http_config`` is a keyword too
+    (:func:`c10k.http_defaults` lists them).
     """
 
     def __init__(
@@ -46,14 +50,16 @@ class HttpServer(Server):
         threads: int = 8,
         queue_size: int = 1024,
         max_body_bytes: Optional[int] = None,
+        access_log: AccessLog = None,
+        **http_options: Any,
     ) -> None:
         super().__init__(host, port, loops)
         self._mode_name = mode
         self._mode: Mode = make_mode(mode, handler, threads, queue_size, loops)
-        self._config = ffi.new("c10k_http_config *")
-        lib.c10k_http_config_init(self._config)
-        if max_body_bytes is not None:
-            self._config.max_body_bytes = max_body_bytes
+        self._access_log = AccessLogTarget(access_log)
+        self._config = http_config(
+            {**http_options, "max_body_bytes": max_body_bytes, "access_log_fd": self._access_log.fd}
+        )
         # Kept on the server: the library calls them for as long as it lives.
         # One loop calls back on the serving thread; several on threads to mark.
         wrap = marking if loops > 1 else unchanged
@@ -87,7 +93,10 @@ class HttpServer(Server):
         self._mode.open()
 
     def _close(self) -> None:
-        self._mode.close()
+        try:
+            self._mode.close()
+        finally:
+            self._access_log.close()
 
     def _listen(self, loop: Any) -> Any:
         out = ffi.new("c10k_listener **")

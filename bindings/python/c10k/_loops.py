@@ -33,7 +33,27 @@ def _address(getter: Callable[[Any, int], int], context: str) -> str:
     return ffi.string(buf).decode()
 
 
-class SingleLoop:
+def listener_addr(listener: Any) -> str:
+    """The address a listener is bound to (``"127.0.0.1:8080"``)."""
+    return _address(lambda buf, n: lib.c10k_listener_addr(listener, buf, n), "c10k_listener_addr")
+
+
+class OwnLoop:
+    """What a runner driving one c10k loop of its own (``_loop``) shares."""
+
+    _loop: Any = None
+
+    def interrupt(self) -> None:
+        """Ends ``run`` soon; async-signal-safe (one atomic store and a write)."""
+        lib.c10k_loop_stop(self._loop)
+
+    wake = interrupt
+
+    def stats(self) -> Stats:
+        return loop_stats(self._loop)
+
+
+class SingleLoop(OwnLoop):
     """One c10k loop, created and run on the serving thread: every callback
     arrives there. The fastest for inline handlers (no thread switches).
 
@@ -54,22 +74,13 @@ class SingleLoop:
         self._loop = out[0]
         self._owner._open()
         self._listener = self._owner._listen(self._loop)
-        return _address(lambda buf, n: lib.c10k_listener_addr(self._listener, buf, n), "c10k_listener_addr")
+        return listener_addr(self._listener)
 
     def run(self) -> None:
         owner = self._owner
         while not owner._stopping:
             if check(lib.c10k_loop_run_once(self._loop, _TURN_MS), "c10k_loop_run_once") == lib.C10K_STOPPED:
                 return
-
-    def interrupt(self) -> None:
-        """Ends ``run`` soon; async-signal-safe."""
-        lib.c10k_loop_stop(self._loop)
-
-    wake = interrupt
-
-    def stats(self) -> Stats:
-        return loop_stats(self._loop)
 
     def post(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         """Runs ``fn(*args)`` on the loop thread soon, in call order."""

@@ -401,7 +401,7 @@ static void mark_thread(PyObject *mark) {
 
 /* What HttpDispatch and WsgiDispatch hold; the object must outlive the
  * listener it was given to. */
-typedef struct {
+typedef struct DispatchObject {
     PyObject_HEAD
     PyObject *app;        /* handler(request), or the WSGI app(environ, start_response) */
     PyObject *fallback;   /* answers what C did not (see the two on_request) */
@@ -409,8 +409,27 @@ typedef struct {
     PyObject *mark;       /* mark(): run once on each thread that serves */
     PyObject *base;       /* WSGI: the environ keys every request shares */
     PyObject *make_input; /* WSGI: make_input(body bytes) -> wsgi.input */
+    void (*handle)(struct DispatchObject *, c10k_request *); /* one request, GIL held */
     c10k_http_callbacks callbacks;
 } DispatchObject;
+
+/* on_request: one request (a worker pool thread, or an upgrade request). */
+static void dispatch_on_request(void *user_data, c10k_request *req) {
+    PyGILState_STATE gil = PyGILState_Ensure();
+    DispatchObject *d = user_data;
+    mark_thread(d->mark);
+    d->handle(d, req);
+    PyGILState_Release(gil);
+}
+
+/* on_requests: the requests of one loop turn, under one taking of the GIL. */
+static void dispatch_on_requests(void *user_data, c10k_request *const *reqs, size_t n) {
+    PyGILState_STATE gil = PyGILState_Ensure();
+    DispatchObject *d = user_data;
+    mark_thread(d->mark);
+    for (size_t i = 0; i < n; i++) d->handle(d, reqs[i]);
+    PyGILState_Release(gil);
+}
 
 static int dispatch_traverse(DispatchObject *d, visitproc visit, void *arg) {
     Py_VISIT(d->app);
@@ -438,9 +457,10 @@ static void dispatch_dealloc(DispatchObject *d) {
     Py_TYPE(d)->tp_free((PyObject *)d);
 }
 
-/* A new dispatch calling `on_request`; the references are new ones. */
-static DispatchObject *dispatch_alloc(PyTypeObject *type, void (*on_request)(void *, c10k_request *), PyObject *app,
-                                      PyObject *fallback, PyObject *failed, PyObject *mark) {
+/* A new dispatch answering each request with `handle`; the references
+ * are new ones. */
+static DispatchObject *dispatch_alloc(PyTypeObject *type, void (*handle)(DispatchObject *, c10k_request *),
+                                      PyObject *app, PyObject *fallback, PyObject *failed, PyObject *mark) {
     if (!bound) return (DispatchObject *)PyErr_Format(PyExc_RuntimeError, "c10k._native: bind(path) was not called");
     DispatchObject *d = (DispatchObject *)type->tp_alloc(type, 0);
     if (d == NULL) return NULL;
@@ -448,8 +468,10 @@ static DispatchObject *dispatch_alloc(PyTypeObject *type, void (*on_request)(voi
     d->fallback = Py_NewRef(fallback);
     d->failed = Py_NewRef(failed);
     d->mark = Py_NewRef(mark);
+    d->handle = handle;
     d->callbacks.size = sizeof d->callbacks;
-    d->callbacks.on_request = on_request;
+    d->callbacks.on_request = dispatch_on_request;
+    d->callbacks.on_requests = dispatch_on_requests;
     return d;
 }
 
@@ -482,15 +504,11 @@ static void report_failure(PyObject *failed, PyObject *request) {
     Py_XDECREF(tb);
 }
 
-static void http_on_request(void *user_data, c10k_request *req) {
-    PyGILState_STATE gil = PyGILState_Ensure();
-    DispatchObject *d = user_data;
-    mark_thread(d->mark);
+static void http_handle(DispatchObject *d, c10k_request *req) {
     RequestObject *request = request_new(req);
     if (request == NULL) {
         PyErr_WriteUnraisable(d->app);
         respond_internal_error(req);
-        PyGILState_Release(gil);
         return;
     }
     PyObject *result = PyObject_CallOneArg(d->app, (PyObject *)request);
@@ -511,7 +529,6 @@ static void http_on_request(void *user_data, c10k_request *req) {
     Py_XDECREF(result);
     request_detach(request);
     Py_DECREF(request);
-    PyGILState_Release(gil);
 }
 
 static PyObject *http_dispatch_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
@@ -519,7 +536,7 @@ static PyObject *http_dispatch_new(PyTypeObject *type, PyObject *args, PyObject 
     PyObject *handler, *fallback, *failed, *mark;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO", kwlist, &handler, &fallback, &failed, &mark))
         return NULL;
-    return (PyObject *)dispatch_alloc(type, http_on_request, handler, fallback, failed, mark);
+    return (PyObject *)dispatch_alloc(type, http_handle, handler, fallback, failed, mark);
 }
 
 static PyTypeObject HttpDispatchType = {
@@ -823,17 +840,13 @@ static int wsgi_respond_fast(c10k_request *req, ExchangeObject *e, PyObject *res
     return 1;
 }
 
-static void wsgi_on_request(void *user_data, c10k_request *req) {
-    PyGILState_STATE gil = PyGILState_Ensure();
-    DispatchObject *w = user_data;
-    mark_thread(w->mark);
+static void wsgi_handle(DispatchObject *w, c10k_request *req) {
     ExchangeObject *e = NULL;
     PyObject *result = NULL;
     PyObject *environ = wsgi_environ(w, req);
     if (environ == NULL) {
         report_failure(w->failed, Py_None);
         respond_internal_error(req);
-        PyGILState_Release(gil);
         return;
     }
     e = exchange_new();
@@ -858,7 +871,6 @@ static void wsgi_on_request(void *user_data, c10k_request *req) {
     Py_XDECREF(result);
     Py_XDECREF(e);
     Py_DECREF(environ);
-    PyGILState_Release(gil);
 }
 
 static PyObject *wsgi_dispatch_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
@@ -867,7 +879,7 @@ static PyObject *wsgi_dispatch_new(PyTypeObject *type, PyObject *args, PyObject 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO!OOOO", kwlist, &app, &PyDict_Type, &base, &make_input,
                                      &fallback, &failed, &mark))
         return NULL;
-    DispatchObject *w = dispatch_alloc(type, wsgi_on_request, app, fallback, failed, mark);
+    DispatchObject *w = dispatch_alloc(type, wsgi_handle, app, fallback, failed, mark);
     if (w != NULL) {
         w->base = Py_NewRef(base);
         w->make_input = Py_NewRef(make_input);

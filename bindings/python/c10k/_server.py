@@ -13,7 +13,7 @@ import signal
 import threading
 from collections.abc import Callable
 from types import FrameType, TracebackType
-from typing import Any, Optional, TypeVar, Union
+from typing import Any, Optional, TypeVar
 
 from ._loops import MultiLoop, SingleLoop
 from ._request import parse_addr
@@ -74,7 +74,7 @@ class Server:
         self._addr = format_addr(host, port)
         self._loops = loops
         self._lock = threading.Lock()
-        self._runner: Optional[Union[SingleLoop, MultiLoop]] = None
+        self._runner: Any = None
         self._last_stats: Optional[Stats] = None
         self._stopping = False
         self._stop_timeout = STOP_TIMEOUT_S
@@ -94,6 +94,10 @@ class Server:
 
     def _server_listen(self, server: Any) -> None:
         raise NotImplementedError
+
+    def _make_runner(self) -> Any:
+        """The runner: one loop on the serving thread, or the library's several."""
+        return MultiLoop(self, self._loops) if self._library_loops() else SingleLoop(self)
 
     def _configure(self, config: Any) -> None:
         """Adjusts the multi-loop server's config (loops already set)."""
@@ -132,7 +136,7 @@ class Server:
             self._running = False
 
     def _serve(self, install_signals: bool, ready: Optional[Callable[["Server"], None]] = None) -> None:
-        runner = MultiLoop(self, self._loops) if self._library_loops() else SingleLoop(self)
+        runner = self._make_runner()
         previous: dict[int, Any] = {}
         try:
             self.address = parse_addr(runner.open())

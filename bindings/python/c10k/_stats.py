@@ -31,6 +31,9 @@ class Stats:
     responses_4xx: int
     responses_5xx: int
     pool_rejections: int
+    # Calls into the host's request callbacks (one per request, or one per
+    # batch of a loop turn): divided by ``requests``, crossings per request.
+    request_callbacks: int
     per_loop: tuple["Stats", ...] = ()
 
     @classmethod

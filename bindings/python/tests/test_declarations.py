@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import re
 import shutil
 import subprocess
@@ -44,15 +46,22 @@ def _zero(arg_type: Any) -> object:
 
 def test_every_function_is_callable_with_null_arguments() -> None:
     # NULL pointers, zero handles: each call answers an error or does
-    # nothing, never crashes (the header's NULL rules).
-    for name in raw_function_names():
-        if name in ("c10k_loop_stop",):
-            continue
-        function = getattr(_ffi.lib, name)
-        args = [_zero(arg) for arg in _ffi.ffi.typeof(function).args]
-        result = function(*args)
-        if isinstance(result, int) and _ffi.ffi.typeof(function).result.cname == "int32_t":
-            assert result <= 0 or result == _ffi.lib.C10K_QUEUE_FULL, name
+    # nothing, never crashes (the header's NULL rules). A function taking
+    # a descriptor owns it even on failure (c10k_conn_sendfile), so the
+    # zero passed closes standard input: put it back for later tests.
+    stdin = os.dup(0)
+    try:
+        for name in raw_function_names():
+            if name in ("c10k_loop_stop",):
+                continue
+            function = getattr(_ffi.lib, name)
+            args = [_zero(arg) for arg in _ffi.ffi.typeof(function).args]
+            result = function(*args)
+            if isinstance(result, int) and _ffi.ffi.typeof(function).result.cname == "int32_t":
+                assert result <= 0 or result == _ffi.lib.C10K_QUEUE_FULL, name
+    finally:
+        os.dup2(stdin, 0)
+        os.close(stdin)
     assert _ffi.lib.c10k_loop_stop(_ffi.ffi.NULL) == _ffi.lib.C10K_EINVAL
 
 

@@ -20,7 +20,7 @@ pub struct c10k_http_callbacks {
     /// NULL for a caller built against this header.
     pub size: u32,
     /// A request arrived: its head and (unless `stream_bodies`) its whole
-    /// body. Required.
+    /// body. Required unless `on_requests` is set.
     pub on_request: Option<unsafe extern "C" fn(user_data: *mut c_void, req: *mut c10k_request)>,
     /// The client went away before the deferred `reply` ended; the handle
     /// is dead from now on (further calls return `C10K_ECLOSED`). May be NULL.
@@ -36,6 +36,20 @@ pub struct c10k_http_callbacks {
     /// `c10k_reply_write` returned `C10K_QUEUE_FULL`: write more. Runs on
     /// the loop thread. May be NULL. Added in 0.1.
     pub on_drain: Option<unsafe extern "C" fn(user_data: *mut c_void, reply: u64)>,
+    /// The requests one loop turn produced, in one call at the end of the
+    /// turn (for hosts where entering the host costs: Python, Lisp). When
+    /// set, it replaces `on_request` on the loop thread, except for a
+    /// request that asks to upgrade the connection (it goes to
+    /// `on_request`, or to this with `n` = 1 when `on_request` is NULL),
+    /// and with a worker pool (each request alone, on a pool thread).
+    /// `reqs` holds `n` requests, already deferred: answer each with
+    /// `c10k_respond` (or a sibling) during the call, or call
+    /// `c10k_request_defer` to keep its reply handle and complete it later
+    /// from any thread; one left unanswered gets a 500. The array and the
+    /// requests are valid during the call. The answers of a turn are
+    /// written together, one `writev` per connection. May be NULL.
+    /// Added in 0.2.
+    pub on_requests: Option<unsafe extern "C" fn(user_data: *mut c_void, reqs: *const *mut c10k_request, n: usize)>,
 }
 
 pub(crate) struct CHttpHandler {
@@ -54,9 +68,16 @@ impl CHttpHandler {
         if callbacks.is_null() {
             return Err(C10K_EINVAL);
         }
-        let none = c10k_http_callbacks { size: 0, on_request: None, on_abort: None, on_body: None, on_drain: None };
+        let none = c10k_http_callbacks {
+            size: 0,
+            on_request: None,
+            on_abort: None,
+            on_body: None,
+            on_drain: None,
+            on_requests: None,
+        };
         let callbacks = read_sized(callbacks, none)?;
-        if callbacks.on_request.is_none() {
+        if callbacks.on_request.is_none() && callbacks.on_requests.is_none() {
             return Err(C10K_EINVAL);
         }
         Ok(CHttpHandler { callbacks, user_data: carry(user_data) })
@@ -67,8 +88,18 @@ impl CHttpHandler {
 // views that outlive the call.
 impl HttpHandler for CHttpHandler {
     fn on_request(&self, req: &mut Request<'_>) {
-        if let Some(cb) = self.callbacks.on_request {
-            unsafe { cb(uncarry(self.user_data), to_c(req)) }
+        match self.callbacks.on_request {
+            Some(cb) => unsafe { cb(uncarry(self.user_data), to_c(req)) },
+            None => self.on_requests(std::slice::from_mut(req)),
+        }
+    }
+    fn batched(&self) -> bool {
+        self.callbacks.on_requests.is_some()
+    }
+    fn on_requests(&self, reqs: &mut [Request<'_>]) {
+        if let Some(cb) = self.callbacks.on_requests {
+            let ptrs: Vec<*mut c10k_request> = reqs.iter_mut().map(to_c).collect();
+            unsafe { cb(uncarry(self.user_data), ptrs.as_ptr(), ptrs.len()) }
         }
     }
     fn on_abort(&self, reply: ReplyId) {

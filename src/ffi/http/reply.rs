@@ -11,7 +11,9 @@ use crate::reactor::Kind;
 /// Headers and body are copied before this returns.
 ///
 /// Returns 0; `C10K_ECLOSED` if the client left or the reply already
-/// ended; `C10K_EINVAL` as `c10k_respond`, or if the reply was started.
+/// ended; `C10K_EINVAL` as `c10k_respond`, or if the reply was started;
+/// `C10K_ENOMEM` when no copy can be made (nothing is sent: the reply
+/// stays pending).
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -72,7 +74,8 @@ pub unsafe extern "C" fn c10k_reply_start(
 /// Sends `len` bytes (copied) of a started response. Returns 0,
 /// `C10K_QUEUE_FULL` (positive: the bytes were taken, but the connection's
 /// queue is above its high-water mark: wait for `on_drain` before writing
-/// more), `C10K_EINVAL` for more than a declared length, or `C10K_ECLOSED`.
+/// more), `C10K_EINVAL` for more than a declared length, `C10K_ENOMEM`
+/// when no copy can be made (nothing is sent), or `C10K_ECLOSED`.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]

@@ -19,7 +19,7 @@ pub struct c10k_request {
 
 /// The request behind a C pointer: the one `on_request` received, during
 /// that call (the export's contract), or NULL.
-pub(super) fn request<'a>(req: *const c10k_request) -> Result<&'a mut Request<'a>> {
+pub(in crate::ffi) fn request<'a>(req: *const c10k_request) -> Result<&'a mut Request<'a>> {
     super::super::cast::try_mut(req.cast::<Request<'a>>().cast_mut())
 }
 

@@ -24,7 +24,7 @@ pub struct c10k_header {
 const STACK_HEADERS: usize = 32;
 
 /// Runs `f` with the C headers (`n` at `headers`) as Rust slices.
-pub(super) fn with_headers<R>(
+pub(in crate::ffi) fn with_headers<R>(
     headers: *const c10k_header,
     n: usize,
     f: impl FnOnce(&[(&[u8], &[u8])]) -> Result<R>,
@@ -57,7 +57,9 @@ pub(super) fn with_headers<R>(
 ///
 /// Returns 0; `C10K_EINVAL` for a status outside 100-999, a header value
 /// with a CR, LF, NUL or other control byte (HTAB is fine), a bad name,
-/// NULL views, or a request already answered (nothing is sent); `C10K_ECLOSED`/`C10K_EPIPE` if the connection is gone.
+/// NULL views, or a request already answered (nothing is sent); `C10K_ENOMEM`
+/// when the response cannot be copied (nothing is sent: the handler may
+/// still answer, or defer); `C10K_ECLOSED`/`C10K_EPIPE` if the connection is gone.
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]

@@ -11,7 +11,7 @@ use super::budget::{self, BodyBuffer};
 use super::rate::{OutputWatch, RateMeter, Tick, Verdict};
 use super::reply::{self, ReplyId, ReplyState};
 use super::request::{Answer, Outcome, request_line};
-use super::{HttpConfig, ReqInfo, Request, Service, count_response};
+use super::{HttpConfig, ReqInfo, Request, Service, batch, count_response};
 use crate::conn::{ConnHandler, DEFAULT_HIGH_WATER};
 use crate::http::{BodyDecoder, BodyKind, CONTINUE, Head, HttpError, parse_head, write_error};
 use crate::reactor::stats::add;
@@ -276,14 +276,16 @@ impl HttpConn {
     ) -> Option<Box<dyn ConnHandler>> {
         let mut outcome = Outcome::Open;
         let svc = self.svc.clone();
-        svc.handler.on_request(&mut Request::new(
-            head,
-            buf,
-            body,
-            trailers,
-            info,
-            Answer::Inline { lp, conn, svc: &svc, outcome: &mut outcome },
-        ));
+        {
+            let answer = Answer::Inline { lp, conn, svc: &svc, outcome: &mut outcome };
+            let mut req = Request::new(head, buf, body, trailers, info, answer);
+            if svc.handler.batched() && !head.upgrade {
+                batch::enqueue(lp, &svc, &mut req);
+            } else {
+                add(&lp.stats().request_callbacks, 1);
+                svc.handler.on_request(&mut req);
+            }
+        }
         match outcome {
             Outcome::Done { keep_alive } => self.finish(lp, conn, keep_alive),
             Outcome::Deferred(reply) => {
@@ -385,7 +387,7 @@ impl HttpConn {
     /// [`Self::fail`], logging `line` as the request.
     fn fail_logged(&mut self, lp: &Loop, conn: ConnId, err: &HttpError, line: &[u8]) {
         let date = self.svc.date();
-        let written = lp.conn_write_with(conn, |out| write_error(out, err, &date));
+        let written = lp.conn_write_with(conn, 512, |out| write_error(out, err, &date));
         if written.is_ok() {
             count_response(lp, err.status);
             if let Some(log) = &self.svc.log {

@@ -9,6 +9,7 @@
 //! - [`rate`]: minimum data rates for bodies and responses.
 
 mod access_log;
+mod batch;
 mod budget;
 mod conn;
 mod rate;
@@ -100,6 +101,16 @@ pub trait HttpHandler {
     /// with [`Request::defer`] and completes the reply later. Returning
     /// without either answers 500.
     fn on_request(&self, req: &mut Request<'_>);
+    /// Whether requests go to [`Self::on_requests`], gathered over each
+    /// loop turn, instead of to `on_request` one by one. A request asking
+    /// to upgrade the connection still goes to `on_request`.
+    fn batched(&self) -> bool {
+        false
+    }
+    /// With [`Self::batched`]: the requests of one loop turn, each deferred
+    /// (answered through its reply, on this thread or another; one neither
+    /// answered nor kept with [`Request::defer`] gets a 500).
+    fn on_requests(&self, _reqs: &mut [Request<'_>]) {}
     /// The client went away before the deferred `reply` ended; the handle
     /// is dead from now on.
     fn on_abort(&self, _reply: ReplyId) {}
@@ -139,6 +150,7 @@ pub(crate) struct Service {
     pub handler: Box<dyn HttpHandler>,
     date: RefCell<DateCache>,
     pub log: Option<AccessLog>,
+    batch: batch::Batch,
 }
 
 impl Service {
@@ -181,7 +193,13 @@ impl Loop {
 
     fn http_acceptor(&self, config: HttpConfig, handler: Box<dyn HttpHandler>) -> Box<dyn Acceptor> {
         let log = config.access_log_fd.map(|fd| AccessLog::start(self, fd));
-        Box::new(HttpAcceptor(Rc::new(Service { config, handler, date: RefCell::new(DateCache::new()), log })))
+        Box::new(HttpAcceptor(Rc::new(Service {
+            config,
+            handler,
+            date: RefCell::new(DateCache::new()),
+            log,
+            batch: batch::Batch::default(),
+        })))
     }
 }
 

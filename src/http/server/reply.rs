@@ -16,7 +16,8 @@ use super::ReqInfo;
 use crate::conn::DEFAULT_HIGH_WATER;
 use crate::error::*;
 use crate::http::{
-    BodyMode, HeadOptions, ResponseFraming, WrittenHead, http_date, write_chunk, write_head, write_last_chunk,
+    BodyMode, HeadOptions, ResponseFraming, WrittenHead, head_size, http_date, write_chunk, write_head,
+    write_last_chunk,
 };
 use crate::reactor::{ConnId, Handle, Kind, Loop, LoopHandle, Slab, owned_loop};
 
@@ -86,6 +87,13 @@ pub(crate) fn close_after_on(lp: &LoopHandle) {
 /// The state of a reply without removing it.
 pub(crate) fn state(reply: ReplyId) -> Option<ReplyState> {
     TABLE.lock().get(reply.slot(), reply.generation()).map(|e| e.state)
+}
+
+/// The client's address of a reply, asked of its connection: only on the
+/// thread of the reply's loop (`C10K_ENOTCONN` elsewhere).
+pub(crate) fn peer_addr(reply: ReplyId) -> Result<std::net::SocketAddr> {
+    let conn = TABLE.lock().get(reply.slot(), reply.generation()).map(|e| e.conn).ok_or(C10K_ECLOSED)?;
+    owned_loop(reply.loop_id()).map_err(|_| C10K_ENOTCONN)?.conn_peer_addr(conn)
 }
 
 /// A body for a whole response.
@@ -165,7 +173,8 @@ fn head(
         return Err(C10K_EINVAL);
     }
     let date = http_date(std::time::SystemTime::now());
-    let mut bytes = Vec::with_capacity(256);
+    let mut bytes = Vec::new();
+    reserve(&mut bytes, head_size(headers))?;
     let opts = HeadOptions {
         version_minor: e.info.version_minor,
         keep_alive: e.info.keep_alive,
@@ -185,6 +194,7 @@ pub fn send(reply: ReplyId, status: u16, headers: &[(&[u8], &[u8])], body: Body<
         let sent = if with_body { body.len() } else { 0 };
         let file = match body {
             Body::Bytes(b) if with_body => {
+                reserve(&mut bytes, b.len())?;
                 bytes.extend_from_slice(b);
                 None
             }
@@ -216,6 +226,8 @@ pub fn write(reply: ReplyId, data: &[u8]) -> Result<bool> {
     operate(reply, |e| {
         let ReplyState::Streaming { body, keep_alive, .. } = e.state else { return Err(C10K_EINVAL) };
         let mut bytes = Vec::new();
+        // The chunk's size line and CRLF fit in 32 bytes.
+        reserve(&mut bytes, data.len().saturating_add(32))?;
         match body {
             BodyMode::Chunked => write_chunk(&mut bytes, data),
             BodyMode::Length(n) if e.sent + data.len() as u64 > n => return Err(C10K_EINVAL),

@@ -9,7 +9,7 @@ use super::reply::{self, Body, ReplyId};
 use super::{ReqInfo, Service, count_response};
 use crate::conn::ConnHandler;
 use crate::error::*;
-use crate::http::{BodyKind, BodyMode, Head, HeadOptions, ResponseFraming, TargetForm, write_head};
+use crate::http::{BodyKind, BodyMode, Head, HeadOptions, ResponseFraming, TargetForm, head_size, write_head};
 use crate::reactor::{ConnId, Loop};
 
 /// Bodies up to this size are copied next to the head, into one buffer.
@@ -121,7 +121,9 @@ impl<'a> Request<'a> {
     pub fn peer_addr(&self) -> Result<SocketAddr> {
         match &self.answer {
             Answer::Inline { lp, conn, .. } => lp.conn_peer_addr(*conn),
-            Answer::Reply { peer, .. } => peer.ok_or(C10K_ENOTCONN),
+            Answer::Reply { peer: Some(peer), .. } => Ok(*peer),
+            // Batched on the loop thread: asked of the connection when needed.
+            Answer::Reply { reply, peer: None, .. } => reply::peer_addr(*reply),
         }
     }
 
@@ -153,8 +155,15 @@ impl<'a> Request<'a> {
             Body::Bytes(b) if b.len() <= INLINE_BODY_MAX => Some(*b),
             _ => None,
         };
+        // A body sent apart from the head is copied first: if that copy
+        // cannot be had, nothing at all is queued.
+        let apart = match &body {
+            Body::Bytes(b) if inline_body.is_none() && !opts.head_request => Some(try_copy(b)?),
+            _ => None,
+        };
         let mut written = None;
-        lp.conn_write_with(conn, |out| {
+        let size = head_size(headers).saturating_add(inline_body.map_or(0, <[u8]>::len));
+        lp.conn_write_with(conn, size, |out| {
             written = write_head(out, status, headers, ResponseFraming::Length(len), opts).ok();
             if let (Some(w), Some(b)) = (&written, inline_body)
                 && w.body != BodyMode::None
@@ -164,9 +173,10 @@ impl<'a> Request<'a> {
         })?;
         let written = written.ok_or(C10K_EINVAL)?;
         if written.body != BodyMode::None && inline_body.is_none() {
-            match body {
-                Body::Bytes(b) => lp.conn_write(conn, b)?,
-                Body::File(fd, offset, len) => lp.conn_sendfile(conn, fd.into_raw_fd(), offset, len)?,
+            match (body, apart) {
+                (Body::File(fd, offset, len), _) => lp.conn_sendfile(conn, fd.into_raw_fd(), offset, len)?,
+                (Body::Bytes(_), Some(copy)) => lp.conn_write_vec(conn, copy)?,
+                (Body::Bytes(b), None) => lp.conn_write(conn, b)?,
             };
         }
         **outcome = Outcome::Done { keep_alive: written.keep_alive };
@@ -214,7 +224,9 @@ impl<'a> Request<'a> {
         let date = svc.date();
         let opts = HeadOptions { version_minor: 1, keep_alive: true, head_request: false, date: &date };
         let mut ok = false;
-        lp.conn_write_with(*conn, |out| ok = write_head(out, 101, headers, ResponseFraming::Length(0), opts).is_ok())?;
+        lp.conn_write_with(*conn, head_size(headers), |out| {
+            ok = write_head(out, 101, headers, ResponseFraming::Length(0), opts).is_ok()
+        })?;
         if !ok {
             return Err(C10K_EINVAL);
         }
@@ -226,6 +238,16 @@ impl<'a> Request<'a> {
     /// Defers the request and copies it, for a handler on another thread.
     pub(crate) fn hand_off(&mut self) -> Result<OwnedRequest> {
         let peer = self.peer_addr().ok();
+        self.copy_deferred(peer)
+    }
+
+    /// Defers the request and copies it, for a handler that answers later
+    /// on this loop's thread (the peer address is then read on demand).
+    pub(crate) fn hand_off_local(&mut self) -> Result<OwnedRequest> {
+        self.copy_deferred(None)
+    }
+
+    fn copy_deferred(&mut self, peer: Option<SocketAddr>) -> Result<OwnedRequest> {
         let reply = self.defer()?;
         Ok(OwnedRequest {
             head: self.head.clone(),
@@ -236,6 +258,15 @@ impl<'a> Request<'a> {
             reply,
             peer,
         })
+    }
+
+    /// The loop and connection the request arrived on, when the handler
+    /// runs there (what a protocol taking the connection over needs).
+    pub(crate) fn inline_conn(&self) -> Option<(&'a Loop, ConnId)> {
+        match &self.answer {
+            Answer::Inline { lp, conn, .. } => Some((*lp, *conn)),
+            Answer::Reply { .. } => None,
+        }
     }
 
     /// The loop the request arrived on, when the handler runs there.
@@ -276,16 +307,33 @@ impl OwnedRequest {
     /// Lets `handle` answer the request; one it neither answered nor kept
     /// deferred gets a 500. A request whose client already left is skipped.
     pub fn serve(&self, handle: impl FnOnce(&mut Request<'_>)) {
-        if reply::state(self.reply).is_none() {
-            return; // the client left while the request waited for a worker
+        Self::serve_all(std::slice::from_ref(self), |reqs| handle(&mut reqs[0]));
+    }
+
+    /// [`Self::serve`] for several requests in one call of `handle`;
+    /// returns how many it was given (0: every client had left, and
+    /// `handle` was not called).
+    pub fn serve_all(reqs: &[OwnedRequest], handle: impl FnOnce(&mut [Request<'_>])) -> usize {
+        let mut views: Vec<Request<'_>> = reqs
+            .iter()
+            // Skipped: a client that left while its request waited.
+            .filter(|r| reply::state(r.reply).is_some())
+            .map(|r| {
+                let answer = Answer::Reply { reply: r.reply, peer: r.peer, kept: false };
+                Request::new(&r.head, &r.buf, &r.body, &r.trailers, r.info, answer)
+            })
+            .collect();
+        if views.is_empty() {
+            return 0;
         }
-        let answer = Answer::Reply { reply: self.reply, peer: self.peer, kept: false };
-        let mut req = Request::new(&self.head, &self.buf, &self.body, &self.trailers, self.info, answer);
-        handle(&mut req);
-        let kept = matches!(req.answer, Answer::Reply { kept: true, .. });
-        if !kept && reply::state(self.reply) == Some(reply::ReplyState::Pending) {
-            let _ = reply::send(self.reply, 500, &[], Body::Bytes(b"the handler did not answer\n"));
+        handle(&mut views);
+        for req in &views {
+            let Answer::Reply { reply, kept, .. } = req.answer else { continue };
+            if !kept && reply::state(reply) == Some(reply::ReplyState::Pending) {
+                let _ = reply::send(reply, 500, &[], Body::Bytes(b"the handler did not answer\n"));
+            }
         }
+        views.len()
     }
 
     pub fn reply(&self) -> ReplyId {
