@@ -56,15 +56,16 @@ fn a_body_that_starts_fast_then_trickles_gets_408() {
 fn a_body_sent_at_a_steady_rate_above_the_floor_is_served() {
     let server = serve(config(), Hello);
     let mut s = connect(server.addr);
-    s.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6000\r\nConnection: close\r\n\r\n").unwrap();
-    // 2,000 bytes a second for 3 s: twice the floor, past the grace period.
-    for _ in 0..30 {
-        s.write_all(&[b'y'; 200]).unwrap();
-        thread::sleep(Duration::from_millis(100));
+    s.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\nConnection: close\r\n\r\n").unwrap();
+    // About 20,000 bytes a second for 3 s, past the grace period: twenty
+    // times the floor, so that a loaded machine's pauses cannot matter.
+    for _ in 0..60 {
+        s.write_all(&[b'y'; 1000]).unwrap();
+        thread::sleep(Duration::from_millis(50));
     }
     let text = String::from_utf8_lossy(&read_to_eof(&mut s)).into_owned();
     assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{:?}", &text[..text.len().min(200)]);
-    assert!(text.ends_with(&"y".repeat(6000)));
+    assert!(text.ends_with(&"y".repeat(60000)));
 }
 
 #[test]

@@ -412,6 +412,12 @@ impl Loop {
         self.with_conn(id, |c| c.bytes_out)
     }
 
+    /// Whether the kernel would take more output now: false when the
+    /// socket's send buffer is full, that is when the peer is not reading.
+    pub fn conn_writable_now(&self, id: ConnId) -> Result<bool> {
+        self.with_conn(id, |c| net::writable_now(c.fd))
+    }
+
     /// Stops (`paused`) or restarts reading.
     pub fn conn_set_reading(&self, id: ConnId, reading: bool) -> Result<()> {
         self.with_conn(id, |c| {

@@ -89,7 +89,7 @@ impl HttpConn {
             output_blocked: false,
             log_line: None,
             draining: false,
-            watch: OutputWatch::new(0, 0, 0),
+            watch: OutputWatch::new(0, 0, false),
         }
     }
 
@@ -339,8 +339,7 @@ impl HttpConn {
             let _ = lp.conn_set_timeout(conn, config.keepalive_timeout_ms, true);
             return;
         }
-        let (out, pending) = (lp.conn_bytes_out(conn).unwrap_or(0), lp.conn_pending(conn).unwrap_or(0));
-        self.watch = OutputWatch::new(lp.now_ms(), out, pending);
+        self.watch = OutputWatch::new(lp.now_ms(), lp.conn_bytes_out(conn).unwrap_or(0), output_waits(lp, conn));
         let _ = self.look_at_output(lp, conn);
     }
 
@@ -349,8 +348,9 @@ impl HttpConn {
     fn look_at_output(&mut self, lp: &Loop, conn: ConnId) -> Tick {
         let config = &self.svc.config;
         let now = lp.now_ms();
-        let (out, pending) = (lp.conn_bytes_out(conn).unwrap_or(0), lp.conn_pending(conn).unwrap_or(0));
-        let tick = self.watch.tick(now, out, pending, &config.min_response_rate, config.keepalive_timeout_ms);
+        let out = lp.conn_bytes_out(conn).unwrap_or(0);
+        let tick =
+            self.watch.tick(now, out, output_waits(lp, conn), &config.min_response_rate, config.keepalive_timeout_ms);
         if let Tick::At(at) = tick
             && at != u64::MAX
         {
@@ -464,6 +464,11 @@ fn arm_body_timer(config: &HttpConfig, lp: &Loop, conn: ConnId, state: &mut Body
         let _ = lp.conn_set_timeout(conn, (next - now).min(u64::from(u32::MAX)) as u32, false);
     }
     true
+}
+
+/// Output is queued and the client's socket takes no more of it.
+fn output_waits(lp: &Loop, conn: ConnId) -> bool {
+    lp.conn_pending(conn).unwrap_or(0) > 0 && !lp.conn_writable_now(conn).unwrap_or(true)
 }
 
 impl ConnHandler for HttpConn {

@@ -90,7 +90,7 @@ pub(crate) struct OutputWatch {
     mark: u64,
     last_io_ms: u64,
     /// Output waited for the client at the last look.
-    was_pending: bool,
+    was_waiting: bool,
 }
 
 /// What a look at the connection found.
@@ -105,8 +105,8 @@ pub(crate) enum Tick {
 }
 
 impl OutputWatch {
-    pub fn new(now_ms: u64, bytes_out: u64, pending: u64) -> OutputWatch {
-        OutputWatch { meter: RateMeter::new(now_ms), mark: bytes_out, last_io_ms: now_ms, was_pending: pending > 0 }
+    pub fn new(now_ms: u64, bytes_out: u64, waiting: bool) -> OutputWatch {
+        OutputWatch { meter: RateMeter::new(now_ms), mark: bytes_out, last_io_ms: now_ms, was_waiting: waiting }
     }
 
     /// The client sent something.
@@ -114,9 +114,11 @@ impl OutputWatch {
         self.last_io_ms = now_ms;
     }
 
-    /// Looks at the connection: `bytes_out` written so far, `pending` still
-    /// queued; `idle_ms` 0 means no idle limit.
-    pub fn tick(&mut self, now_ms: u64, bytes_out: u64, pending: u64, rule: &MinRate, idle_ms: u32) -> Tick {
+    /// Looks at the connection: `bytes_out` written so far; `waiting`:
+    /// output is queued and the socket takes no more (the client is not
+    /// reading; a full queue with room in the socket is our own delay, not
+    /// the client's); `idle_ms` 0 means no idle limit.
+    pub fn tick(&mut self, now_ms: u64, bytes_out: u64, waiting: bool, rule: &MinRate, idle_ms: u32) -> Tick {
         if bytes_out > self.mark {
             self.meter.record(bytes_out - self.mark);
             self.mark = bytes_out;
@@ -131,10 +133,10 @@ impl OutputWatch {
         }
         // Judged only when output waited at both ends of the window: a
         // response queued a moment ago has not had its chance yet.
-        if !(pending > 0 && self.was_pending) {
+        if !(waiting && self.was_waiting) {
             self.meter.restart_window(now_ms);
         }
-        self.was_pending = pending > 0;
+        self.was_waiting = waiting;
         match self.meter.check(now_ms, rule) {
             Some(Verdict::TooSlow) => Tick::TooSlow,
             Some(Verdict::CheckAt(at)) => Tick::At(at.min(idle_end)),
@@ -179,29 +181,37 @@ mod tests {
 
     #[test]
     fn a_reader_that_stops_is_cut_and_one_that_keeps_up_is_not() {
-        let mut w = OutputWatch::new(0, 0, 5_000_000);
+        let mut w = OutputWatch::new(0, 0, true);
         // 2.5 MB left in the first window (the kernel's buffers), then nothing.
-        assert_eq!(w.tick(1_000, 2_500_000, 2_500_000, &RULE, 60_000), Tick::At(2_000));
-        assert_eq!(w.tick(2_000, 2_500_100, 2_499_900, &RULE, 60_000), Tick::At(3_000));
-        assert_eq!(w.tick(3_000, 2_500_150, 2_499_850, &RULE, 60_000), Tick::TooSlow);
+        assert_eq!(w.tick(1_000, 2_500_000, true, &RULE, 60_000), Tick::At(2_000));
+        assert_eq!(w.tick(2_000, 2_500_100, true, &RULE, 60_000), Tick::At(3_000));
+        assert_eq!(w.tick(3_000, 2_500_150, true, &RULE, 60_000), Tick::TooSlow);
     }
 
     #[test]
     fn output_queued_just_now_is_not_judged() {
-        let mut w = OutputWatch::new(0, 0, 0);
-        assert_eq!(w.tick(2_500, 0, 1_000_000, &RULE, 60_000), Tick::At(3_500));
-        assert_eq!(w.tick(3_500, 500_000, 500_000, &RULE, 60_000), Tick::At(4_500));
+        let mut w = OutputWatch::new(0, 0, false);
+        assert_eq!(w.tick(2_500, 0, true, &RULE, 60_000), Tick::At(3_500));
+        assert_eq!(w.tick(3_500, 500_000, true, &RULE, 60_000), Tick::At(4_500));
+    }
+
+    #[test]
+    fn a_socket_with_room_is_our_delay_not_the_clients() {
+        let mut w = OutputWatch::new(0, 0, true);
+        assert_eq!(w.tick(2_000, 0, false, &RULE, 60_000), Tick::At(3_000));
+        assert_eq!(w.tick(3_000, 0, true, &RULE, 60_000), Tick::At(4_000));
+        assert_eq!(w.tick(4_000, 0, true, &RULE, 60_000), Tick::TooSlow);
     }
 
     #[test]
     fn no_traffic_for_the_idle_time_is_idle() {
-        let mut w = OutputWatch::new(0, 0, 0);
-        assert_eq!(w.tick(1_000, 0, 0, &RULE, 1_500), Tick::At(1_500));
+        let mut w = OutputWatch::new(0, 0, false);
+        assert_eq!(w.tick(1_000, 0, false, &RULE, 1_500), Tick::At(1_500));
         w.input(1_200);
-        assert_eq!(w.tick(1_500, 0, 0, &RULE, 1_500), Tick::At(2_500));
-        assert_eq!(w.tick(2_700, 0, 0, &RULE, 1_500), Tick::Idle);
+        assert_eq!(w.tick(1_500, 0, false, &RULE, 1_500), Tick::At(2_500));
+        assert_eq!(w.tick(2_700, 0, false, &RULE, 1_500), Tick::Idle);
         let off = MinRate { bytes_per_sec: 0, ..RULE };
-        assert_eq!(OutputWatch::new(0, 0, 0).tick(10, 0, 0, &off, 0), Tick::At(u64::MAX));
+        assert_eq!(OutputWatch::new(0, 0, false).tick(10, 0, false, &off, 0), Tick::At(u64::MAX));
     }
 
     #[test]
