@@ -147,7 +147,7 @@ clean:
 # FUZZ_RUNS executions on a scratch copy of its committed seed corpus, so
 # what libFuzzer discovers never dirties fuzz/corpus/.
 FUZZ_RUNS ?= 200000
-FUZZ_TARGETS := http_request_split response_head
+FUZZ_TARGETS := http_request_split response_head ws_frames
 
 .PHONY: fuzz soak
 fuzz:

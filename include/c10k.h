@@ -61,6 +61,7 @@
 #define C10K_ENFILE (-23) // too many open files in system
 #define C10K_EMFILE (-24) // too many open files
 #define C10K_EPIPE (-32) // broken pipe
+#define C10K_EDEADLK (-35) // the call would wait for itself
 #define C10K_EPROTO (-71) // protocol error
 #define C10K_ENOTSUP (-95) // operation not supported
 #define C10K_EADDRINUSE (-98) // address already in use
@@ -86,6 +87,13 @@
 // `c10k_conn_write*` return this (not an error: the data was queued) when
 // the queue is above its high-water mark: stop writing until `on_drain`.
 #define C10K_QUEUE_FULL 1
+
+// The largest `max_head_bytes` of `c10k_http_config`: 1 MiB.
+#define C10K_MAX_HEAD_BYTES_LIMIT (1 << 20)
+
+// The largest `max_headers` of `c10k_http_config`: a parsed request keeps
+// its header positions inline, without allocating.
+#define C10K_MAX_HEADERS_LIMIT 128
 
 // `c10k_loop_run_once` returns this (positive, not an error) when a stop
 // was requested.
@@ -211,9 +219,11 @@ typedef struct c10k_http_config {
   uint32_t size;
   // Socket options (backlog, SO_REUSEPORT, connection limit).
   struct c10k_listen_options listen;
-  // Request line plus headers, in bytes; more answers 431. Default 8192.
+  // Request line plus headers, in bytes; more answers 431. Default 8192;
+  // 64 to `C10K_MAX_HEAD_BYTES_LIMIT`, `C10K_EINVAL` otherwise.
   uint32_t max_head_bytes;
-  // Header fields per request (at most 128); more answers 431. Default 100.
+  // Header fields per request; more answers 431. Default 100; 1 to
+  // `C10K_MAX_HEADERS_LIMIT`, `C10K_EINVAL` otherwise.
   uint32_t max_headers;
   // Body bytes; more answers 413. Default 1 MiB.
   uint64_t max_body_bytes;
@@ -230,7 +240,8 @@ typedef struct c10k_http_config {
   // them. The handler must then defer each request that has a body.
   bool stream_bodies;
   // Descriptor for a Common Log Format access log (borrowed: keep it
-  // open), written in batches; -1 (default) for none.
+  // open), written in batches; -1 (default) for none. Other negative
+  // values answer `C10K_EINVAL`.
   int32_t access_log_fd;
   // A client that shuts down its sending side while its deferred reply
   // is pending: false (default, as nginx) aborts the reply at once
@@ -503,10 +514,13 @@ int32_t c10k_listen(struct c10k_loop *lp,
                     struct c10k_listener **out);
 
 // Like `c10k_listen`, but adopts `fd`, a socket already bound and
-// listening (inherited from a parent, or from socket activation). The loop
-// takes ownership of `fd`, even when this fails; it is made non-blocking.
-// `opts` applies only `max_connections` and `idle_timeout_ms`. Returns
-// `C10K_EINVAL` if `fd` is not a listening socket.
+// listening (inherited from a parent, or from socket activation). On
+// success the loop owns `fd` (made non-blocking; `c10k_listener_close`
+// closes it); if this fails, `fd` stays the caller's, untouched. `opts`
+// applies only `max_connections` and `idle_timeout_ms`. Returns 0,
+// `C10K_EBADF` if `fd` is not an open descriptor, `C10K_EINVAL` if it is
+// not a listening socket (or for NULL arguments and bad options), or
+// `C10K_EWRONGTHREAD`.
 //
 // Thread safety: loop thread only.
 int32_t c10k_listen_fd(struct c10k_loop *lp,
@@ -541,8 +555,9 @@ int32_t c10k_listener_close(struct c10k_listener *listener);
 // `on_close` with the error (`C10K_ECONNREFUSED`, ...) if it fails.
 // Writing before `on_open` returns `C10K_ENOTCONN`.
 //
-// Returns 0, `C10K_EINVAL` (NULL or bad arguments; no callback is then
-// called), or an immediate socket error.
+// Returns 0, `C10K_EINVAL` (NULL loop, address, callbacks or `out_conn`,
+// or a bad address: nothing is attempted and no callback called), or an
+// immediate socket error.
 //
 // Thread safety: loop thread only.
 int32_t c10k_connect(struct c10k_loop *lp,
@@ -1011,6 +1026,16 @@ int32_t c10k_loop_stop(struct c10k_loop *lp);
 // Thread safety: any thread (not signal handlers: it takes a lock).
 int32_t c10k_loop_post(struct c10k_loop *lp, c10k_task_cb cb, void *user_data);
 
+// Test only: makes the loop's next turn panic inside the library, as a
+// bug there would, so that a host can test its `C10K_EPANIC` path: the
+// running `c10k_loop_run` (or `_run_once`) then returns `C10K_EPANIC`,
+// the loop runs no more (`C10K_EPANIC` again), and it can still be freed
+// once its listeners are closed. Never call it otherwise. Returns 0, or
+// `C10K_EINVAL` for NULL. Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_test_loop_panic(struct c10k_loop *lp);
+
 // The loop's pollable descriptor: it becomes readable when the loop has
 // events to handle. Returns the descriptor (owned by the loop: do not
 // close it), `C10K_EINVAL` for NULL, or `C10K_ENOTSUP` on a platform
@@ -1107,8 +1132,12 @@ int32_t c10k_server_run(struct c10k_server *server);
 
 // Stops gracefully: stops accepting, lets requests in flight finish and
 // their responses flush, closes idle keep-alive connections, aborts what
-// is left after `deadline_ms`, then returns. Must not be called from one
-// of the server's own callbacks (it would wait for itself).
+// is left after `deadline_ms`, then returns 0.
+//
+// From one of the server's own callbacks (which cannot wait for
+// themselves) it only asks for the stop, as `c10k_server_request_stop`,
+// and returns 0 at once: `c10k_server_run` returns once it is done, or a
+// thread in `c10k_server_wait` (or `c10k_server_free`) carries it out.
 //
 // Thread safety: any thread.
 int32_t c10k_server_stop(struct c10k_server *server, uint32_t deadline_ms);
@@ -1122,15 +1151,19 @@ int32_t c10k_server_stop(struct c10k_server *server, uint32_t deadline_ms);
 int32_t c10k_server_request_stop(struct c10k_server *server);
 
 // Blocks until the server stopped, carrying out a stop requested by
-// `c10k_server_request_stop` meanwhile.
+// `c10k_server_request_stop` meanwhile. Returns 0, or `C10K_EDEADLK`
+// (waiting nothing) from one of the server's own callbacks, which would
+// wait for themselves.
 //
 // Thread safety: any thread.
 int32_t c10k_server_wait(struct c10k_server *server);
 
 // Stops the server if it runs (with its `shutdown_timeout_ms`) and frees
-// it. NULL is a no-op.
+// it. NULL is a no-op. Returns 0, or `C10K_EBUSY` (and frees nothing)
+// from one of the server's own callbacks: the server is still running
+// them. Ask for a stop there instead, and free it from another thread.
 //
-// Thread safety: any thread but the server's own callbacks.
+// Thread safety: any thread.
 int32_t c10k_server_free(struct c10k_server *server);
 
 // How many loops the server runs.

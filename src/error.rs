@@ -65,6 +65,8 @@ error_table! {
     C10K_EMFILE = -24, libc::EMFILE, "too many open files";
     /// Broken pipe: the peer closed the connection.
     C10K_EPIPE = -32, libc::EPIPE, "broken pipe";
+    /// The call would wait for itself: for example `c10k_server_wait` from the server's own callback.
+    C10K_EDEADLK = -35, libc::EDEADLK, "the call would wait for itself";
     /// Protocol error: for example a WebSocket handshake that was refused (and answered).
     C10K_EPROTO = -71, libc::EPROTO, "protocol error";
     /// Operation not supported.

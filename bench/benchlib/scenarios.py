@@ -436,6 +436,36 @@ def hosts(ctx):
                   "serves one keep-alive connection at a time).", tables)
 
 
+def lisp(ctx):
+    cpu = Metric("cpu_us", "server CPU per request (µs)", 2)
+    specs = [servers.lisp_clack(), servers.hunchentoot_peer(),
+             servers.c10k_example("hello_http", "--loops", "1", name="C hello_http")]
+    table = Table("wrk -t1 -c100, keep-alive, GET /", [RPS, cpu, P99, ERRORS],
+                  c10k=specs[0].name)
+
+    def measure(name, srv):
+        cpu0 = cpu_seconds(srv.pids())
+        res = load.wrk(srv.url, ctx.log, conns=100, seconds=ctx.s.seconds)
+        res["cpu_us"] = ((cpu_seconds(srv.pids()) - cpu0) * 1e6
+                         / max(res["requests"], 1))
+        table.add(name, res)
+    interleave(ctx, specs, [table], measure)
+    cpu_ratio = ratio(table.median(table.c10k, "cpu_us"),
+                      table.median("C hello_http", "cpu_us"))
+    return Result("lisp", "Lisp: a Lack app on the Clack handler vs Hunchentoot",
+                  "examples/clack-hello.lisp (clack.handler.c10k:run, one loop) "
+                  "against bench/peers/hunchentoot_hello.lisp on the same SBCL, "
+                  "and the C hello_http for the CPU cost of a request: server "
+                  "utime+stime from /proc/PID/stat over the wrk run, divided "
+                  "by the requests wrk counted.", [table],
+                  [ratio_target("lisp clack ≥ 5× Hunchentoot req/s", table,
+                                "rps", "hunchentoot", 5),
+                   Target("lisp clack CPU/request ≤ 1.25× C hello_http",
+                          None if cpu_ratio is None else cpu_ratio <= 1.25,
+                          _unmeasured(table) if cpu_ratio is None
+                          else f"{cpu_ratio:.2f}× C hello_http")])
+
+
 def connections(ctx):
     seconds = min(ctx.s.seconds, 3)
     tables = {c: Table(f"{c:,} connections, wrk -t{min(c, 2)} -d{seconds}s",
@@ -454,4 +484,4 @@ def connections(ctx):
 
 SCENARIOS = {f.__name__: f for f in (
     hello, pipelined, multicore, c10k, idle, sustained, static, syscalls,
-    deferred, workers, hosts, connections)}
+    deferred, workers, hosts, lisp, connections)}

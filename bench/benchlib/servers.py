@@ -91,6 +91,11 @@ def lisp_c10k():
     return _sbcl(script, "lisp c10k", True, _need_files(script))
 
 
+def lisp_clack():
+    script = REPO / "bindings/lisp/examples/clack-hello.lisp"
+    return _sbcl(script, "lisp clack", True, _need_files(script))
+
+
 def hunchentoot_peer():
     asd = Path("/usr/share/common-lisp/systems/hunchentoot.asd")
     return _sbcl(BENCH_DIR / "peers/hunchentoot_hello.lisp", "hunchentoot",

@@ -14,11 +14,14 @@
                (:file "conditions")
                (:file "bytes")
                (:file "loop")
+               (:file "signals")
                (:file "registry")
                (:file "multi-loop")
                (:file "request")
                (:file "http")
                (:file "response")
+               (:file "body-stream")
+               (:file "websocket")
                (:file "tcp")
                (:file "serve")
                (:file "stats"))
@@ -26,7 +29,7 @@
 
 (defsystem "c10k/tests"
   :description "Tests of the c10k binding over real sockets on 127.0.0.1."
-  :depends-on ("c10k" "fiveam" "bordeaux-threads" "babel")
+  :depends-on ("c10k" "clack-handler-c10k" "fiveam" "bordeaux-threads" "babel")
   :pathname "tests/"
   :serial t
   :components ((:file "package")
@@ -38,5 +41,7 @@
                (:file "tcp")
                (:file "lifecycle")
                (:file "multi-loop")
+               (:file "clack")
+               (:file "streaming")
                (:file "examples"))
   :perform (test-op (op c) (symbol-call :c10k/tests :run-tests)))

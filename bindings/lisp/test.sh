@@ -34,6 +34,7 @@ fi
 sbcl --noinform --non-interactive \
      --eval '(require :asdf)' \
      --eval "(asdf:load-asd #p\"$here/c10k.asd\")" \
+     --eval "(asdf:load-asd #p\"$here/clack-handler-c10k.asd\")" \
      --eval '(let ((*standard-output* (make-broadcast-stream)))
                (handler-bind ((warning (function muffle-warning)))
                  (asdf:load-system "c10k/tests")))' \

@@ -246,10 +246,13 @@ pub unsafe extern "C" fn c10k_listen(
 }
 
 /// Like `c10k_listen`, but adopts `fd`, a socket already bound and
-/// listening (inherited from a parent, or from socket activation). The loop
-/// takes ownership of `fd`, even when this fails; it is made non-blocking.
-/// `opts` applies only `max_connections` and `idle_timeout_ms`. Returns
-/// `C10K_EINVAL` if `fd` is not a listening socket.
+/// listening (inherited from a parent, or from socket activation). On
+/// success the loop owns `fd` (made non-blocking; `c10k_listener_close`
+/// closes it); if this fails, `fd` stays the caller's, untouched. `opts`
+/// applies only `max_connections` and `idle_timeout_ms`. Returns 0,
+/// `C10K_EBADF` if `fd` is not an open descriptor, `C10K_EINVAL` if it is
+/// not a listening socket (or for NULL arguments and bad options), or
+/// `C10K_EWRONGTHREAD`.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -262,22 +265,13 @@ pub unsafe extern "C" fn c10k_listen_fd(
     out: *mut *mut c10k_listener,
 ) -> i32 {
     ffi!({
-        let prepared = loop_ref(lp).and_then(|lp| {
-            if out.is_null() {
-                return Err(C10K_EINVAL);
-            }
-            Ok((lp, listen_options(opts)?, c_acceptor(callbacks, user_data)?))
-        });
-        match prepared {
-            Ok((lp, options, acceptor)) => {
-                let id = lp.listen_fd(fd, &options, acceptor)?;
-                finish_listen(lp, id, out)
-            }
-            Err(e) => {
-                crate::net::close_fd(fd);
-                Err(e)
-            }
+        let lp = loop_ref(lp)?;
+        if out.is_null() {
+            return Err(C10K_EINVAL);
         }
+        let (options, acceptor) = (listen_options(opts)?, c_acceptor(callbacks, user_data)?);
+        let id = lp.listen_fd(fd, &options, acceptor)?;
+        finish_listen(lp, id, out)
     })
 }
 
@@ -331,8 +325,9 @@ pub unsafe extern "C" fn c10k_listener_close(listener: *mut c10k_listener) -> i3
 /// `on_close` with the error (`C10K_ECONNREFUSED`, ...) if it fails.
 /// Writing before `on_open` returns `C10K_ENOTCONN`.
 ///
-/// Returns 0, `C10K_EINVAL` (NULL or bad arguments; no callback is then
-/// called), or an immediate socket error.
+/// Returns 0, `C10K_EINVAL` (NULL loop, address, callbacks or `out_conn`,
+/// or a bad address: nothing is attempted and no callback called), or an
+/// immediate socket error.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -346,9 +341,12 @@ pub unsafe extern "C" fn c10k_connect(
     ffi!({
         let lp = loop_ref(lp)?;
         let (addr, callbacks) = (try_addr(addr)?, conn_callbacks(callbacks)?);
+        // Without the handle the caller could never close it: refuse first.
+        if out_conn.is_null() {
+            return Err(C10K_EINVAL);
+        }
         let id = lp.connect(&addr, Box::new(CConn::new(callbacks)), carry(user_data))?;
-        put_if(out_conn, id.0);
-        Ok(())
+        put(out_conn, id.0)
     })
 }
 

@@ -159,6 +159,22 @@ pub unsafe extern "C" fn c10k_loop_post(lp: *mut c10k_loop, cb: c10k_task_cb, us
     })
 }
 
+/// Test only: makes the loop's next turn panic inside the library, as a
+/// bug there would, so that a host can test its `C10K_EPANIC` path: the
+/// running `c10k_loop_run` (or `_run_once`) then returns `C10K_EPANIC`,
+/// the loop runs no more (`C10K_EPANIC` again), and it can still be freed
+/// once its listeners are closed. Never call it otherwise. Returns 0, or
+/// `C10K_EINVAL` for NULL. Added in 0.2.
+///
+/// Thread safety: any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_test_loop_panic(lp: *mut c10k_loop) -> i32 {
+    ffi!({
+        try_ref(lp)?.handle.post(Box::new(|_| panic!("c10k_test_loop_panic: a panic on purpose")));
+        Ok(())
+    })
+}
+
 /// The loop's pollable descriptor: it becomes readable when the loop has
 /// events to handle. Returns the descriptor (owned by the loop: do not
 /// close it), `C10K_EINVAL` for NULL, or `C10K_ENOTSUP` on a platform

@@ -227,8 +227,12 @@ pub unsafe extern "C" fn c10k_server_run(server: *mut c10k_server) -> i32 {
 
 /// Stops gracefully: stops accepting, lets requests in flight finish and
 /// their responses flush, closes idle keep-alive connections, aborts what
-/// is left after `deadline_ms`, then returns. Must not be called from one
-/// of the server's own callbacks (it would wait for itself).
+/// is left after `deadline_ms`, then returns 0.
+///
+/// From one of the server's own callbacks (which cannot wait for
+/// themselves) it only asks for the stop, as `c10k_server_request_stop`,
+/// and returns 0 at once: `c10k_server_run` returns once it is done, or a
+/// thread in `c10k_server_wait` (or `c10k_server_free`) carries it out.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -253,7 +257,9 @@ pub unsafe extern "C" fn c10k_server_request_stop(server: *mut c10k_server) -> i
 }
 
 /// Blocks until the server stopped, carrying out a stop requested by
-/// `c10k_server_request_stop` meanwhile.
+/// `c10k_server_request_stop` meanwhile. Returns 0, or `C10K_EDEADLK`
+/// (waiting nothing) from one of the server's own callbacks, which would
+/// wait for themselves.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -262,12 +268,17 @@ pub unsafe extern "C" fn c10k_server_wait(server: *mut c10k_server) -> i32 {
 }
 
 /// Stops the server if it runs (with its `shutdown_timeout_ms`) and frees
-/// it. NULL is a no-op.
+/// it. NULL is a no-op. Returns 0, or `C10K_EBUSY` (and frees nothing)
+/// from one of the server's own callbacks: the server is still running
+/// them. Ask for a stop there instead, and free it from another thread.
 ///
-/// Thread safety: any thread but the server's own callbacks.
+/// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_free(server: *mut c10k_server) -> i32 {
     ffi!({
+        if server_ref(server).is_ok_and(Server::is_own_thread) {
+            return Err(C10K_EBUSY);
+        }
         drop(take_box(server));
         Ok(())
     })

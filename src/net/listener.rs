@@ -62,16 +62,15 @@ impl Loop {
         acceptor: Box<dyn Acceptor>,
     ) -> Result<ListenerId> {
         let fd = socket::listen_socket(addr, &options.socket)?;
-        self.add_listener(fd, options, acceptor)
+        self.add_listener(fd, options, acceptor).inspect_err(|_| socket::close_fd(fd))
     }
 
     /// Adopts a descriptor that is already listening (inherited, or from
-    /// socket activation). The loop owns it from here on, even on failure.
+    /// socket activation): the loop owns it from here on. On failure it
+    /// stays the caller's (`C10K_EBADF` if it is not open, `C10K_EINVAL` if
+    /// it is no listening socket).
     pub fn listen_fd(&self, fd: RawFd, options: &ListenOptions, acceptor: Box<dyn Acceptor>) -> Result<ListenerId> {
-        if let Err(e) = socket::adopt_listener(fd) {
-            socket::close_fd(fd);
-            return Err(e);
-        }
+        socket::adopt_listener(fd)?;
         self.add_listener(fd, options, acceptor)
     }
 
@@ -88,7 +87,6 @@ impl Loop {
         let (slot, generation) = self.core.borrow_mut().sources.insert(Source::Listener(listener));
         if let Err(e) = self.poll_add(fd, (slot, generation), true, false) {
             self.core.borrow_mut().sources.remove(slot, generation);
-            socket::close_fd(fd);
             return Err(e);
         }
         Ok(Handle::new(Kind::Listener, self.id(), slot, generation))

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::os::fd::RawFd;
 
 use super::addr::{sockaddr_from, sockaddr_to};
-use crate::error::{C10K_EINVAL, Result, last_os_error};
+use crate::error::{C10K_EINVAL, Result, from_io, last_os_error};
 
 /// How a listening socket is set up.
 #[derive(Clone, Copy, Debug)]
@@ -85,9 +85,14 @@ pub fn adopt_listener(fd: RawFd) -> Result<()> {
     let mut value: libc::c_int = 0;
     let mut len = mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: value and len are valid for writing.
-    check(unsafe {
+    let asked = unsafe {
         libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN, &mut value as *mut _ as *mut libc::c_void, &mut len)
-    })?;
+    };
+    if asked < 0 {
+        let err = std::io::Error::last_os_error();
+        // An open descriptor that is no socket (a tty, a file) is no listener.
+        return Err(if err.raw_os_error() == Some(libc::ENOTSOCK) { C10K_EINVAL } else { from_io(&err) });
+    }
     if value == 0 {
         return Err(C10K_EINVAL);
     }

@@ -27,7 +27,7 @@ pub(crate) use slab::Slab;
 pub(crate) use timers::{Due, TimerFn};
 
 use crate::conn::Conn;
-use crate::error::{C10K_EBUSY, C10K_ECLOSED, C10K_EINVAL, Result, from_io};
+use crate::error::{C10K_EBUSY, C10K_ECLOSED, C10K_EINVAL, C10K_EPANIC, Result, from_io};
 use crate::net::Listener;
 use stats::Counters;
 
@@ -139,6 +139,22 @@ pub struct Loop {
     ready: Cell<Vec<Event>>,
     start: Instant,
     running: Cell<bool>,
+    /// A panic unwound through a turn: the loop's state may be half
+    /// updated, so it runs no more (it can still be freed).
+    poisoned: Cell<bool>,
+}
+
+/// Marks the loop running while it lives; a panic unwinding through it
+/// poisons the loop, and the loop is free-able afterwards either way.
+struct Running<'a>(&'a Loop);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.poisoned.set(true);
+        }
+        self.0.running.set(false);
+    }
 }
 
 impl Loop {
@@ -168,6 +184,7 @@ impl Loop {
             ready: Cell::new(Vec::new()),
             start: Instant::now(),
             running: Cell::new(false),
+            poisoned: Cell::new(false),
         });
         lp.id = registry::register(&*lp)?;
         Ok(lp)
@@ -226,17 +243,13 @@ impl Loop {
     /// Runs until [`LoopHandle::stop`]. A stop requested before `run`
     /// starts makes it return at once (the request is not lost).
     pub fn run(&self) -> Result<()> {
-        self.enter()?;
-        let result = loop {
+        let _running = self.enter()?;
+        loop {
             if self.shared.stop.swap(false, Ordering::AcqRel) {
                 break Ok(());
             }
-            if let Err(e) = self.turn(None) {
-                break Err(e);
-            }
-        };
-        self.running.set(false);
-        result
+            self.turn(None)?;
+        }
     }
 
     /// One turn: wait up to `timeout` for events (not at all with zero),
@@ -244,19 +257,23 @@ impl Loop {
     /// (the request is consumed), so that a host driving the loop itself
     /// learns of it.
     pub fn run_once(&self, timeout: Option<Duration>) -> Result<bool> {
-        self.enter()?;
+        let _running = self.enter()?;
         let result = self.turn(timeout);
         let stopped = self.shared.stop.swap(false, Ordering::AcqRel);
-        self.running.set(false);
         result.map(|()| stopped)
     }
 
-    fn enter(&self) -> Result<()> {
+    /// `C10K_EPANIC` once a panic went through the loop, `C10K_EBUSY` while
+    /// it runs; otherwise marks it running on the calling thread.
+    fn enter(&self) -> Result<Running<'_>> {
+        if self.poisoned.get() {
+            return Err(C10K_EPANIC);
+        }
         if self.running.replace(true) {
             return Err(C10K_EBUSY);
         }
         registry::take_ownership(self.id);
-        Ok(())
+        Ok(Running(self))
     }
 
     pub fn is_running(&self) -> bool {

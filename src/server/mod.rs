@@ -3,13 +3,13 @@
 //! connection stays on its loop for life. Optionally a worker pool runs the
 //! HTTP handlers. Graceful shutdown and summed statistics.
 
+mod owner;
 mod pool;
 
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -62,6 +62,8 @@ enum State {
 }
 
 struct Inner {
+    /// Marks the server's own threads (see `owner`).
+    id: u64,
     config: ServerConfig,
     loop_count: usize,
     specs: Mutex<Vec<Spec>>,
@@ -96,8 +98,10 @@ impl Server {
         if unsafe { libc::pipe2(wake.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } < 0 {
             return Err(last_os_error());
         }
-        let pool = (config.workers > 0).then(|| Pool::start(config.workers, config.queue_limit.max(1)));
+        let id = owner::new_id();
+        let pool = (config.workers > 0).then(|| Pool::start(config.workers, config.queue_limit.max(1), id));
         let inner = Inner {
+            id,
             config,
             loop_count,
             specs: Mutex::new(Vec::new()),
@@ -168,6 +172,7 @@ impl Server {
     /// others on threads of ours; returns after a stop, once all is closed.
     pub fn run(&self) -> Result<()> {
         self.inner.claim(State::Caller)?;
+        let _own = owner::Scope::enter(self.inner.id);
         let lp = Loop::new()?;
         let opened = self.inner.open_listeners(&lp, None).and_then(|addrs| {
             self.inner.publish(lp.handle(), &addrs);
@@ -197,11 +202,24 @@ impl Server {
         self.inner.request_stop();
     }
 
+    /// Whether the calling thread is one of the server's own (a loop or a
+    /// worker), where its callbacks run.
+    pub fn is_own_thread(&self) -> bool {
+        owner::is_own(self.inner.id)
+    }
+
     /// Stops gracefully: stops accepting, lets requests in flight finish
     /// and their responses flush, closes idle connections, and after
     /// `deadline_ms` aborts what is left. Returns once everything is closed.
+    ///
+    /// On one of the server's own threads it cannot wait for itself: it
+    /// only asks for the stop, as [`Server::request_stop`], and returns.
     pub fn stop(&self, deadline_ms: u32) -> Result<()> {
         self.inner.deadline_ms.store(deadline_ms, Ordering::Release);
+        if self.is_own_thread() {
+            self.inner.request_stop();
+            return Ok(());
+        }
         let mut state = self.inner.state.lock();
         match *state {
             State::Idle | State::Stopped => return Ok(()),
@@ -222,7 +240,11 @@ impl Server {
 
     /// Blocks until the server has stopped, carrying out a stop requested
     /// with `request_stop` (from a signal handler) meanwhile.
+    /// `C10K_EDEADLK` on one of the server's own threads.
     pub fn wait(&self) -> Result<()> {
+        if self.is_own_thread() {
+            return Err(C10K_EDEADLK);
+        }
         loop {
             {
                 let mut state = self.inner.state.lock();
@@ -259,7 +281,13 @@ impl Drop for Server {
         if let Some(pool) = &self.inner.pool {
             pool.shutdown(); // never started: its threads still wait for work
         }
-        for fd in self.inner.wake {
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Here, not in Server's drop: a loop thread may still hold Inner.
+        for fd in self.wake {
             crate::net::close_fd(fd);
         }
     }
@@ -321,25 +349,44 @@ impl Inner {
 
     /// Starts a loop on a new thread and waits until it listens.
     fn spawn_loop(self: &Arc<Self>, bound: Option<Vec<SocketAddr>>) -> Result<(LoopHandle, Vec<SocketAddr>)> {
-        let (tx, rx) = mpsc::channel();
+        // A lock and a condition rather than a channel: std's channels
+        // give the host's thread a handle that is never freed.
+        let started = Arc::new((Mutex::new(None), Condvar::new()));
+        let tell = started.clone();
+        let send = move |result: Result<(LoopHandle, Vec<SocketAddr>)>| {
+            *tell.0.lock() = Some(result);
+            tell.1.notify_one();
+        };
         let inner = self.clone();
         let index = self.threads.lock().len();
         let thread = thread::Builder::new()
             .name(format!("c10k-loop-{index}"))
             .spawn(move || {
-                let lp = match Loop::new() {
-                    Ok(lp) => lp,
-                    Err(e) => return drop(tx.send(Err(e))),
-                };
-                match inner.open_listeners(&lp, bound.as_deref()) {
-                    Ok(addrs) => drop(tx.send(Ok((lp.handle(), addrs)))),
-                    Err(e) => return drop(tx.send(Err(e))),
+                owner::enter(inner.id);
+                // A panic while starting must still answer the waiting caller.
+                let setup = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let lp = Loop::new()?;
+                    let addrs = inner.open_listeners(&lp, bound.as_deref())?;
+                    Ok((lp, addrs))
+                }));
+                match setup {
+                    Ok(Ok((lp, addrs))) => {
+                        send(Ok((lp.handle(), addrs)));
+                        let _ = lp.run();
+                    }
+                    Ok(Err(e)) => send(Err(e)),
+                    Err(_) => send(Err(C10K_EPANIC)),
                 }
-                let _ = lp.run();
             })
             .map_err(|e| from_io(&e))?;
         self.threads.lock().push(thread);
-        rx.recv().map_err(|_| C10K_EUNKNOWN)?
+        let mut result = started.0.lock();
+        loop {
+            if let Some(result) = result.take() {
+                return result;
+            }
+            started.1.wait(&mut result);
+        }
     }
 
     fn request_stop(&self) {

@@ -26,7 +26,8 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    pub fn start(workers: usize, limit: usize) -> Arc<Pool> {
+    /// Starts `workers` threads, marked as server `server`'s own.
+    pub fn start(workers: usize, limit: usize, server: u64) -> Arc<Pool> {
         let pool = Arc::new(Pool {
             queue: Mutex::new(Queue { jobs: VecDeque::new(), closed: false }),
             ready: Condvar::new(),
@@ -38,7 +39,10 @@ impl Pool {
                 let pool = pool.clone();
                 thread::Builder::new()
                     .name(format!("c10k-worker-{i}"))
-                    .spawn(move || pool.work())
+                    .spawn(move || {
+                        super::owner::enter(server);
+                        pool.work()
+                    })
                     .expect("spawning a worker thread")
             })
             .collect();

@@ -98,17 +98,21 @@ impl Inner {
                     // Echo the code (RFC 6455 5.5.1), then close our side.
                     self.send_control(lp, conn, Opcode::Close, &close::payload(code, reason));
                 }
-                self.finish(lp, conn);
+                // The peer sends nothing after its close frame: close
+                // once ours is written (RFC 6455 7.1.1: the server closes first).
+                self.state = State::Closed;
+                registry::mark_closing(self.ws);
+                let _ = lp.conn_close(conn);
                 return false;
             }
         }
         true
     }
 
-    /// Our side is done: FIN after the queued frames, then wait (bounded)
-    /// for the peer to close. Closing at once could answer bytes still in
-    /// flight with a reset that destroys our close frame.
-    fn finish(&mut self, lp: &Loop, conn: ConnId) {
+    /// We failed the connection: FIN after the queued frames, then wait
+    /// (bounded) for the peer to close. Closing at once could answer bytes
+    /// it still sends with a reset that destroys our close frame.
+    fn linger(&mut self, lp: &Loop, conn: ConnId) {
         self.state = State::Closed;
         registry::mark_closing(self.ws);
         let _ = lp.conn_shutdown(conn);
@@ -123,7 +127,7 @@ impl Inner {
         if self.close_status.is_none() {
             self.close_status = Some((code, reason.as_bytes().to_vec()));
         }
-        self.finish(lp, conn);
+        self.linger(lp, conn);
     }
 
     /// Sends our close frame and waits for the peer's.

@@ -284,7 +284,7 @@ impl Decoder {
         }
         let m = self.message.take().expect("message in progress");
         if !m.binary && !m.utf8.is_complete() {
-            return Err(error(close::INVALID_PAYLOAD, "text message ends inside a character"));
+            return Err(error(close::INVALID_PAYLOAD, "text message is not UTF-8"));
         }
         Ok(on_event(Event::Message { data: &m.data, binary: m.binary }))
     }

@@ -134,11 +134,11 @@ int main(void) {
      * loop whose handles do not carry their kind. */
     CHECK_RC(c10k_timer_start(t.lp, 5, 5, on_tick, NULL, &t.timers[0]), 0);
     CHECK_RC(c10k_timer_start(t.lp, 5, 5, on_tick, NULL, &t.timers[1]), 0);
-    c10k_http_callbacks http = {sizeof http, on_request, NULL, NULL, NULL};
+    c10k_http_callbacks http = {.size = sizeof http, .on_request = on_request};
     CHECK_RC(c10k_http_listen(t.lp, "127.0.0.1:0", NULL, &http, NULL, &t.listener), 0);
     char addr[C10K_ADDRSTRLEN];
     CHECK_RC(c10k_listener_addr(t.listener, addr, sizeof addr), 0);
-    c10k_conn_callbacks client = {sizeof client, client_open, client_data, NULL, NULL, NULL, client_close};
+    c10k_conn_callbacks client = {.size = sizeof client, .on_open = client_open, .on_data = client_data, .on_close = client_close};
     CHECK_RC(c10k_connect(t.lp, addr, &client, NULL, &t.client), 0);
 
     CHECK_RUN(t.lp, 10000);

@@ -103,8 +103,8 @@ static void exchange(void (*cap)(void)) {
     c10k_listener *listener = NULL;
     char addr[C10K_ADDRSTRLEN];
     uint64_t client = 0;
-    c10k_http_callbacks http = {sizeof http, on_request, NULL, NULL, NULL};
-    c10k_conn_callbacks callbacks = {sizeof callbacks, client_open, client_data, NULL, NULL, NULL, client_close};
+    c10k_http_callbacks http = {.size = sizeof http, .on_request = on_request};
+    c10k_conn_callbacks callbacks = {.size = sizeof callbacks, .on_open = client_open, .on_data = client_data, .on_close = client_close};
     CHECK_RC(c10k_http_listen(t.lp, "127.0.0.1:0", NULL, &http, NULL, &listener), 0);
     CHECK_RC(c10k_listener_addr(listener, addr, sizeof addr), 0);
     CHECK_RC(c10k_connect(t.lp, addr, &callbacks, NULL, &client), 0);

@@ -5,15 +5,8 @@
 ;;;; (0: one per CPU). Prints "listening on ADDR" when ready; SIGINT or
 ;;;; SIGTERM stop it.
 
-(require :asdf)
-
-;; Compiling the dependencies on a first run prints notes: keep stdout for
-;; the "listening on" line.
-(let ((*standard-output* (make-broadcast-stream))
-      (*error-output* (make-broadcast-stream)))
-  (handler-bind ((warning #'muffle-warning))
-    (asdf:load-asd (merge-pathnames "../c10k.asd" *load-truename*))
-    (asdf:load-system "c10k")))
+(load (merge-pathnames "script.lisp" *load-truename*))
+(load-systems "c10k")
 
 (defun handle (request)
   "The three routes every hello example shares."
@@ -27,20 +20,9 @@
           (t
            (values 404 '(("content-type" . "text/plain")) "Not Found")))))
 
-(defun main (arguments)
-  (let* ((address (or (first arguments) "127.0.0.1:8080"))
-         (colon (position #\: address :from-end t))
-         (host (string-trim "[]" (subseq address 0 colon)))
-         (port (parse-integer address :start (1+ colon)))
-         (loops (and (second arguments) (parse-integer (second arguments)))))
-    (handler-case
-        (c10k:serve :host host :port port :handler #'handle :loops loops
-                    :stop-signals '(:int :term)
-                    :on-ready (lambda (server)
-                                (format t "listening on ~A~%" (c10k:server-address server))
-                                (finish-output)))
-      (c10k:c10k-error (e)
-        (format *error-output* "hello: ~A: ~A~%" address e)
-        (sb-ext:exit :code 1)))))
-
-(main (rest sb-ext:*posix-argv*))
+(let ((arguments (rest sb-ext:*posix-argv*)))
+  (serve-example "hello" arguments
+                 (lambda (host port on-ready)
+                   (c10k:serve :host host :port port :handler 'handle
+                               :loops (and (second arguments) (parse-integer (second arguments)))
+                               :stop-signals '(:int :term) :on-ready on-ready))))

@@ -39,3 +39,36 @@ reporting runs inside callbacks, where nothing may unwind."
   (ignore-errors
    (format *report-stream* "~&c10k: ~?: ~A~%" context arguments condition)
    (finish-output *report-stream*)))
+
+(defparameter *backtrace-frames* 60
+  "How many frames a backtrace of a failed handler shows.")
+
+(defun backtrace-text (condition)
+  "CONDITION and the backtrace of the current thread as text: call it
+where CONDITION is signalled (in HANDLER-BIND), before the stack unwinds."
+  (ignore-errors
+   (with-output-to-string (out)
+     (format out "~A~2%Backtrace:~%" condition)
+     (let ((sb-debug:*debug-print-variable-alist*
+             (list* '(*print-length* . 8) '(*print-level* . 3)
+                    sb-debug:*debug-print-variable-alist*)))
+       (sb-debug:print-backtrace :stream out :count *backtrace-frames*)))))
+
+(defun report-text (text context &rest arguments)
+  "Writes TEXT (a condition with its backtrace) with a line of context to
+*REPORT-STREAM*. Never signals."
+  (ignore-errors
+   (format *report-stream* "~&c10k: ~?: ~A~%" context arguments text)
+   (finish-output *report-stream*)))
+
+(defun call-capturing-backtrace (function)
+  "Calls FUNCTION and returns its first value; if it signals a serious
+condition, returns NIL and, second, the condition and its backtrace as text."
+  (let ((failure nil))
+    (block call
+      (handler-bind ((serious-condition
+                       (lambda (condition)
+                         (setf failure (backtrace-text condition))
+                         (return-from call))))
+        (return-from call-capturing-backtrace (funcall function))))
+    (values nil (or failure "(no backtrace)"))))

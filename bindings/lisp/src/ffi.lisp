@@ -48,6 +48,8 @@
 (defconst "C10K_VERSION_HEX" #x000100)
 (defconst "C10K_ABI_VERSION" 1)
 (defconst "C10K_ADDRSTRLEN" 64)
+(defconst "C10K_MAX_HEAD_BYTES_LIMIT" (ash 1 20))
+(defconst "C10K_MAX_HEADERS_LIMIT" 128)
 (defconst "C10K_QUEUE_FULL" 1)
 (defconst "C10K_STOPPED" 2)
 
@@ -67,6 +69,8 @@
 (defconst "C10K_ENFILE" -23)
 (defconst "C10K_EMFILE" -24)
 (defconst "C10K_EPIPE" -32)
+(defconst "C10K_EDEADLK" -35)
+(defconst "C10K_EPROTO" -71)
 (defconst "C10K_ENOTSUP" -95)
 (defconst "C10K_EADDRINUSE" -98)
 (defconst "C10K_EADDRNOTAVAIL" -99)
@@ -121,7 +125,8 @@
   (on-request :pointer)
   (on-abort :pointer)
   (on-body :pointer)
-  (on-drain :pointer))
+  (on-drain :pointer)
+  (on-requests :pointer))
 
 (defstruct-c "c10k_request_info"
   (size :uint32)
@@ -168,7 +173,29 @@
   (responses-3xx :uint64)
   (responses-4xx :uint64)
   (responses-5xx :uint64)
-  (pool-rejections :uint64))
+  (pool-rejections :uint64)
+  (request-callbacks :uint64))
+
+(defstruct-c "c10k_ws_options"
+  (size :uint32)
+  (max-frame-bytes :uint64)
+  (max-message-bytes :uint64)
+  (ping-interval-ms :uint32)
+  (ping-timeout-ms :uint32)
+  (close-timeout-ms :uint32)
+  (subprotocol :pointer)
+  (subprotocol-len :size)
+  (headers :pointer)
+  (header-count :size))
+
+(defstruct-c "c10k_ws_callbacks"
+  (size :uint32)
+  (on-open :pointer)
+  (on-message :pointer)
+  (on-ping :pointer)
+  (on-pong :pointer)
+  (on-drain :pointer)
+  (on-close :pointer))
 
 ;;; Listeners and connections.
 (defc "c10k_listen_options_init" :void (opts :pointer))
@@ -248,6 +275,7 @@
 (defc "c10k_loop_run_once" :int32 (lp :pointer) (timeout-ms :int32))
 (defc "c10k_loop_stop" :int32 (lp :pointer))
 (defc "c10k_loop_post" :int32 (lp :pointer) (cb :pointer) (user-data :pointer))
+(defc "c10k_test_loop_panic" :int32 (lp :pointer))
 (defc "c10k_loop_fd" :int32 (lp :pointer))
 (defc "c10k_loop_next_timeout" :int32 (lp :pointer) (out-ms :pointer))
 (defc "c10k_loop_open_handles" :int32 (lp :pointer) (out-sources :pointer)
@@ -274,6 +302,24 @@
 (defc "c10k_server_stats" :int32 (server :pointer) (total :pointer) (per-loop :pointer)
   (per-loop-len :size))
 (defc "c10k_loop_stats" :int32 (lp :pointer) (out :pointer))
+
+;;; WebSocket.
+(defc "c10k_ws_options_init" :void (opts :pointer))
+(defc "c10k_ws_is_upgrade" :bool (req :pointer))
+(defc "c10k_ws_subprotocol" :int32 (req :pointer) (index :size) (out :pointer)
+  (out-len :pointer))
+(defc "c10k_ws_accept" :int32 (req :pointer) (opts :pointer) (callbacks :pointer)
+  (user-data :pointer) (out-ws :pointer))
+(defc "c10k_ws_send" :int32 (ws :uint64) (data :pointer) (len :size) (binary :bool))
+(defc "c10k_ws_ping" :int32 (ws :uint64) (data :pointer) (len :size))
+(defc "c10k_ws_close" :int32 (ws :uint64) (code :uint16) (reason :pointer) (len :size))
+(defc "c10k_ws_broadcast" :int32 (ws :pointer) (n :size) (data :pointer) (len :size)
+  (binary :bool) (out-sent :pointer))
+(defc "c10k_ws_pause_read" :int32 (ws :uint64))
+(defc "c10k_ws_resume_read" :int32 (ws :uint64))
+(defc "c10k_ws_set_user_data" :int32 (ws :uint64) (user-data :pointer))
+(defc "c10k_ws_peer_addr" :int32 (ws :uint64) (buf :pointer) (len :size))
+(defc "c10k_ws_conn" :int32 (ws :uint64) (out-conn :pointer))
 
 ;;; Versions and errors.
 (defc "c10k_version" :string)

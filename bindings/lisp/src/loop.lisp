@@ -165,25 +165,3 @@ values. Loop thread only: call it from a callback."
     (check (c10k-loop-open-handles (server-loop-pointer server) sources timers)
            "c10k_loop_open_handles")
     (values (cffi:mem-ref sources :size) (cffi:mem-ref timers :size))))
-
-;;; SB-SYS:ENABLE-INTERRUPT does not return the handler it replaces, so the
-;;; handlers put back are SBCL's own (an interactive interrupt, an exit).
-(defun signal-number-and-default (name)
-  "The number of signal NAME (:int or :term) and SBCL's usual handler for it."
-  (ecase name
-    (:int (values sb-unix:sigint #'sb-unix::sigint-handler))
-    (:term (values sb-unix:sigterm #'sb-unix::sigterm-handler))))
-
-(defun call-with-signals-stopping (server signals function)
-  "Calls FUNCTION with each of SIGNALS (:int, :term) stopping SERVER."
-  (flet ((install (name handler)
-           (sb-sys:enable-interrupt (signal-number-and-default name) handler)))
-    (unwind-protect
-         (progn
-           (dolist (name signals)
-             (install name (lambda (&rest arguments)
-                             (declare (ignore arguments))
-                             (stop-server server :wait nil))))
-           (funcall function))
-      (dolist (name signals)
-        (install name (nth-value 1 (signal-number-and-default name)))))))

@@ -24,9 +24,16 @@ the caller of SERVE.")
    #:request #:request-method #:request-target #:request-path #:request-query
    #:request-header #:request-headers #:request-body #:request-body-string
    #:request-peer #:request-keep-alive-p #:request-http-minor
+   #:request-has-body-p #:request-body-stream #:body-aborted
    #:url-decode
    ;; deferred replies
    #:reply #:defer-reply #:send-reply #:reply-request #:reply-aborted-p
+   ;; streamed replies
+   #:start-reply #:write-reply #:end-reply #:abort-reply
+   ;; WebSockets
+   #:websocket #:websocket-request-p #:websocket-subprotocols #:accept-websocket
+   #:ws-send #:ws-ping #:ws-close #:ws-broadcast #:ws-pause-read #:ws-resume-read
+   #:websocket-open-p #:websocket-peer #:websocket-data
    ;; raw TCP
    #:connection #:connection-data #:connection-peer
    #:conn-write #:conn-close #:conn-abort #:conn-pause-read #:conn-resume-read

@@ -28,7 +28,11 @@
 
 (defmacro with-callback-server ((user-data) &body body)
   "Runs BODY with *SERVER* and *REPORT-STREAM* bound for the server whose
-user_data USER-DATA is."
-  `(let* ((*server* (gethash (cffi:pointer-address ,user-data) *servers*))
-          (*report-stream* (server-report-stream *server*)))
-     ,@body))
+user_data USER-DATA is, and returns its values. On a library thread it then
+blocks the stop signals, its last act before SBCL leaves the callback
+(src/signals.lisp says why)."
+  `(multiple-value-prog1
+       (let* ((*server* (gethash (cffi:pointer-address ,user-data) *servers*))
+              (*report-stream* (server-report-stream *server*)))
+         ,@body)
+     (when (foreign-thread-p) (block-stop-signals))))

@@ -24,7 +24,8 @@
   (peer '%unread)
   (http-minor '%unread)
   (keep-alive-p '%unread)
-  (reply nil))
+  (reply nil)
+  (upgraded nil))
 
 (defun call-with-request-info (pointer function)
   "Calls FUNCTION with a stack c10k_request_info filled from the C request
@@ -157,3 +158,16 @@ compared case-insensitively), or NIL."
     (let ((method (%request-method request)) (target (%request-target request)))
       (unless (or (eq method '%unread) (eq target '%unread))
         (format stream "~A ~A" method target)))))
+
+(defstruct (reply (:constructor make-reply (handle server request)))
+  "A deferred HTTP reply: completed once, from any thread, with SEND-REPLY,
+or streamed with START-REPLY, WRITE-REPLY and END-REPLY."
+  (handle 0 :type (unsigned-byte 64))
+  server
+  (request nil :read-only t)
+  (state :pending :type (member :pending :streaming :sent :aborted))
+  (drained (sb-thread:make-semaphore :name "c10k drain") :read-only t)
+  (body nil))
+
+(setf (documentation 'reply-request 'function)
+      "The deferred request, every field copied: readable from any thread.")

@@ -37,16 +37,6 @@ a pathname (sent with sendfile; 404 or 403 if it cannot be opened)."
                  (respond request file-status '(("content-type" . "text/plain")) file-body))
                 (t (check code "respond"))))))))
 
-(defstruct (reply (:constructor make-reply (handle server request)))
-  "A deferred HTTP reply: completed once, from any thread, with SEND-REPLY."
-  (handle 0 :type (unsigned-byte 64))
-  server
-  (request nil :read-only t)
-  (state :pending :type (member :pending :sent :aborted)))
-
-(setf (documentation 'reply-request 'function)
-      "The deferred request, every field copied: readable from any thread.")
-
 (defun reply-aborted-p (reply)
   "True if the client left before REPLY was sent."
   (eq (reply-state reply) :aborted))
@@ -66,9 +56,13 @@ is copied first, so it stays readable."
                   (%request-reply request) reply))))))
 
 (defun forget-reply (reply state)
-  "Marks REPLY as ended with STATE and drops it from its server's table."
+  "Marks REPLY as ended with STATE, drops it from its server's table and
+wakes a writer waiting for it to drain."
   (setf (reply-state reply) state)
-  (remhash (reply-handle reply) (http-server-replies (reply-server reply))))
+  (remhash (reply-handle reply) (http-server-replies (reply-server reply)))
+  (sb-thread:signal-semaphore (reply-drained reply))
+  (when (and (eq state :aborted) (reply-body reply))
+    (body-stream-abort (reply-body reply))))
 
 (defun send-reply (reply status headers body)
   "Completes the deferred REPLY with STATUS, HEADERS (alist) and BODY (as
@@ -80,26 +74,109 @@ response (a header with CR or LF, for example), which leaves REPLY pending."
         (handle (reply-handle reply)))
     (unless (eq (reply-state reply) :pending)
       (return-from send-reply nil))
+    (when (pathnamep body)
+      (return-from send-reply (send-reply-file reply status headers body)))
     (with-header-array (array count) headers
-      (let ((code (if (pathnamep body)
-                      (with-open-file (file body :element-type '(unsigned-byte 8))
-                        (sb-sys:without-interrupts
-                          (c10k-reply-send-file handle status array count
-                                                (sb-sys:fd-stream-fd file) 0 (file-length file))))
-                      (with-octets (data length) (body-octets body)
-                        (sb-sys:without-interrupts
-                          (c10k-reply-send handle status array count data length))))))
-        (cond ((zerop code) (forget-reply reply :sent) t)
-              ((= code +eclosed+) (forget-reply reply :aborted) nil)
-              (t (check code "c10k_reply_send")))))))
+      (reply-outcome reply (with-octets (data length) (body-octets body)
+                             (sb-sys:without-interrupts
+                               (c10k-reply-send handle status array count data length)))
+                     :sent "c10k_reply_send"))))
 
-(defun fail-request (request)
-  "Answers 500 after a handler failed: on the request itself, or on its
-reply if it was deferred. Never signals."
+(defun reply-outcome (reply code state operation)
+  "T after CODE of a call that ended REPLY with STATE; NIL (REPLY aborted)
+if the client had left; else signals C10K-ERROR."
+  (cond ((zerop code) (forget-reply reply state) t)
+        ((= code +eclosed+) (forget-reply reply :aborted) nil)
+        (t (check code operation))))
+
+(defun send-reply-file (reply status headers path)
+  "SEND-REPLY of a file, sent with sendfile: 404 or 403 when it cannot be read."
+  (let ((file (handler-case (open path :element-type '(unsigned-byte 8))
+                (file-error ()
+                  (return-from send-reply-file
+                    (send-reply reply (if (probe-file path) 403 404)
+                                '(("content-type" . "text/plain"))
+                                (if (probe-file path) "Forbidden" "Not Found")))))))
+    (with-open-stream (file file)
+      (with-header-array (array count) headers
+        (reply-outcome reply (sb-sys:without-interrupts
+                               (c10k-reply-send-file (reply-handle reply) status array count
+                                                     (sb-sys:fd-stream-fd file) 0
+                                                     (file-length file)))
+                       :sent "c10k_reply_send_file")))))
+
+(defun fail-request (request &optional text)
+  "Answers 500 after a handler failed, with TEXT as the body if given: on
+the request itself, or on its reply if it was deferred (aborted if its
+response had started). Never signals."
   (ignore-errors
-   (let ((headers '(("content-type" . "text/plain")))
+   (let ((headers '(("content-type" . "text/plain; charset=utf-8")))
+         (body (or text "Internal Server Error"))
          (reply (%request-reply request)))
-     (if reply
-         (when (eq (reply-state reply) :pending)
-           (send-reply reply 500 headers "Internal Server Error"))
-         (respond request 500 headers "Internal Server Error")))))
+     (cond
+       ((%request-upgraded request))
+       (reply
+        (case (reply-state reply)
+          (:pending (send-reply reply 500 headers body))
+          (:streaming (abort-reply reply))))
+       (t (respond request 500 headers body))))))
+
+;;; Streamed responses.
+
+(defun start-reply (reply status headers &key content-length)
+  "Sends the head of a streamed response to the deferred REPLY: the body
+follows with WRITE-REPLY, then END-REPLY. Without CONTENT-LENGTH the body
+is sent chunked (close-delimited to HTTP/1.0 clients). Any thread. Returns
+T, or NIL if the client had left."
+  (check-status status)
+  (unless (eq (reply-state reply) :pending)
+    (return-from start-reply nil))
+  (with-header-array (array count) headers
+    (cffi:with-foreign-object (length :uint64)
+      (when content-length (setf (cffi:mem-ref length :uint64) content-length))
+      (let ((code (sb-sys:without-interrupts
+                    (c10k-reply-start (reply-handle reply) status array count
+                                      (if content-length length (cffi:null-pointer))))))
+        (cond ((zerop code) (setf (reply-state reply) :streaming) t)
+              ((= code +eclosed+) (forget-reply reply :aborted) nil)
+              (t (check code "c10k_reply_start")))))))
+
+(defun write-reply (reply data)
+  "Sends DATA (a string, as UTF-8, or octets) as the next piece of REPLY's
+streamed body. On another thread than the loop's it waits, when the
+connection's queue is above its high-water mark, until the client has
+read enough (backpressure), and returns T, or NIL if the client left. On
+the loop thread (in a callback) it never waits and returns :FULL instead:
+then wait for the server's :ON-DRAIN."
+  (unless (eq (reply-state reply) :streaming)
+    (return-from write-reply nil))
+  (let ((code (with-octets (pointer length) (body-octets data)
+                (sb-sys:without-interrupts
+                  (c10k-reply-write (reply-handle reply) pointer length)))))
+    (cond ((= code +queue-full+)
+           (if *server* :full (wait-for-drain reply)))
+          ((zerop code) t)
+          ((= code +eclosed+) (forget-reply reply :aborted) nil)
+          (t (check code "c10k_reply_write")))))
+
+(defun wait-for-drain (reply)
+  "Waits until REPLY's connection drained or the client left; true if the
+reply can go on."
+  (loop until (or (sb-thread:wait-on-semaphore (reply-drained reply) :timeout 1)
+                  (not (eq (reply-state reply) :streaming))
+                  (not (server-running-p (reply-server reply)))))
+  (eq (reply-state reply) :streaming))
+
+(defun end-reply (reply)
+  "Ends REPLY's streamed body. Any thread. T, or NIL if the client had left."
+  (when (eq (reply-state reply) :streaming)
+    (reply-outcome reply (sb-sys:without-interrupts (c10k-reply-end (reply-handle reply)))
+                   :sent "c10k_reply_end")))
+
+(defun abort-reply (reply)
+  "Gives up on REPLY, started or not: the connection is reset, so the client
+cannot take a cut response for a whole one. Any thread."
+  (when (member (reply-state reply) '(:pending :streaming))
+    (sb-sys:without-interrupts (c10k-reply-abort (reply-handle reply)))
+    (forget-reply reply :aborted)
+    t))

@@ -5,7 +5,7 @@
 (defparameter *stat-names*
   '(:open-connections :accepted :closed :bytes-in :bytes-out :accept-pauses :timeouts
     :requests :responses-1xx :responses-2xx :responses-3xx :responses-4xx :responses-5xx
-    :pool-rejections)
+    :pool-rejections :request-callbacks)
   "The counters of c10k_stats, in its order, after its size.")
 
 (defun stats-plist (stats)

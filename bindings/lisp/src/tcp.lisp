@@ -9,7 +9,7 @@
   (on-data nil :type (or null function))
   (on-drain nil :type (or null function))
   (on-close nil :type (or null function))
-  (connections (make-hash-table) :read-only t))
+  (connections (make-hash-table :synchronized t) :read-only t))
 
 (defstruct (connection (:constructor make-connection (handle)))
   "An accepted TCP connection. Its functions are for the loop thread only,
@@ -30,10 +30,10 @@ that is, for the server's callbacks."
 reported and aborts the connection: it must not unwind into C."
   `(let ((,connection (connection-of ,handle)))
      (when ,connection
-       (handler-case (progn ,@body)
-         (serious-condition (condition)
-           (report condition "~A handler failed on connection ~A" ,what
-                   (ignore-errors (connection-peer ,connection)))
+       (let ((failure (nth-value 1 (call-capturing-backtrace (lambda () ,@body)))))
+         (when failure
+           (report-text failure "~A handler failed on connection ~A" ,what
+                        (ignore-errors (connection-peer ,connection)))
            (c10k-conn-abort ,handle))))))
 
 (cffi:defcallback tcp-on-open :void ((user-data :pointer) (handle :uint64))
@@ -62,33 +62,48 @@ reported and aborts the connection: it must not unwind into C."
       (remhash handle (tcp-server-connections *server*))
       (alexandria:when-let ((on-close (tcp-server-on-close *server*)))
         (when connection
-          (handler-case (funcall on-close connection (error-keyword reason))
-            (serious-condition (condition)
-              (report condition "on-close handler failed"))))))))
+          (let ((failure (nth-value 1 (call-capturing-backtrace
+                                     (lambda () (funcall on-close connection
+                                                         (error-keyword reason)))))))
+            (when failure (report-text failure "on-close handler failed"))))))))
 
-(defun tcp-listener (address)
-  "A function opening a TCP listener on ADDRESS, for OPEN-SERVER."
-  (lambda (lp user-data out)
-    (cffi:with-foreign-object (callbacks '(:struct c10k-conn-callbacks))
-      (cffi:with-foreign-slots ((size on-open on-data on-end on-drain on-timeout on-close)
-                                callbacks (:struct c10k-conn-callbacks))
-        (setf size (cffi:foreign-type-size '(:struct c10k-conn-callbacks))
-              on-open (cffi:callback tcp-on-open)
-              on-data (cffi:callback tcp-on-data)
-              on-end (cffi:null-pointer)
-              on-drain (cffi:callback tcp-on-drain)
-              on-timeout (cffi:null-pointer)
-              on-close (cffi:callback tcp-on-close)))
-      (c10k-listen lp address (cffi:null-pointer) callbacks user-data out))))
+(defun call-with-tcp-callbacks (function)
+  "Calls FUNCTION with the c10k_conn_callbacks of every TCP server."
+  (cffi:with-foreign-object (callbacks '(:struct c10k-conn-callbacks))
+    (cffi:with-foreign-slots ((size on-open on-data on-end on-drain on-timeout on-close)
+                              callbacks (:struct c10k-conn-callbacks))
+      (setf size (cffi:foreign-type-size '(:struct c10k-conn-callbacks))
+            on-open (cffi:callback tcp-on-open)
+            on-data (cffi:callback tcp-on-data)
+            on-end (cffi:null-pointer)
+            on-drain (cffi:callback tcp-on-drain)
+            on-timeout (cffi:null-pointer)
+            on-close (cffi:callback tcp-on-close)))
+    (funcall function callbacks)))
 
-(defun open-tcp-server (host port on-open on-data on-drain on-close)
-  "A TCP server listening on HOST:PORT, its loop not yet running."
+(defun open-tcp-server (host port on-open on-data on-drain on-close &optional loops)
+  "A TCP server listening on HOST:PORT, its loop not yet running: one loop,
+or with LOOPS a multi-loop c10k_server."
   (flet ((function-or-nil (f) (and f (alexandria:ensure-function f))))
-    (open-server (make-tcp-server (function-or-nil on-open) (function-or-nil on-data)
-                                  (function-or-nil on-drain) (function-or-nil on-close))
-                 (tcp-listener (listen-address host port)))))
+    (let ((server (make-tcp-server (function-or-nil on-open) (function-or-nil on-data)
+                                   (function-or-nil on-drain) (function-or-nil on-close)))
+          (address (listen-address host port)))
+      (if loops
+          (open-multi-loop-server
+           server loops
+           (lambda (pointer user-data)
+             (call-with-tcp-callbacks
+              (lambda (callbacks)
+                (c10k-server-listen pointer address (cffi:null-pointer) callbacks user-data)))))
+          (open-server server
+                       (lambda (lp user-data out)
+                         (call-with-tcp-callbacks
+                          (lambda (callbacks)
+                            (c10k-listen lp address (cffi:null-pointer) callbacks user-data
+                                         out)))))))))
 
-(defun start-tcp-server (&key (host "127.0.0.1") (port 0) on-open on-data on-drain on-close)
+(defun start-tcp-server (&key (host "127.0.0.1") (port 0) on-open on-data on-drain on-close
+                              loops)
   "Accepts TCP connections on HOST:PORT from a new Lisp thread and returns the
 server (STOP-SERVER ends it, SERVER-PORT gives the port). The functions run
 on that thread, each with the CONNECTION:
@@ -98,10 +113,14 @@ on that thread, each with the CONNECTION:
                                 returned :FULL;
   ON-CLOSE (connection reason)  last event; REASON is NIL for a clean close,
                                 else a keyword such as :ECONNRESET.
+With LOOPS (an integer; 0: one per CPU), that many loops run on the
+library's threads, each with its own SO_REUSEPORT listener on the port, and
+the functions are called on those threads, several at once (a connection
+stays on one loop, so its own events never overlap).
 When the peer half-closes, the connection closes once queued output is
 written. A condition in ON-OPEN, ON-DATA or ON-DRAIN is reported on the
 *ERROR-OUTPUT* in effect at this call and aborts that connection."
-  (start-server-thread (open-tcp-server host port on-open on-data on-drain on-close)))
+  (start-server-thread (open-tcp-server host port on-open on-data on-drain on-close loops)))
 
 (defun conn-write (connection data)
   "Queues a copy of DATA (a string, sent as UTF-8, or octets) for CONNECTION.

@@ -92,3 +92,8 @@ status, the header alist and the body string."
            (values 200 '(("content-type" . "application/octet-stream"))
                    (c10k:request-body request)))
           (t (values 404 '(("content-type" . "text/plain")) "Not Found")))))
+
+(defun quietly-eval (form)
+  "Evaluates FORM (a redefinition) without SBCL's redefinition warning."
+  (handler-bind ((warning #'muffle-warning))
+    (eval form)))

@@ -15,12 +15,15 @@
       (push item (third mailbox))
       (bt:condition-notify cv))))
 
-(defun mailbox-take (mailbox)
+(defun mailbox-take (mailbox &optional (seconds 60))
+  "The oldest item of MAILBOX, waiting for one up to SECONDS (then :TIMEOUT)."
   (destructuring-bind (lock cv &rest items) mailbox
     (declare (ignore items))
-    (bt:with-lock-held (lock)
-      (loop until (third mailbox) do (bt:condition-wait cv lock))
-      (pop (third mailbox)))))
+    (let ((deadline (+ (get-internal-real-time) (* seconds internal-time-units-per-second))))
+      (bt:with-lock-held (lock)
+        (loop until (or (third mailbox) (> (get-internal-real-time) deadline))
+              do (sb-thread:condition-wait cv lock :timeout 1))
+        (if (third mailbox) (pop (third mailbox)) :timeout)))))
 
 (test deferred-reply-from-another-thread
   (let* ((mailbox (make-mailbox))

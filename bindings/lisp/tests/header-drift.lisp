@@ -143,7 +143,15 @@ a struct is named by its C name."
   "The parser finds the header's declarations at all: a check on the check."
   (is (< 60 (length (header-functions))))
   (is (< 30 (length (header-constants))))
-  (is (= 8 (length (header-structs)))))
+  (is (= (count-struct-definitions) (length (header-structs)))))
+
+(defun count-struct-definitions ()
+  "How many lines of the header open a struct definition, counted plainly."
+  (with-input-from-string (in (header-text))
+    (loop for line = (read-line in nil)
+          while line
+          count (and (alexandria:starts-with-subseq "typedef struct " line)
+                     (find #\{ line)))))
 
 (test every-function-declared
   (dolist (f (header-functions))

@@ -97,3 +97,4 @@
         (is (= 1 (getf total :responses-2xx)))
         (is (= 1 (getf total :responses-4xx)))
         (is (equal (list total) loops))))))
+

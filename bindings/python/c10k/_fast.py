@@ -18,7 +18,7 @@ from ._ffi import LIBRARY_PATH, ffi
 from ._request import Headers
 from ._response import Response, coerce
 from ._send import respond, send_error
-from ._server import mark_serving_thread
+from ._server import mark_pool_thread, mark_serving_thread
 
 log = logging.getLogger("c10k")
 
@@ -54,6 +54,7 @@ def _failed(request: Any, error: BaseException) -> None:
     log.error("c10k: handler failed for %r", request, exc_info=error)
 
 
-def http_dispatch(handler: Any) -> Any:
-    """The native ``on_request`` for an inline handler."""
-    return _native.HttpDispatch(handler, _answer, _failed, mark_serving_thread)
+def http_dispatch(handler: Any, pool: bool = False) -> Any:
+    """The native ``on_request`` for an inline handler (on the library's
+    worker pool if ``pool``: its threads may block)."""
+    return _native.HttpDispatch(handler, _answer, _failed, mark_pool_thread if pool else mark_serving_thread)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from . import _drain as drain
 from ._config import AccessLog, AccessLogTarget, http_config
 from ._errors import callback_error, check
 from ._ffi import ffi, lib
 from ._fast import c_pointers, http_dispatch
-from ._modes import Handler, InlineMode, Mode, make_mode
+from ._modes import Handler, InlineMode, Mode, PoolMode, make_mode
 from ._server import Server, marking, unchanged
 
 
@@ -65,6 +66,7 @@ class HttpServer(Server):
         wrap = marking if loops > 1 else unchanged
         self._on_request = ffi.callback("void(void *, c10k_request *)", wrap(self._request_cb), onerror=callback_error)
         self._on_abort = ffi.callback("void(void *, uint64_t)", wrap(self._abort_cb), onerror=callback_error)
+        self._on_drain = ffi.callback("void(void *, uint64_t)", lambda _, reply: drain.wake(reply), onerror=callback_error)
         self._callbacks = ffi.new(
             "c10k_http_callbacks *",
             {"size": ffi.sizeof("c10k_http_callbacks"), "on_request": self._on_request, "on_abort": self._on_abort},
@@ -72,7 +74,7 @@ class HttpServer(Server):
         self._user_data: Any = ffi.NULL
         if isinstance(self._mode, InlineMode):
             # Inline handlers (and the library's pool) run from compiled code.
-            self._native = http_dispatch(handler)
+            self._native = http_dispatch(handler, pool=isinstance(self._mode, PoolMode))
             self._callbacks, self._user_data = c_pointers(self._native)
 
     @property
@@ -84,7 +86,14 @@ class HttpServer(Server):
         self._mode.on_request(req)
 
     def _abort_cb(self, user_data: Any, reply: int) -> None:
+        drain.wake(reply)
         self._mode.on_abort(reply)
+
+    def _hook_streams(self) -> None:
+        """Streamed replies wait for ``on_drain`` and learn of ``on_abort``,
+        whichever ``on_request`` (Python's or the compiled one) is used."""
+        self._callbacks.on_abort = self._on_abort
+        self._callbacks.on_drain = self._on_drain
 
     def _configure(self, config: Any) -> None:
         self._mode.configure(config)
@@ -99,11 +108,13 @@ class HttpServer(Server):
             self._access_log.close()
 
     def _listen(self, loop: Any) -> Any:
+        self._hook_streams()
         out = ffi.new("c10k_listener **")
         code = lib.c10k_http_listen(loop, self._addr.encode(), self._config, self._callbacks, self._user_data, out)
         check(code, f"listening on {self._addr}")
         return out[0]
 
     def _server_listen(self, server: Any) -> None:
+        self._hook_streams()
         code = lib.c10k_server_http_listen(server, self._addr.encode(), self._config, self._callbacks, self._user_data)
         check(code, f"listening on {self._addr}")

@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Optional
 
+from ._drain import AsyncWait, forget, mark_blocking_thread
 from ._errors import check
 from ._ffi import ffi, lib
 from ._request import Request
@@ -177,6 +178,7 @@ class ThreadsMode(Mode):
 
     def _work(self) -> None:
         mark_serving_thread()
+        mark_blocking_thread()
         while True:
             job = self.queue.get()
             if job is None:
@@ -255,7 +257,7 @@ class AsyncioMode(Mode):
             if inspect.isawaitable(result):
                 result = await result
             response = coerce(result)
-            if isinstance(response, StreamResponse) and hasattr(response.chunks, "__aiter__"):
+            if isinstance(response, StreamResponse):
                 await _stream_async(reply, response)
             else:
                 send(reply, response, lambda: False)
@@ -265,23 +267,40 @@ class AsyncioMode(Mode):
 
 
 async def _stream_async(reply: int, response: StreamResponse) -> None:
-    """Streams an async iterable; cancellation (the client left) ends it,
-    a failure after the head went out aborts the reply."""
+    """Streams an iterable or async iterable at the pace the client reads
+    (``on_drain``); cancellation (the client left) ends it, a failure
+    after the head went out aborts the reply."""
     chunks = response.chunks
+    waiting = AsyncWait(reply)
     try:
         if not stream_start(reply, response):
             return
         with aborting_on_error(reply):
-            async for chunk in chunks:
-                if not stream_write(reply, chunk):
+            async for chunk in _each(chunks):
+                waiting.arm()
+                code = stream_write(reply, chunk)
+                if code == lib.C10K_QUEUE_FULL:
+                    await waiting.wait()
+                elif code:
                     return
             stream_end(reply)
     finally:
+        forget(reply)
         aclose = getattr(chunks, "aclose", None)
         if aclose is not None:
             await aclose()
         else:
             close_chunks(chunks)
+
+
+async def _each(chunks: Any) -> Any:
+    """The items of an iterable or an async iterable."""
+    if hasattr(chunks, "__aiter__"):
+        async for chunk in chunks:
+            yield chunk
+    else:
+        for chunk in chunks:
+            yield chunk
 
 
 async def _cancel_all() -> None:

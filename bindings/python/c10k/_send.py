@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ._drain import BlockingWait, forget, may_block, register
 from ._errors import C10kError, check
 from ._ffi import ffi, lib
 from ._response import AnyResponse, FileResponse, Response, StreamResponse
@@ -139,13 +140,15 @@ def stream_start(reply: int, response: StreamResponse) -> bool:
     return not _gone(lib.c10k_reply_start(reply, response.status, array, n, length), "c10k_reply_start")
 
 
-def stream_write(reply: int, chunk: Any) -> bool:
-    """Sends one piece of a streamed body; False if the client left."""
+def stream_write(reply: int, chunk: Any) -> int:
+    """Sends one piece of a streamed body: 0, ``C10K_QUEUE_FULL`` (taken,
+    but wait for a drain before the next) or ``C10K_ECLOSED`` (the client left)."""
     if isinstance(chunk, str):
         chunk = chunk.encode("utf-8")
     if not chunk:
-        return True
-    return not _gone(lib.c10k_reply_write(reply, _bytes_ptr(chunk), len(chunk)), "c10k_reply_write")
+        return 0
+    code = lib.c10k_reply_write(reply, _bytes_ptr(chunk), len(chunk))
+    return code if _gone(code, "c10k_reply_write") or code else 0
 
 
 def stream_end(reply: int) -> None:
@@ -175,19 +178,70 @@ def aborting_on_error(reply: int) -> Iterator[None]:
 
 
 def stream(reply: int, response: StreamResponse, cancelled: Callable[[], bool]) -> None:
-    """Streams a synchronous iterable to a deferred reply; if it raises
-    after the head went out, the reply is aborted."""
+    """Streams a synchronous iterable to a deferred reply, at the pace the
+    client reads (``on_drain``); if it raises after the head went out, the
+    reply is aborted. A thread that may block waits for each drain; on a
+    loop thread the stream stops and the drain resumes it there."""
+    if not may_block():
+        _LoopStream(reply, response, cancelled).resume()
+        return
     chunks = response.chunks
+    waiting = BlockingWait(reply)
     try:
         if not stream_start(reply, response):
             return
         with aborting_on_error(reply):
             for chunk in chunks:
-                if cancelled() or not stream_write(reply, chunk):
+                if cancelled():
+                    return
+                waiting.arm()
+                code = stream_write(reply, chunk)
+                if code == lib.C10K_QUEUE_FULL:
+                    waiting.wait()
+                elif code:
                     return
             stream_end(reply)
     finally:
+        forget(reply)
         close_chunks(chunks)
+
+
+class _LoopStream:
+    """A stream written from the loop thread: it writes until the queue is
+    full, then returns; the drain calls :meth:`resume` on the loop thread."""
+
+    def __init__(self, reply: int, response: StreamResponse, cancelled: Callable[[], bool]) -> None:
+        self.reply = reply
+        self.response = response
+        self.chunks = iter(response.chunks)
+        self.cancelled = cancelled
+        self.started = False
+
+    def resume(self) -> None:
+        reply = self.reply
+        try:
+            if not self.started:
+                self.started = True
+                if not stream_start(reply, self.response):
+                    return self._finish()
+                register(reply, self.resume)
+            with aborting_on_error(reply):
+                for chunk in self.chunks:
+                    if self.cancelled():
+                        return self._finish()
+                    code = stream_write(reply, chunk)
+                    if code == lib.C10K_QUEUE_FULL:
+                        return None
+                    if code:
+                        return self._finish()
+                stream_end(reply)
+        except Exception:
+            log.exception("c10k: a streamed response failed")
+        self._finish()
+
+    def _finish(self) -> None:
+        forget(self.reply)
+        close_chunks(self.response.chunks)
 
 
 def send_error(target: Callable[[Response], None], response: Response = INTERNAL_ERROR) -> None:

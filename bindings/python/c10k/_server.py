@@ -15,6 +15,7 @@ from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import Any, Optional, TypeVar
 
+from ._drain import mark_blocking_thread
 from ._loops import MultiLoop, SingleLoop
 from ._request import parse_addr
 from ._stats import Stats
@@ -33,6 +34,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 def mark_serving_thread() -> None:
     """Records that the calling thread runs the server's callbacks or handlers."""
     _thread_role.serving = True
+
+
+def mark_pool_thread() -> None:
+    """Marks a thread of the library's worker pool: it serves, and may
+    block (to wait for a streamed reply's drain)."""
+    mark_serving_thread()
+    mark_blocking_thread()
 
 
 def marking(callback: F) -> F:

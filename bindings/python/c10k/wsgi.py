@@ -30,7 +30,7 @@ from ._http import HttpServer
 from ._modes import PoolMode
 from ._response import AnyResponse, Response, StreamResponse, header_pairs
 from ._send import c_headers, close_chunks, respond, send_error
-from ._server import mark_serving_thread
+from ._server import mark_pool_thread, mark_serving_thread
 
 log = logging.getLogger("c10k")
 
@@ -194,6 +194,7 @@ class WSGIServer(HttpServer):
         queue_size: int = 1024,
         loops: int = 1,
         max_body_bytes: Optional[int] = None,
+        **http_options: Any,
     ) -> None:
         if not isinstance(threads, int) or threads < 0:
             raise ValueError(f"threads must be an int >= 0, not {threads!r}")
@@ -208,6 +209,7 @@ class WSGIServer(HttpServer):
             threads=max(threads, 1),
             queue_size=queue_size,
             max_body_bytes=max_body_bytes,
+            **http_options,
         )
         if threads:
             self._mode = PoolMode(app, threads, queue_size)
@@ -224,7 +226,9 @@ class WSGIServer(HttpServer):
             "wsgi.input_terminated": True,
             "wsgi.file_wrapper": FileWrapper,
         }
-        self._native = _native.WsgiDispatch(app, self._environ_base, io.BytesIO, _answer, _failed, mark_serving_thread)
+        self._native = _native.WsgiDispatch(
+            app, self._environ_base, io.BytesIO, _answer, _failed, mark_pool_thread if threads else mark_serving_thread
+        )
         self._callbacks, self._user_data = c_pointers(self._native)
 
     def _library_loops(self) -> bool:

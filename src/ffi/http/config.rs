@@ -8,6 +8,17 @@ use crate::error::*;
 use crate::http::Limits;
 use crate::http::server::{HttpConfig, MinRate};
 
+/// The largest `max_head_bytes` of `c10k_http_config`: 1 MiB.
+pub const C10K_MAX_HEAD_BYTES_LIMIT: u32 = 1 << 20;
+
+/// The largest `max_headers` of `c10k_http_config`: a parsed request keeps
+/// its header positions inline, without allocating.
+pub const C10K_MAX_HEADERS_LIMIT: u32 = 128;
+const _: () = assert!(C10K_MAX_HEADERS_LIMIT as usize == crate::http::HEADER_CAPACITY);
+
+/// The smallest `max_head_bytes`: room for a request line and a Host.
+const MIN_HEAD_BYTES: u32 = 64;
+
 /// Settings of an HTTP listener. Initialise with `c10k_http_config_init`
 /// (strict, safe defaults), then change what you need.
 #[repr(C)]
@@ -19,9 +30,11 @@ pub struct c10k_http_config {
     pub size: u32,
     /// Socket options (backlog, SO_REUSEPORT, connection limit).
     pub listen: c10k_listen_options,
-    /// Request line plus headers, in bytes; more answers 431. Default 8192.
+    /// Request line plus headers, in bytes; more answers 431. Default 8192;
+    /// 64 to `C10K_MAX_HEAD_BYTES_LIMIT`, `C10K_EINVAL` otherwise.
     pub max_head_bytes: u32,
-    /// Header fields per request (at most 128); more answers 431. Default 100.
+    /// Header fields per request; more answers 431. Default 100; 1 to
+    /// `C10K_MAX_HEADERS_LIMIT`, `C10K_EINVAL` otherwise.
     pub max_headers: u32,
     /// Body bytes; more answers 413. Default 1 MiB.
     pub max_body_bytes: u64,
@@ -38,7 +51,8 @@ pub struct c10k_http_config {
     /// them. The handler must then defer each request that has a body.
     pub stream_bodies: bool,
     /// Descriptor for a Common Log Format access log (borrowed: keep it
-    /// open), written in batches; -1 (default) for none.
+    /// open), written in batches; -1 (default) for none. Other negative
+    /// values answer `C10K_EINVAL`.
     pub access_log_fd: i32,
     /// A client that shuts down its sending side while its deferred reply
     /// is pending: false (default, as nginx) aborts the reply at once
@@ -106,6 +120,12 @@ fn default_http_config() -> c10k_http_config {
 pub(crate) fn http_config(config: *const c10k_http_config) -> Result<(crate::net::ListenOptions, HttpConfig)> {
     let c = read_sized(config, default_http_config())?;
     let listen = listen_options(&c.listen)?;
+    let valid = (MIN_HEAD_BYTES..=C10K_MAX_HEAD_BYTES_LIMIT).contains(&c.max_head_bytes)
+        && (1..=C10K_MAX_HEADERS_LIMIT).contains(&c.max_headers)
+        && c.access_log_fd >= -1;
+    if !valid {
+        return Err(C10K_EINVAL);
+    }
     let limits = Limits {
         max_head_bytes: c.max_head_bytes as usize,
         max_headers: c.max_headers as usize,

@@ -180,7 +180,8 @@ impl Loop {
         self.listen(addr, options, self.http_acceptor(config, handler))
     }
 
-    /// Serves HTTP/1.1 on an already listening descriptor (owned from here on).
+    /// Serves HTTP/1.1 on an already listening descriptor (owned from here
+    /// on; the caller's still if this fails).
     pub fn http_listen_fd(
         &self,
         fd: RawFd,

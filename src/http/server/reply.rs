@@ -33,6 +33,10 @@ pub(crate) enum ReplyState {
     Streaming { body: BodyMode, keep_alive: bool, status: u16 },
     /// Complete; the connection's handler collects it at the end of the turn.
     Ended { keep_alive: bool, status: u16, sent: u64 },
+    /// Complete on another thread, its last bytes still on their way to the
+    /// loop: not to be collected yet (the connection would finish, or
+    /// close, before they are queued). What [`state`] says meanwhile.
+    Delivering,
 }
 
 struct Entry {
@@ -46,13 +50,24 @@ struct Entry {
     queued: u64,
     /// A streamed write was told the queue is full: `on_drain` is owed.
     blocked: bool,
+    /// Deliveries posted to the loop from other threads and not yet run.
+    posted: u32,
 }
 
 static TABLE: LazyLock<Mutex<Slab<Entry>>> = LazyLock::new(|| Mutex::new(Slab::default()));
 
 /// Registers a deferred reply for `conn` on `lp`.
 pub(crate) fn register(lp: &Loop, conn: ConnId, info: ReqInfo) -> ReplyId {
-    let entry = Entry { lp: lp.handle(), conn, info, state: ReplyState::Pending, sent: 0, queued: 0, blocked: false };
+    let entry = Entry {
+        lp: lp.handle(),
+        conn,
+        info,
+        state: ReplyState::Pending,
+        sent: 0,
+        queued: 0,
+        blocked: false,
+        posted: 0,
+    };
     let (slot, generation) = TABLE.lock().insert(entry);
     Handle::new(Kind::Reply, lp.id(), slot, generation)
 }
@@ -85,9 +100,13 @@ pub(crate) fn close_after_on(lp: &LoopHandle) {
     }
 }
 
-/// The state of a reply without removing it.
+/// The state of a reply without removing it; `Delivering` for one that
+/// ended on another thread until the loop has queued its last bytes.
 pub(crate) fn state(reply: ReplyId) -> Option<ReplyState> {
-    TABLE.lock().get(reply.slot(), reply.generation()).map(|e| e.state)
+    TABLE.lock().get(reply.slot(), reply.generation()).map(|e| match e.state {
+        ReplyState::Ended { .. } if e.posted > 0 => ReplyState::Delivering,
+        state => state,
+    })
 }
 
 /// The client's address of a reply, asked of its connection: only on the
@@ -128,6 +147,7 @@ struct Delivery {
 /// produced to the loop.
 fn operate(reply: ReplyId, f: impl FnOnce(&mut Entry) -> Result<Delivery>) -> Result<()> {
     reply.expect(Kind::Reply)?;
+    let owned = owned_loop(reply.loop_id());
     let (lp, delivery) = {
         let mut table = TABLE.lock();
         let entry = table.get_mut(reply.slot(), reply.generation()).ok_or(C10K_ECLOSED)?;
@@ -135,13 +155,26 @@ fn operate(reply: ReplyId, f: impl FnOnce(&mut Entry) -> Result<Delivery>) -> Re
             return Err(C10K_ECLOSED);
         }
         let delivery = f(entry)?;
+        entry.posted += u32::from(owned.is_err());
         (entry.lp.clone(), delivery)
     };
-    match owned_loop(reply.loop_id()) {
+    match owned {
         Ok(lp) => deliver(lp, delivery),
-        Err(_) => lp.post(Box::new(move |lp| deliver(lp, delivery))),
+        Err(_) => lp.post(Box::new(move |lp| {
+            // Settled first: the bytes are queued below, on this thread,
+            // before anything can collect the reply.
+            settle(delivery.reply);
+            deliver(lp, delivery)
+        })),
     }
     Ok(())
+}
+
+/// A delivery posted from another thread has reached the loop.
+fn settle(reply: ReplyId) {
+    if let Some(e) = TABLE.lock().get_mut(reply.slot(), reply.generation()) {
+        e.posted -= 1;
+    }
 }
 
 /// Queues the bytes on the loop thread and wakes the connection's handler
