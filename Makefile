@@ -18,7 +18,7 @@ PLAIN_TESTS := $(C_TESTS:%=target/c-tests/plain/%)
 VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
 
 # Commands the tests need, as command:debian-package; installed when missing.
-TEST_TOOLS := valgrind:valgrind g++:g++ nm:binutils readelf:binutils
+TEST_TOOLS := valgrind:valgrind g++:g++ nm:binutils readelf:binutils haproxy:haproxy
 
 .PHONY: all lib examples header test test-rust test-rust-poll test-header test-c test-examples test-ws test-python test-lisp test-c-asan \
         test-c-valgrind tools demo install bench clean FORCE
@@ -81,8 +81,9 @@ test-python:
 test-lisp: lib
 	bash bindings/lisp/test.sh
 
-# The C examples as a user runs them: processes on 127.0.0.1, real clients.
-test-examples: examples
+# The C examples as a user runs them: processes on 127.0.0.1, real clients
+# (HAProxy in front of hello_http among them).
+test-examples: tools examples
 	python3 -m unittest discover -s tests/examples -v
 
 # The WebSocket examples against clients written by others (websockets,
@@ -109,7 +110,7 @@ test-c-valgrind: tools $(PLAIN_TESTS)
 
 # Installs, with apt-get, the commands the tests need that are missing.
 tools:
-	@missing=""; for t in $(TEST_TOOLS); do \
+	@missing=""; PATH="$$PATH:/usr/sbin"; for t in $(TEST_TOOLS); do \
 	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -147,7 +148,7 @@ clean:
 # FUZZ_RUNS executions on a scratch copy of its committed seed corpus, so
 # what libFuzzer discovers never dirties fuzz/corpus/.
 FUZZ_RUNS ?= 200000
-FUZZ_TARGETS := http_request_split response_head ws_frames
+FUZZ_TARGETS := http_request_split response_head ws_frames proxy_header
 
 .PHONY: fuzz soak
 fuzz:

@@ -88,6 +88,9 @@
 // the queue is above its high-water mark: stop writing until `on_drain`.
 #define C10K_QUEUE_FULL 1
 
+// The first descriptor `LISTEN_FDS` hands over (systemd's `SD_LISTEN_FDS_START`).
+#define C10K_LISTEN_FDS_START 3
+
 // The largest `max_head_bytes` of `c10k_http_config`: 1 MiB.
 #define C10K_MAX_HEAD_BYTES_LIMIT (1 << 20)
 
@@ -98,6 +101,12 @@
 // `c10k_loop_run_once` returns this (positive, not an error) when a stop
 // was requested.
 #define C10K_STOPPED 2
+
+// `proxy_untrusted`: reset connections from outside the trusted networks.
+#define C10K_PROXY_REFUSE 0
+
+// `proxy_untrusted`: serve them as direct clients, header not believed.
+#define C10K_PROXY_PLAIN 1
 
 // `/path?query`: the usual form. Added in 0.2.
 #define C10K_TARGET_ORIGIN 0
@@ -174,6 +183,33 @@ typedef struct c10k_listen_options {
   // Idle timeout of accepted connections in milliseconds; reads and
   // writes push it back. 0 (default): none.
   uint32_t idle_timeout_ms;
+  // Expect a PROXY protocol header (v1 or v2, as HAProxy, nginx and
+  // cloud balancers send) before each connection's bytes, from the
+  // networks in `proxy_trusted`. The client it names becomes the
+  // connection's peer address (`c10k_conn_peer_addr`,
+  // `c10k_request_peer_addr`, the access log); the socket's own peer
+  // stays readable with `c10k_conn_socket_peer_addr`. The host's
+  // callbacks start (`on_open`) once the header is read; a connection
+  // whose header is malformed, too long or late is reset without them.
+  // Default false. Added in 0.2.
+  bool proxy_protocol;
+  // Networks whose headers are believed, as text: `"10.0.0.0/8,
+  // 192.0.2.7, ::1/128"` (at most 16, separated by commas or spaces; a
+  // bare address is a network of one). Copied during the listen call.
+  // NULL (default): loopback, `127.0.0.0/8` and `::1`. Added in 0.2.
+  const char *proxy_trusted;
+  // What a connection from outside `proxy_trusted` gets:
+  // `C10K_PROXY_REFUSE` (default: reset at once) or `C10K_PROXY_PLAIN`
+  // (served as a direct client; bytes that look like a header are its
+  // data, not believed). Added in 0.2.
+  uint32_t proxy_untrusted;
+  // Time allowed for the whole header, in milliseconds; then the
+  // connection is reset. Default 5000. Added in 0.2.
+  uint32_t proxy_header_timeout_ms;
+  // Longest v2 header accepted, addresses and TLVs included (v1 headers
+  // have the spec's cap of 107 bytes). Default 4096; at least 16.
+  // Added in 0.2.
+  uint32_t proxy_max_header_bytes;
 } c10k_listen_options;
 
 // What a connection reports, on its loop's thread. Each callback gets
@@ -248,6 +284,14 @@ typedef struct c10k_http_config {
   // (`on_abort`); true treats it as a half-close still waiting for its
   // answer.
   bool answer_half_closed;
+  // A path (`"/healthz"`, no query) the library answers itself, for any
+  // method and without calling `on_request`: 200 `ok` while serving,
+  // 503 `draining` once the server drains (a graceful stop began; see
+  // `drain_delay_ms` in `c10k_server_config`), so that a load
+  // balancer's health checks take the process out of rotation before
+  // its connections close. Copied during the listen call. NULL
+  // (default): none. Added in 0.2.
+  const char *health_path;
   // Ceiling on the request bodies the whole process buffers at once (all
   // listeners and loops together; each listener compares the total with
   // its own value). A body that would pass it is answered 503 before it
@@ -381,6 +425,17 @@ typedef struct c10k_server_config {
   // Deadline of `c10k_server_request_stop` and of `c10k_server_free` on a
   // running server, in milliseconds. Default 5000.
   uint32_t shutdown_timeout_ms;
+  // How long a graceful stop (`c10k_server_request_stop`,
+  // `c10k_server_stop`) drains before it stops accepting, in
+  // milliseconds: meanwhile everything is served as before, but an HTTP
+  // listener's `health_path` answers 503 and responses close their
+  // connections, so that a load balancer takes the process out of
+  // rotation and clients reconnect (to a sibling process on the same
+  // port or socket) before anything is refused; connections accepted
+  // meanwhile get their first request answered even after accepting
+  // stops. Set it to a few health check intervals. Default 0: stop
+  // accepting at once. Added in 0.2.
+  uint32_t drain_delay_ms;
 } c10k_server_config;
 
 // Counters of a loop or of a whole server. Set `size` to
@@ -691,6 +746,62 @@ int32_t c10k_conn_pending(uint64_t conn, uint64_t *out);
 //
 // Thread safety: any thread.
 int32_t c10k_http_date_parse(const uint8_t *text, size_t len, int64_t *out_secs);
+
+// Marks the loop as draining (or, with false, serving again): its HTTP
+// listeners' `health_path` answers 503 and their responses close their
+// connections, while everything else is served as before. For hosts
+// that run loops themselves; a `c10k_server` drains on its own during a
+// graceful stop (`drain_delay_ms`). Returns 0, `C10K_EINVAL` or
+// `C10K_EWRONGTHREAD`. Added in 0.2.
+//
+// Thread safety: loop thread only.
+int32_t c10k_loop_set_draining(struct c10k_loop *lp, bool draining);
+
+// Reads the systemd socket activation protocol: when `LISTEN_PID` is
+// this process's id, `LISTEN_FDS` descriptors starting at
+// `C10K_LISTEN_FDS_START` (3) were handed over, already listening. Their
+// count goes to `*out_count` (0 when the variables are absent or meant
+// for another process) and they are made close-on-exec. Pass each to
+// `c10k_listen_fd` / `c10k_server_http_listen_fd`, which take ownership.
+//
+// With `unset_env`, `LISTEN_PID`, `LISTEN_FDS` and `LISTEN_FDNAMES` are
+// removed so that child processes do not see them. Returns 0,
+// `C10K_EINVAL` for a NULL `out_count` or malformed variables, or
+// `C10K_EBADF` when a promised descriptor is not open. Works as well for
+// a supervisor or an old process that hands its sockets to a new one:
+// set the variables in the child, then exec. Added in 0.2.
+//
+// With `unset_env` it changes the environment, which is unsafe while
+// other threads read it: call it at start-up, before creating threads.
+//
+// Thread safety: any thread; with `unset_env`, before other threads start.
+int32_t c10k_listen_fds_from_env(bool unset_env, uint32_t *out_count);
+
+// Serves raw TCP on `fd`, a socket already bound and listening (from
+// `c10k_listen_fds_from_env`, or inherited), on every loop: each loop
+// accepts from a duplicate of it, and the server owns `fd` from this call
+// on, even when it fails (closed by `c10k_server_free`). Otherwise as
+// `c10k_server_listen`; `opts` applies all but its socket fields. Returns
+// `C10K_EINVAL` if `fd` is not a listening socket. Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_server_listen_fd(struct c10k_server *server,
+                              int32_t fd,
+                              const struct c10k_listen_options *opts,
+                              const struct c10k_conn_callbacks *callbacks,
+                              void *user_data);
+
+// Serves HTTP on `fd`, a socket already bound and listening (from
+// `c10k_listen_fds_from_env`, or inherited), on every loop. The server
+// owns `fd` from this call on, even when it fails. Otherwise as
+// `c10k_server_http_listen`. Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_server_http_listen_fd(struct c10k_server *server,
+                                   int32_t fd,
+                                   const struct c10k_http_config *config,
+                                   const struct c10k_http_callbacks *callbacks,
+                                   void *user_data);
 
 // Fills `config` with the defaults, `size` included. NULL is a no-op.
 //
@@ -1081,6 +1192,21 @@ int32_t c10k_timer_start(struct c10k_loop *lp,
 //
 // Thread safety: loop thread only.
 int32_t c10k_timer_stop(uint64_t timer);
+
+// Writes the address of the socket's own peer with a NUL into `buf` of
+// `len` bytes (`C10K_ADDRSTRLEN` is enough). Behind a balancer that sent
+// a PROXY protocol header this is the balancer, while
+// `c10k_conn_peer_addr` gives the client; otherwise both agree. Added in 0.2.
+//
+// Thread safety: loop thread only.
+int32_t c10k_conn_socket_peer_addr(uint64_t conn, char *buf, size_t len);
+
+// Writes the address of the request's socket peer with a NUL into `buf`
+// of `len` bytes: the balancer when a PROXY protocol header named the
+// client (which `c10k_request_peer_addr` gives), else the client. Added in 0.2.
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_request_socket_peer_addr(const struct c10k_request *req, char *buf, size_t len);
 
 // Fills `config` with the defaults, `size` included. NULL is a no-op.
 //

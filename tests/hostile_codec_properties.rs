@@ -136,3 +136,20 @@ fn response_head_refuses_splitting_bytes() {
         props::check_response_head(&case.encode());
     }
 }
+
+#[test]
+fn proxy_header_seeds() {
+    for s in seeds("proxy_header") {
+        props::check_proxy_header(&s);
+    }
+}
+
+#[test]
+fn proxy_header_mutations() {
+    let seeds = seeds("proxy_header");
+    let mut rng = Rng(0x5eed_0003);
+    for _ in 0..4000 {
+        let d = mutate(&mut rng, &seeds);
+        props::check_proxy_header(&d);
+    }
+}

@@ -12,8 +12,10 @@ from .settings import REPO, VENV
 # Debian package for each tool or file the peers need.
 APT = {"wrk": "wrk", "nginx": "nginx-light", "h2o": "h2o", "strace": "strace",
        "sbcl": "sbcl",
+       # socketify's bundled uWebSockets library links libuv.
+       "/usr/lib/x86_64-linux-gnu/libuv.so.1": "libuv1",
        "/usr/share/common-lisp/systems/hunchentoot.asd": "cl-hunchentoot"}
-PIP = ["uvloop", "httptools"]
+PIP = ["uvloop", "httptools", "websockets", "socketify"]
 INSTALLED_MARK = VENV / ".c10k-installed"
 
 

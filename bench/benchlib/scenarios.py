@@ -482,6 +482,11 @@ def connections(ctx):
                   list(tables.values()))
 
 
+def _ws_scenarios():
+    from .ws import ws_broadcast, ws_echo  # ws imports this module's helpers
+    return ws_echo, ws_broadcast
+
+
 SCENARIOS = {f.__name__: f for f in (
     hello, pipelined, multicore, c10k, idle, sustained, static, syscalls,
-    deferred, workers, hosts, lisp, connections)}
+    deferred, workers, hosts, lisp, connections, *_ws_scenarios())}

@@ -355,3 +355,88 @@ pub fn check_response_head(data: &[u8]) {
         assert!(opts.keep_alive);
     }
 }
+
+/// PROXY protocol headers (`c10k::net::proxy`). Input layout: byte 0 sets
+/// the v2 size cap (16 + 16 * byte), byte 1 is unused padding kept for
+/// future options, the rest is what a balancer (or anyone) sends first.
+pub fn check_proxy_header(data: &[u8]) {
+    use c10k::net::proxy::{Parse, V1_MAX_BYTES, parse};
+    if data.len() < 2 {
+        return;
+    }
+    let cap = 16 + 16 * data[0] as usize;
+    let stream = &data[2..];
+    let whole = parse(stream, cap);
+    match &whole {
+        Ok(Parse::Complete(header, used)) => {
+            let used = *used;
+            assert!(used > 0 && used <= stream.len());
+            match header.version {
+                1 => assert!(used <= V1_MAX_BYTES && stream[..used].ends_with(b"\r\n")),
+                2 => assert!(used <= cap && used >= 16),
+                v => panic!("version {v}"),
+            }
+            assert!(!header.local || header.addrs.is_none(), "LOCAL named a client");
+            // It never looks past the header: the same answer without
+            // what follows, and a wait (never a refusal) before its end.
+            assert_eq!(parse(&stream[..used], cap), whole);
+            let step = (used / 64).max(1);
+            for k in (0..used).step_by(step) {
+                assert_eq!(parse(&stream[..k], cap), Ok(Parse::Incomplete), "prefix of {k} bytes");
+            }
+            if let Some((src, dst)) = header.addrs {
+                let again = parse(&encode_proxy_header(header.version, src, dst), cap);
+                assert!(matches!(again, Ok(Parse::Complete(h, _)) if h.addrs == Some((src, dst))));
+            }
+        }
+        Ok(Parse::Incomplete) => {
+            assert!(stream.len() < cap.max(V1_MAX_BYTES), "waiting past every cap");
+            for k in 0..stream.len() {
+                assert_eq!(parse(&stream[..k], cap), Ok(Parse::Incomplete), "a prefix refused");
+            }
+        }
+        // A refusal is final: more bytes never make it acceptable.
+        Err(_) => {
+            for more in [&b"\r\n"[..], b" 1 2\r\n", &[0u8; 64]] {
+                assert!(parse(&[stream, more].concat(), cap).is_err());
+            }
+        }
+    }
+}
+
+/// A header naming `src` and `dst`, written as the spec shows it, apart
+/// from the parser: the round trip checks both.
+pub fn encode_proxy_header(version: u8, src: std::net::SocketAddr, dst: std::net::SocketAddr) -> Vec<u8> {
+    use std::net::IpAddr;
+    if version == 1 {
+        let proto = if src.is_ipv4() { "TCP4" } else { "TCP6" };
+        return format!("PROXY {proto} {} {} {} {}\r\n", src.ip(), dst.ip(), src.port(), dst.port()).into_bytes();
+    }
+    let mut block = Vec::new();
+    let family = match (src.ip(), dst.ip()) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            block.extend_from_slice(&s.octets());
+            block.extend_from_slice(&d.octets());
+            0x11
+        }
+        (s, d) => {
+            block.extend_from_slice(&to_v6(s).octets());
+            block.extend_from_slice(&to_v6(d).octets());
+            0x21
+        }
+    };
+    block.extend_from_slice(&src.port().to_be_bytes());
+    block.extend_from_slice(&dst.port().to_be_bytes());
+    let mut out = b"\r\n\r\n\0\r\nQUIT\n".to_vec();
+    out.extend_from_slice(&[0x21, family]);
+    out.extend_from_slice(&(block.len() as u16).to_be_bytes());
+    out.extend_from_slice(&block);
+    out
+}
+
+fn to_v6(ip: std::net::IpAddr) -> std::net::Ipv6Addr {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        std::net::IpAddr::V6(v6) => v6,
+    }
+}

@@ -9,6 +9,7 @@ mod write_queue;
 
 use std::os::fd::RawFd;
 
+use crate::net::ProxyHeader;
 use crate::reactor::{ConnId, Loop};
 pub use write_queue::OwnedBuf;
 pub(crate) use write_queue::{Flushed, WriteQueue};
@@ -64,6 +65,9 @@ pub(crate) struct Conn {
     pub low_water: u32,
     pub high_water: u32,
     pub flags: Flags,
+    /// What a PROXY protocol header said of the client; boxed, since few
+    /// connections have one and every connection pays for the field.
+    pub proxy: Option<Box<ProxyHeader>>,
     /// Bytes written to the socket so far (for minimum data rates).
     pub bytes_out: u64,
 }
@@ -119,6 +123,7 @@ impl Conn {
             low_water: DEFAULT_LOW_WATER,
             high_water: DEFAULT_HIGH_WATER,
             flags: Flags::default(),
+            proxy: None,
             bytes_out: 0,
         }
     }

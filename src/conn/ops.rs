@@ -6,7 +6,7 @@ use std::os::fd::RawFd;
 
 use super::{Conn, ConnHandler, Flushed, OwnedBuf, WriteQueue};
 use crate::error::*;
-use crate::net;
+use crate::net::{self, ProxyHeader};
 use crate::reactor::stats::{add, sub};
 use crate::reactor::{ConnId, Due, Handle, Kind, Loop, Source};
 
@@ -464,8 +464,33 @@ impl Loop {
         self.with_conn(id, |c| c.handler = Some(handler))
     }
 
+    /// The client's address: the one a trusted PROXY protocol header
+    /// named, else the socket's peer.
     pub fn conn_peer_addr(&self, id: ConnId) -> Result<SocketAddr> {
+        let (fd, proxied) = self.with_conn(id, |c| (c.fd, c.proxy.as_ref().and_then(|p| p.addrs)))?;
+        proxied.map_or_else(|| net::peer_addr(fd), |(source, _)| Ok(source))
+    }
+
+    /// Whether input waits in the socket that the loop has not read yet.
+    pub fn conn_has_unread_input(&self, id: ConnId) -> Result<bool> {
+        Ok(net::has_input(self.with_conn(id, |c| c.fd)?))
+    }
+
+    /// The socket's own peer (the balancer, behind one), whatever a PROXY
+    /// protocol header said.
+    pub fn conn_socket_peer_addr(&self, id: ConnId) -> Result<SocketAddr> {
         net::peer_addr(self.with_conn(id, |c| c.fd)?)
+    }
+
+    /// Keeps what a PROXY protocol header said, if it said anything.
+    pub(crate) fn conn_set_proxy_header(&self, id: ConnId, header: ProxyHeader) -> Result<()> {
+        let said = header.addrs.is_some() || header.authority.is_some() || header.tls.is_some();
+        self.with_conn(id, |c| c.proxy = said.then(|| Box::new(header)))
+    }
+
+    /// Runs `f` on the connection's PROXY protocol header (None without one).
+    pub fn conn_with_proxy_header<R>(&self, id: ConnId, f: impl FnOnce(Option<&ProxyHeader>) -> R) -> Result<R> {
+        self.with_conn(id, |c| f(c.proxy.as_deref()))
     }
 
     pub fn conn_local_addr(&self, id: ConnId) -> Result<SocketAddr> {

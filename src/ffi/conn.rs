@@ -74,6 +74,33 @@ pub struct c10k_listen_options {
     /// Idle timeout of accepted connections in milliseconds; reads and
     /// writes push it back. 0 (default): none.
     pub idle_timeout_ms: u32,
+    /// Expect a PROXY protocol header (v1 or v2, as HAProxy, nginx and
+    /// cloud balancers send) before each connection's bytes, from the
+    /// networks in `proxy_trusted`. The client it names becomes the
+    /// connection's peer address (`c10k_conn_peer_addr`,
+    /// `c10k_request_peer_addr`, the access log); the socket's own peer
+    /// stays readable with `c10k_conn_socket_peer_addr`. The host's
+    /// callbacks start (`on_open`) once the header is read; a connection
+    /// whose header is malformed, too long or late is reset without them.
+    /// Default false. Added in 0.2.
+    pub proxy_protocol: bool,
+    /// Networks whose headers are believed, as text: `"10.0.0.0/8,
+    /// 192.0.2.7, ::1/128"` (at most 16, separated by commas or spaces; a
+    /// bare address is a network of one). Copied during the listen call.
+    /// NULL (default): loopback, `127.0.0.0/8` and `::1`. Added in 0.2.
+    pub proxy_trusted: *const c_char,
+    /// What a connection from outside `proxy_trusted` gets:
+    /// `C10K_PROXY_REFUSE` (default: reset at once) or `C10K_PROXY_PLAIN`
+    /// (served as a direct client; bytes that look like a header are its
+    /// data, not believed). Added in 0.2.
+    pub proxy_untrusted: u32,
+    /// Time allowed for the whole header, in milliseconds; then the
+    /// connection is reset. Default 5000. Added in 0.2.
+    pub proxy_header_timeout_ms: u32,
+    /// Longest v2 header accepted, addresses and TLVs included (v1 headers
+    /// have the spec's cap of 107 bytes). Default 4096; at least 16.
+    /// Added in 0.2.
+    pub proxy_max_header_bytes: u32,
 }
 
 /// `c10k_conn_write*` return this (not an error: the data was queued) when
@@ -159,6 +186,7 @@ pub unsafe extern "C" fn c10k_listen_options_init(opts: *mut c10k_listen_options
 
 pub(super) fn default_listen_options() -> c10k_listen_options {
     let d = ListenConfig::default();
+    let proxy = crate::net::ProxyOptions::default();
     c10k_listen_options {
         size: size_of::<c10k_listen_options>() as u32,
         backlog: d.backlog,
@@ -166,6 +194,11 @@ pub(super) fn default_listen_options() -> c10k_listen_options {
         ipv6_only: d.ipv6_only,
         max_connections: 0,
         idle_timeout_ms: 0,
+        proxy_protocol: proxy.enabled,
+        proxy_trusted: std::ptr::null(),
+        proxy_untrusted: super::proxy::C10K_PROXY_REFUSE,
+        proxy_header_timeout_ms: proxy.header_timeout_ms,
+        proxy_max_header_bytes: proxy.max_header_bytes,
     }
 }
 
@@ -180,6 +213,7 @@ pub(super) fn listen_options(opts: *const c10k_listen_options) -> Result<ListenO
         socket: ListenConfig { backlog: opts.backlog, reuse_port: opts.reuse_port, ipv6_only: opts.ipv6_only },
         max_connections: opts.max_connections,
         idle_timeout_ms: opts.idle_timeout_ms,
+        proxy: super::proxy::proxy_options(&opts)?,
     })
 }
 
@@ -351,7 +385,7 @@ pub unsafe extern "C" fn c10k_connect(
 }
 
 /// The loop owning `conn` (if the calling thread owns it) and the connection.
-fn conn_ref(conn: u64) -> Result<(&'static Loop, ConnId)> {
+pub(super) fn conn_ref(conn: u64) -> Result<(&'static Loop, ConnId)> {
     let id = handle(conn, Kind::Conn)?;
     Ok((owned_loop(id.loop_id())?, id))
 }

@@ -51,6 +51,17 @@ pub struct c10k_server_config {
     /// Deadline of `c10k_server_request_stop` and of `c10k_server_free` on a
     /// running server, in milliseconds. Default 5000.
     pub shutdown_timeout_ms: u32,
+    /// How long a graceful stop (`c10k_server_request_stop`,
+    /// `c10k_server_stop`) drains before it stops accepting, in
+    /// milliseconds: meanwhile everything is served as before, but an HTTP
+    /// listener's `health_path` answers 503 and responses close their
+    /// connections, so that a load balancer takes the process out of
+    /// rotation and clients reconnect (to a sibling process on the same
+    /// port or socket) before anything is refused; connections accepted
+    /// meanwhile get their first request answered even after accepting
+    /// stops. Set it to a few health check intervals. Default 0: stop
+    /// accepting at once. Added in 0.2.
+    pub drain_delay_ms: u32,
 }
 
 /// Counters of a loop or of a whole server. Set `size` to
@@ -132,6 +143,7 @@ fn default_server_config() -> c10k_server_config {
         workers: d.workers as u32,
         queue_limit: d.queue_limit as u32,
         shutdown_timeout_ms: d.shutdown_timeout_ms,
+        drain_delay_ms: d.drain_delay_ms,
     }
 }
 
@@ -152,13 +164,14 @@ pub unsafe extern "C" fn c10k_server_new(config: *const c10k_server_config, out:
             workers: c.workers as usize,
             queue_limit: c.queue_limit as usize,
             shutdown_timeout_ms: c.shutdown_timeout_ms,
+            drain_delay_ms: c.drain_delay_ms,
         };
         put_box(out, c10k_server { server: Server::new(config)? })
     })
 }
 
 /// The server behind a C pointer.
-fn server_ref<'a>(server: *const c10k_server) -> Result<&'a Server> {
+pub(super) fn server_ref<'a>(server: *const c10k_server) -> Result<&'a Server> {
     Ok(&try_ref(server)?.server)
 }
 

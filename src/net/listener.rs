@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
 
+use super::proxy_accept::{Admission, HeaderStage, ProxyOptions, admit};
 use super::socket::{self, ListenConfig};
 use crate::conn::{Conn, ConnHandler};
 use crate::error::*;
@@ -24,6 +25,15 @@ pub trait Acceptor {
     fn accept(&mut self, lp: &Loop, conn: ConnId) -> (Box<dyn ConnHandler>, usize);
 }
 
+/// Whether a connection on `fd` sends a PROXY header first; the socket's
+/// peer address is read only when the listener expects headers.
+fn admission(proxy: &ProxyOptions, fd: RawFd) -> Admission {
+    if !proxy.enabled {
+        return Admission::Plain;
+    }
+    admit(proxy, socket::peer_addr(fd).ok().map(|a| a.ip()))
+}
+
 /// Options of a listener beyond the socket's own.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ListenOptions {
@@ -32,6 +42,8 @@ pub struct ListenOptions {
     pub max_connections: u32,
     /// Idle timeout given to every accepted connection (0: none).
     pub idle_timeout_ms: u32,
+    /// PROXY protocol headers from a balancer.
+    pub proxy: ProxyOptions,
 }
 
 pub(crate) struct Listener {
@@ -131,6 +143,17 @@ impl Loop {
     }
 
     fn adopt_accepted(&self, slot: u32, generation: u32, fd: RawFd) {
+        let Some(proxy) = self.with_listener(slot, generation, |l| l.options.proxy) else {
+            return socket::close_fd(fd);
+        };
+        let header_first = match admission(&proxy, fd) {
+            Admission::Header => true,
+            Admission::Plain => false,
+            Admission::Refuse => {
+                socket::set_linger_zero(fd);
+                return socket::close_fd(fd);
+            }
+        };
         let Some((acceptor, idle_ms)) = self.with_listener(slot, generation, |l| {
             l.open += 1;
             (l.acceptor.take(), l.options.idle_timeout_ms)
@@ -145,7 +168,10 @@ impl Loop {
             return;
         };
         let Some(mut acceptor) = acceptor else { return };
-        let (handler, user_data) = acceptor.accept(self, id);
+        let (mut handler, user_data) = acceptor.accept(self, id);
+        if header_first {
+            handler = Box::new(HeaderStage::new(handler, proxy, idle_ms));
+        }
         self.with_listener(slot, generation, |l| l.acceptor = Some(acceptor));
         let _ = self.conn_set_user_data(id, user_data);
         let _ = self.conn_set_handler(id, handler);

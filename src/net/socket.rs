@@ -170,6 +170,15 @@ pub fn peer_addr(fd: RawFd) -> Result<SocketAddr> {
     name_of(fd, true)
 }
 
+/// Whether bytes wait to be read (or the peer's FIN), without taking them.
+pub fn has_input(fd: RawFd) -> bool {
+    let mut byte = 0u8;
+    // SAFETY: byte is valid for writing one byte.
+    let n =
+        unsafe { libc::recv(fd, &mut byte as *mut u8 as *mut libc::c_void, 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
+    n >= 0
+}
+
 /// Makes the next `close` send RST instead of FIN.
 pub fn set_linger_zero(fd: RawFd) {
     let linger = libc::linger { l_onoff: 1, l_linger: 0 };

@@ -139,6 +139,9 @@ pub struct Loop {
     ready: Cell<Vec<Event>>,
     start: Instant,
     running: Cell<bool>,
+    /// The process is going away: health checks answer 503 and responses
+    /// end their connections, so that balancers and clients move on.
+    draining: Cell<bool>,
     /// A panic unwound through a turn: the loop's state may be half
     /// updated, so it runs no more (it can still be freed).
     poisoned: Cell<bool>,
@@ -184,10 +187,21 @@ impl Loop {
             ready: Cell::new(Vec::new()),
             start: Instant::now(),
             running: Cell::new(false),
+            draining: Cell::new(false),
             poisoned: Cell::new(false),
         });
         lp.id = registry::register(&*lp)?;
         Ok(lp)
+    }
+
+    /// Marks the loop as draining (a graceful stop began, or is about to),
+    /// or not any more.
+    pub fn set_draining(&self, draining: bool) {
+        self.draining.set(draining);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.get()
     }
 
     pub fn id(&self) -> u16 {

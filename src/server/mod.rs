@@ -33,21 +33,44 @@ pub struct ServerConfig {
     pub queue_limit: usize,
     /// Deadline of a stop requested without one (signals, drop).
     pub shutdown_timeout_ms: u32,
+    /// How long a graceful stop drains before it stops accepting: health
+    /// checks answer 503 and responses close their connections, while
+    /// everything is still served, so that balancers and clients move on.
+    pub drain_delay_ms: u32,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { loops: 0, workers: 0, queue_limit: 1024, shutdown_timeout_ms: 5_000 }
+        ServerConfig { loops: 0, workers: 0, queue_limit: 1024, shutdown_timeout_ms: 5_000, drain_delay_ms: 0 }
     }
 }
 
 /// Makes the acceptor of one listener on one loop.
 pub type AcceptorFactory = Arc<dyn Fn(&Loop) -> Box<dyn Acceptor> + Send + Sync>;
 
+/// Where a server listens.
+#[derive(Clone, Copy, Debug)]
+pub enum Bind {
+    /// A numeric address; every loop opens its own `SO_REUSEPORT` socket.
+    Addr(SocketAddr),
+    /// A listening socket handed over (systemd's `LISTEN_FDS`, a previous
+    /// process): the server owns it and every loop accepts from a
+    /// duplicate, so no connection waiting in its queue is lost.
+    Fd(RawFd),
+}
+
 #[derive(Clone)]
 enum Spec {
-    Tcp { addr: SocketAddr, options: ListenOptions, make: AcceptorFactory },
-    Http { addr: SocketAddr, options: ListenOptions, config: HttpConfig, handler: Arc<dyn HttpHandler + Send + Sync> },
+    Tcp { bind: Bind, options: ListenOptions, make: AcceptorFactory },
+    Http { bind: Bind, options: ListenOptions, config: HttpConfig, handler: Arc<dyn HttpHandler + Send + Sync> },
+}
+
+impl Spec {
+    fn bind(&self) -> Bind {
+        match self {
+            Spec::Tcp { bind, .. } | Spec::Http { bind, .. } => *bind,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,8 +146,18 @@ impl Server {
         self.inner.loop_count
     }
 
+    /// Keeps a listener's spec; a handed-over descriptor is the server's
+    /// from here on, even on failure.
     fn add_spec(&self, spec: Spec) -> Result<()> {
+        let checked = match spec.bind() {
+            Bind::Fd(fd) => crate::net::adopt_listener(fd).inspect_err(|_| crate::net::close_fd(fd)),
+            Bind::Addr(_) => Ok(()),
+        };
+        checked?;
         if *self.inner.state.lock() != State::Idle {
+            if let Bind::Fd(fd) = spec.bind() {
+                crate::net::close_fd(fd);
+            }
             return Err(C10K_EBUSY);
         }
         self.inner.specs.lock().push(spec);
@@ -133,7 +166,12 @@ impl Server {
 
     /// Serves raw TCP on `addr` on every loop (before `start` or `run`).
     pub fn listen(&self, addr: SocketAddr, options: ListenOptions, make: AcceptorFactory) -> Result<()> {
-        self.add_spec(Spec::Tcp { addr, options, make })
+        self.listen_on(Bind::Addr(addr), options, make)
+    }
+
+    /// Serves raw TCP on `bind` on every loop (before `start` or `run`).
+    pub fn listen_on(&self, bind: Bind, options: ListenOptions, make: AcceptorFactory) -> Result<()> {
+        self.add_spec(Spec::Tcp { bind, options, make })
     }
 
     /// Serves HTTP on `addr` on every loop (before `start` or `run`). With
@@ -145,7 +183,18 @@ impl Server {
         config: HttpConfig,
         handler: Arc<dyn HttpHandler + Send + Sync>,
     ) -> Result<()> {
-        self.add_spec(Spec::Http { addr, options, config, handler })
+        self.http_listen_on(Bind::Addr(addr), options, config, handler)
+    }
+
+    /// Serves HTTP on `bind` on every loop, as [`Server::http_listen`].
+    pub fn http_listen_on(
+        &self,
+        bind: Bind,
+        options: ListenOptions,
+        config: HttpConfig,
+        handler: Arc<dyn HttpHandler + Send + Sync>,
+    ) -> Result<()> {
+        self.add_spec(Spec::Http { bind, options, config, handler })
     }
 
     /// The bound addresses, one per `listen`/`http_listen` in order, once running.
@@ -165,7 +214,7 @@ impl Server {
             }
             Ok(())
         })();
-        started.inspect_err(|_| self.inner.shutdown(None))
+        started.inspect_err(|_| self.inner.shutdown(None, false))
     }
 
     /// Runs loop 0 on the calling thread (its callbacks arrive here) and the
@@ -190,7 +239,7 @@ impl Server {
                 }
             }
         });
-        self.inner.shutdown(Some(&lp));
+        self.inner.shutdown(Some(&lp), result.is_ok());
         result
     }
 
@@ -226,7 +275,7 @@ impl Server {
             State::Threads => {
                 *state = State::Stopping;
                 drop(state);
-                self.inner.shutdown(None);
+                self.inner.shutdown(None, true);
                 return Ok(());
             }
             State::Caller => self.inner.request_stop(),
@@ -290,6 +339,11 @@ impl Drop for Inner {
         for fd in self.wake {
             crate::net::close_fd(fd);
         }
+        for spec in self.specs.lock().iter() {
+            if let Bind::Fd(fd) = spec.bind() {
+                crate::net::close_fd(fd);
+            }
+        }
     }
 }
 
@@ -323,17 +377,16 @@ impl Inner {
             .iter()
             .enumerate()
             .map(|(i, spec)| {
-                let id = match spec {
-                    Spec::Tcp { addr, options, make } => {
-                        let mut options = *options;
-                        options.socket.reuse_port |= shared_port;
-                        lp.listen(bound.map_or(addr, |b| &b[i]), &options, make(lp))?
-                    }
-                    Spec::Http { addr, options, config, handler } => {
-                        let mut options = *options;
-                        options.socket.reuse_port |= shared_port;
-                        lp.http_listen(bound.map_or(addr, |b| &b[i]), &options, *config, self.http_handler(handler))?
-                    }
+                let acceptor = match spec {
+                    Spec::Tcp { make, .. } => make(lp),
+                    Spec::Http { config, handler, .. } => lp.http_acceptor(*config, self.http_handler(handler)),
+                };
+                let (Spec::Tcp { options, .. } | Spec::Http { options, .. }) = spec;
+                let mut options = *options;
+                options.socket.reuse_port |= shared_port;
+                let id = match spec.bind() {
+                    Bind::Addr(addr) => lp.listen(bound.map_or(&addr, |b| &b[i]), &options, acceptor)?,
+                    Bind::Fd(fd) => lp.listen_fd(crate::net::dup_cloexec(fd)?, &options, acceptor)?,
                 };
                 lp.listener_addr(id)
             })
@@ -411,8 +464,9 @@ impl Inner {
         }
     }
 
-    /// The graceful shutdown. `lp0` is loop 0 when it runs on this thread.
-    fn shutdown(&self, lp0: Option<&Loop>) {
+    /// The graceful shutdown, after the configured drain when `drain`.
+    /// `lp0` is loop 0 when it runs on this thread.
+    fn shutdown(&self, lp0: Option<&Loop>, drain: bool) {
         *self.state.lock() = State::Stopping;
         let handles = self.loops.lock().clone();
         let on_each = |task: fn(&Loop)| {
@@ -423,6 +477,19 @@ impl Inner {
                 }
             }
         };
+        // Loop 0 keeps running meanwhile when it is ours to run.
+        let wait_until = |end: Instant, done: &dyn Fn() -> bool| {
+            while Instant::now() < end && !done() {
+                match lp0 {
+                    Some(lp) => drop(lp.run_once(Some(Duration::from_millis(10)))),
+                    None => thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        };
+        if drain && self.config.drain_delay_ms > 0 {
+            on_each(|lp| lp.set_draining(true));
+            wait_until(Instant::now() + Duration::from_millis(self.config.drain_delay_ms as u64), &|| false);
+        }
         // Replies completed from now on say `Connection: close`, even
         // those serialised before their loop runs `begin_shutdown`.
         for h in &handles {
@@ -430,12 +497,7 @@ impl Inner {
         }
         on_each(Loop::begin_shutdown);
         let end = Instant::now() + Duration::from_millis(self.deadline_ms.load(Ordering::Acquire) as u64);
-        while Instant::now() < end && handles.iter().map(|h| h.stats().open_connections).sum::<u64>() > 0 {
-            match lp0 {
-                Some(lp) => drop(lp.run_once(Some(Duration::from_millis(10)))),
-                None => thread::sleep(Duration::from_millis(5)),
-            }
-        }
+        wait_until(end, &|| handles.iter().map(|h| h.stats().open_connections).sum::<u64>() == 0);
         on_each(Loop::close_all_sources);
         if let Some(lp) = lp0 {
             let _ = lp.run_once(Some(Duration::ZERO));

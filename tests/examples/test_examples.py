@@ -28,12 +28,15 @@ def raise_fd_limit(wanted):
 class Example:
     """An example server on a free port; `with` stops it with SIGTERM."""
 
-    def __init__(self, name, *args):
+    def __init__(self, name, *args, launcher=(), **popen_args):
+        """`launcher` goes before the program (a shell that sets up
+        inherited sockets); `popen_args` go to subprocess.Popen."""
         self.proc = subprocess.Popen(
-            [os.path.join(EXAMPLES, name), *args],
+            [*launcher, os.path.join(EXAMPLES, name), *args],
             stdout=subprocess.PIPE,
             text=True,
             preexec_fn=lambda: raise_fd_limit(30000),
+            **popen_args,
         )
         line = self.proc.stdout.readline().strip()
         if not line.startswith("listening on "):

@@ -52,6 +52,9 @@
 (defconst "C10K_MAX_HEADERS_LIMIT" 128)
 (defconst "C10K_QUEUE_FULL" 1)
 (defconst "C10K_STOPPED" 2)
+(defconst "C10K_PROXY_REFUSE" 0)
+(defconst "C10K_PROXY_PLAIN" 1)
+(defconst "C10K_LISTEN_FDS_START" 3)
 (defconst "C10K_TARGET_ORIGIN" 0)
 (defconst "C10K_TARGET_ABSOLUTE" 1)
 (defconst "C10K_TARGET_AUTHORITY" 2)
@@ -99,7 +102,12 @@
   (reuse-port :bool)
   (ipv6-only :bool)
   (max-connections :uint32)
-  (idle-timeout-ms :uint32))
+  (idle-timeout-ms :uint32)
+  (proxy-protocol :bool)
+  (proxy-trusted :pointer)
+  (proxy-untrusted :uint32)
+  (proxy-header-timeout-ms :uint32)
+  (proxy-max-header-bytes :uint32))
 
 (defstruct-c "c10k_conn_callbacks"
   (size :uint32)
@@ -123,6 +131,7 @@
   (stream-bodies :bool)
   (access-log-fd :int32)
   (answer-half-closed :bool)
+  (health-path :pointer)
   (max-buffered-body-bytes :uint64)
   (min-body-rate :uint32)
   (min-response-rate :uint32)
@@ -171,7 +180,8 @@
   (loops :uint32)
   (workers :uint32)
   (queue-limit :uint32)
-  (shutdown-timeout-ms :uint32))
+  (shutdown-timeout-ms :uint32)
+  (drain-delay-ms :uint32))
 
 (defstruct-c "c10k_stats"
   (size :uint32)
@@ -318,6 +328,16 @@
 (defc "c10k_server_stats" :int32 (server :pointer) (total :pointer) (per-loop :pointer)
   (per-loop-len :size))
 (defc "c10k_loop_stats" :int32 (lp :pointer) (out :pointer))
+
+;;; Past one machine (0.2): PROXY protocol peers, handed-over sockets, draining.
+(defc "c10k_conn_socket_peer_addr" :int32 (conn :uint64) (buf :pointer) (len :size))
+(defc "c10k_request_socket_peer_addr" :int32 (req :pointer) (buf :pointer) (len :size))
+(defc "c10k_listen_fds_from_env" :int32 (unset-env :bool) (out-count :pointer))
+(defc "c10k_server_listen_fd" :int32 (server :pointer) (fd :int32) (opts :pointer)
+  (callbacks :pointer) (user-data :pointer))
+(defc "c10k_server_http_listen_fd" :int32 (server :pointer) (fd :int32) (config :pointer)
+  (callbacks :pointer) (user-data :pointer))
+(defc "c10k_loop_set_draining" :int32 (lp :pointer) (draining :bool))
 
 ;;; WebSocket.
 (defc "c10k_ws_options_init" :void (opts :pointer))

@@ -1,6 +1,8 @@
 //! `c10k_http_config`: the settings of an HTTP listener, their defaults
 //! and their checks.
 
+use std::ffi::c_char;
+
 use super::super::cast::put_if;
 use super::super::conn::{c10k_listen_options, default_listen_options, listen_options};
 use super::super::sized::read_sized;
@@ -59,6 +61,14 @@ pub struct c10k_http_config {
     /// (`on_abort`); true treats it as a half-close still waiting for its
     /// answer.
     pub answer_half_closed: bool,
+    /// A path (`"/healthz"`, no query) the library answers itself, for any
+    /// method and without calling `on_request`: 200 `ok` while serving,
+    /// 503 `draining` once the server drains (a graceful stop began; see
+    /// `drain_delay_ms` in `c10k_server_config`), so that a load
+    /// balancer's health checks take the process out of rotation before
+    /// its connections close. Copied during the listen call. NULL
+    /// (default): none. Added in 0.2.
+    pub health_path: *const c_char,
     /// Ceiling on the request bodies the whole process buffers at once (all
     /// listeners and loops together; each listener compares the total with
     /// its own value). A body that would pass it is answered 503 before it
@@ -107,6 +117,7 @@ fn default_http_config() -> c10k_http_config {
         stream_bodies: d.stream_bodies,
         access_log_fd: -1,
         answer_half_closed: d.answer_half_closed,
+        health_path: std::ptr::null(),
         max_buffered_body_bytes: d.max_buffered_body_bytes,
         min_body_rate: d.min_body_rate.bytes_per_sec,
         min_response_rate: d.min_response_rate.bytes_per_sec,
@@ -141,6 +152,7 @@ pub(crate) fn http_config(config: *const c10k_http_config) -> Result<(crate::net
         stream_bodies: c.stream_bodies,
         access_log_fd: (c.access_log_fd >= 0).then_some(c.access_log_fd),
         answer_half_closed: c.answer_half_closed,
+        health_path: super::super::drain::health_path(c.health_path)?,
         max_buffered_body_bytes: c.max_buffered_body_bytes,
         min_body_rate: MinRate {
             bytes_per_sec: c.min_body_rate,

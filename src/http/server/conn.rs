@@ -8,6 +8,7 @@ use std::mem;
 use std::rc::Rc;
 
 use super::budget::{self, BodyBuffer};
+use super::health;
 use super::rate::{OutputWatch, RateMeter, Tick, Verdict};
 use super::reply::{self, ReplyId, ReplyState};
 use super::request::{Answer, Outcome, request_line};
@@ -186,7 +187,8 @@ impl HttpConn {
         head_bytes: &[u8],
     ) -> Option<Box<dyn ConnHandler>> {
         let max = self.svc.config.max_requests_per_conn;
-        let info = ReqInfo::new(&head, !self.draining && (max == 0 || self.served + 1 < max));
+        let draining = self.draining || lp.is_draining();
+        let info = ReqInfo::new(&head, !draining && (max == 0 || self.served + 1 < max));
         let kind = match head.body {
             BodyKind::Length(0) | BodyKind::None => return self.dispatch(lp, conn, &head, head_bytes, &[], &[], info),
             kind => kind,
@@ -279,11 +281,15 @@ impl HttpConn {
         {
             let answer = Answer::Inline { lp, conn, svc: &svc, outcome: &mut outcome };
             let mut req = Request::new(head, buf, body, trailers, info, answer);
-            if svc.handler.batched() && !head.upgrade {
-                batch::enqueue(lp, &svc, &mut req);
-            } else {
-                add(&lp.stats().request_callbacks, 1);
-                svc.handler.on_request(&mut req);
+            match svc.config.health_path {
+                Some(path) if path.matches(head.path(buf)) => {
+                    health::answer(&mut req, self.draining || lp.is_draining())
+                }
+                _ if svc.handler.batched() && !head.upgrade => batch::enqueue(lp, &svc, &mut req),
+                _ => {
+                    add(&lp.stats().request_callbacks, 1);
+                    svc.handler.on_request(&mut req);
+                }
             }
         }
         match outcome {
@@ -417,6 +423,18 @@ impl HttpConn {
         }
     }
 
+    /// Whether a connection waiting for a request may be closed by a
+    /// graceful shutdown. Not when a request already waits in the socket:
+    /// it is served, then the connection closes. After a drain (the host
+    /// asked for restarts that lose nothing), not when the connection has
+    /// not sent its first request yet either: its client connected to send
+    /// one, and gets its answer, as nginx does; the header timeout bounds
+    /// the wait.
+    fn idle_at_shutdown(&self, lp: &Loop, conn: ConnId) -> bool {
+        let fresh = self.served == 0 && lp.is_draining();
+        !fresh && !lp.conn_has_unread_input(conn).unwrap_or(false)
+    }
+
     /// Pauses reading while input piles up unprocessed or the body stream is paused.
     fn update_reading(&self, lp: &Loop, conn: ConnId) {
         let body_paused = matches!(&self.phase, Phase::Body(s) if s.paused);
@@ -544,7 +562,9 @@ impl ConnHandler for HttpConn {
     fn on_shutdown(&mut self, lp: &Loop, conn: ConnId) {
         self.draining = true;
         match self.phase {
-            Phase::Head { started: false } if self.inbuf.is_empty() => self.close(lp, conn),
+            Phase::Head { started: false } if self.inbuf.is_empty() && self.idle_at_shutdown(lp, conn) => {
+                self.close(lp, conn)
+            }
             Phase::Closed { .. } => drop(lp.conn_close(conn)), // stop lingering
             Phase::Waiting(reply) => reply::close_after(reply),
             _ => {}

@@ -7,11 +7,13 @@
 //! - [`access_log`]: Common Log Format lines, batched.
 //! - [`budget`]: the process-wide memory budget of buffered bodies.
 //! - [`rate`]: minimum data rates for bodies and responses.
+//! - [`health`]: the health check path balancers poll.
 
 mod access_log;
 mod batch;
 mod budget;
 mod conn;
+mod health;
 mod rate;
 pub mod reply;
 mod request;
@@ -23,6 +25,7 @@ use std::rc::Rc;
 use std::time::SystemTime;
 
 pub use budget::buffered_body_bytes;
+pub use health::{HealthPath, MAX_HEALTH_PATH};
 pub use rate::MinRate;
 pub use reply::{Body, ReplyId};
 pub(crate) use request::OwnedRequest;
@@ -74,6 +77,9 @@ pub struct HttpConfig {
     /// reply is aborted at once (`on_abort`) and the host can drop the
     /// work; true treats it as a half-close that still waits for the answer.
     pub answer_half_closed: bool,
+    /// A path the library answers itself, for load balancers' health
+    /// checks: 200 `ok`, or 503 `draining` once the loop drains.
+    pub health_path: Option<HealthPath>,
 }
 
 impl Default for HttpConfig {
@@ -90,6 +96,7 @@ impl Default for HttpConfig {
             stream_bodies: false,
             access_log_fd: None,
             answer_half_closed: false,
+            health_path: None,
         }
     }
 }
@@ -192,7 +199,7 @@ impl Loop {
         self.listen_fd(fd, options, self.http_acceptor(config, handler))
     }
 
-    fn http_acceptor(&self, config: HttpConfig, handler: Box<dyn HttpHandler>) -> Box<dyn Acceptor> {
+    pub(crate) fn http_acceptor(&self, config: HttpConfig, handler: Box<dyn HttpHandler>) -> Box<dyn Acceptor> {
         let log = config.access_log_fd.map(|fd| AccessLog::start(self, fd));
         Box::new(HttpAcceptor(Rc::new(Service {
             config,

@@ -109,11 +109,14 @@ pub(crate) fn state(reply: ReplyId) -> Option<ReplyState> {
     })
 }
 
-/// The client's address of a reply, asked of its connection: only on the
-/// thread of the reply's loop (`C10K_ENOTCONN` elsewhere).
-pub(crate) fn peer_addr(reply: ReplyId) -> Result<std::net::SocketAddr> {
+/// The client's address of a reply (with `socket`, the socket's own
+/// peer, which differs behind a PROXY protocol balancer), asked of its
+/// connection: only on the thread of the reply's loop (`C10K_ENOTCONN`
+/// elsewhere).
+pub(crate) fn peer_addr(reply: ReplyId, socket: bool) -> Result<std::net::SocketAddr> {
     let conn = TABLE.lock().get(reply.slot(), reply.generation()).map(|e| e.conn).ok_or(C10K_ECLOSED)?;
-    owned_loop(reply.loop_id()).map_err(|_| C10K_ENOTCONN)?.conn_peer_addr(conn)
+    let lp = owned_loop(reply.loop_id()).map_err(|_| C10K_ENOTCONN)?;
+    if socket { lp.conn_socket_peer_addr(conn) } else { lp.conn_peer_addr(conn) }
 }
 
 /// A body for a whole response.

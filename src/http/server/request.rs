@@ -33,7 +33,17 @@ pub(crate) enum Answer<'a> {
     Inline { lp: &'a Loop, conn: ConnId, svc: &'a Service, outcome: &'a mut Outcome },
     /// On another thread, through a deferred reply (the worker pool).
     /// `kept`: the handler deferred it to complete later itself.
-    Reply { reply: ReplyId, peer: Option<SocketAddr>, kept: bool },
+    /// `peers`: copied for another thread; None on the loop's own thread,
+    /// where they are asked of the connection when needed.
+    Reply { reply: ReplyId, peers: Option<Peers>, kept: bool },
+}
+
+/// The client's address and the socket's peer (the balancer, when a
+/// PROXY protocol header named the client), copied for another thread.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Peers {
+    client: Option<SocketAddr>,
+    socket: Option<SocketAddr>,
 }
 
 /// A request: borrowed views valid for the handler call.
@@ -118,12 +128,20 @@ impl<'a> Request<'a> {
     pub fn trailers(&self) -> &[(Vec<u8>, Vec<u8>)] {
         self.trailers
     }
+    /// The client's address: a trusted PROXY protocol header's, else the socket's peer.
     pub fn peer_addr(&self) -> Result<SocketAddr> {
         match &self.answer {
             Answer::Inline { lp, conn, .. } => lp.conn_peer_addr(*conn),
-            Answer::Reply { peer: Some(peer), .. } => Ok(*peer),
-            // Batched on the loop thread: asked of the connection when needed.
-            Answer::Reply { reply, peer: None, .. } => reply::peer_addr(*reply),
+            Answer::Reply { peers: Some(peers), .. } => peers.client.ok_or(C10K_ENOTCONN),
+            Answer::Reply { reply, peers: None, .. } => reply::peer_addr(*reply, false),
+        }
+    }
+    /// The socket's own peer: the balancer, behind one.
+    pub fn socket_peer_addr(&self) -> Result<SocketAddr> {
+        match &self.answer {
+            Answer::Inline { lp, conn, .. } => lp.conn_socket_peer_addr(*conn),
+            Answer::Reply { peers: Some(peers), .. } => peers.socket.ok_or(C10K_ENOTCONN),
+            Answer::Reply { reply, peers: None, .. } => reply::peer_addr(*reply, true),
         }
     }
 
@@ -237,8 +255,8 @@ impl<'a> Request<'a> {
 
     /// Defers the request and copies it, for a handler on another thread.
     pub(crate) fn hand_off(&mut self) -> Result<OwnedRequest> {
-        let peer = self.peer_addr().ok();
-        self.copy_deferred(peer)
+        let peers = Peers { client: self.peer_addr().ok(), socket: self.socket_peer_addr().ok() };
+        self.copy_deferred(Some(peers))
     }
 
     /// Defers the request and copies it, for a handler that answers later
@@ -247,7 +265,7 @@ impl<'a> Request<'a> {
         self.copy_deferred(None)
     }
 
-    fn copy_deferred(&mut self, peer: Option<SocketAddr>) -> Result<OwnedRequest> {
+    fn copy_deferred(&mut self, peers: Option<Peers>) -> Result<OwnedRequest> {
         let reply = self.defer()?;
         Ok(OwnedRequest {
             head: self.head.clone(),
@@ -256,7 +274,7 @@ impl<'a> Request<'a> {
             trailers: self.trailers.to_vec(),
             info: self.info,
             reply,
-            peer,
+            peers,
         })
     }
 
@@ -300,7 +318,7 @@ pub(crate) struct OwnedRequest {
     trailers: Vec<(Vec<u8>, Vec<u8>)>,
     info: ReqInfo,
     reply: ReplyId,
-    peer: Option<SocketAddr>,
+    peers: Option<Peers>,
 }
 
 impl OwnedRequest {
@@ -319,7 +337,7 @@ impl OwnedRequest {
             // Skipped: a client that left while its request waited.
             .filter(|r| reply::state(r.reply).is_some())
             .map(|r| {
-                let answer = Answer::Reply { reply: r.reply, peer: r.peer, kept: false };
+                let answer = Answer::Reply { reply: r.reply, peers: r.peers, kept: false };
                 Request::new(&r.head, &r.buf, &r.body, &r.trailers, r.info, answer)
             })
             .collect();

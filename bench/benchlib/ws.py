@@ -1,0 +1,106 @@
+"""The WebSocket scenarios: c10k's websocket_echo and chat examples
+against socketify (uWebSockets) and `websockets` on uvloop, driven by
+bench/ws_load.py. Server CPU is utime+stime of the server's processes
+from /proc, read after the clients have connected and after the run."""
+import json
+import shlex
+import subprocess
+import sys
+
+from . import servers
+from .procs import cpu_seconds
+from .report import Metric, Result, Table, Target, ratio
+from .settings import BENCH_DIR, VENV
+from .scenarios import interleave, limit_target
+
+CPU_MSG = Metric("cpu_us", "server CPU µs per message", 2)
+LOST = Metric("lost", "messages lost")
+
+
+def _peer(script_mode, name):
+    python = VENV / "bin" / "python"
+    script = BENCH_DIR / "peers" / script_mode[0]
+    return servers.Spec(
+        name=name, timeout=30, missing=servers._need_files(python),
+        argv=lambda h, p, w: [str(python), str(script), script_mode[1], f"{h}:{p}"])
+
+
+def _specs(c10k_example, mode):
+    return [servers.c10k_example(c10k_example, "--loops", "1"),
+            _peer(("socketify_ws.py", mode), "socketify"),
+            _peer(("websockets_ws.py", mode), "websockets+uvloop")]
+
+
+def _load(ctx, srv, args, timeout):
+    """Runs ws_load.py: connect, read the server's CPU, go, read it again."""
+    argv = [sys.executable, str(BENCH_DIR / "ws_load.py"), *map(str, args)]
+    ctx.log(shlex.join(argv))
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        ready = p.stdout.readline()
+        if not ready:
+            raise RuntimeError("ws_load.py failed to connect")
+        cpu0 = cpu_seconds(srv.pids())
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        out = p.stdout.readline()
+        cpu = cpu_seconds(srv.pids()) - cpu0
+        p.wait(timeout=timeout)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    if not out:
+        raise RuntimeError("ws_load.py gave no result")
+    return json.loads(out), cpu
+
+
+def ws_echo(ctx):
+    seconds = ctx.s.seconds
+    table = Table("100 clients, 32-byte binary message, wait for its echo", [
+        Metric("msgs", "messages/s"), CPU_MSG], c10k="c10k")
+
+    def measure(name, srv):
+        res, cpu = _load(ctx, srv, ["echo", srv.addr, "--conns", 100, "--size", 32,
+                                    "--seconds", seconds], seconds + 60)
+        table.add(name, {"msgs": res["msgs_per_s"], "cpu_us": cpu * 1e6 / max(res["messages"], 1)})
+    interleave(ctx, _specs("websocket_echo", "echo"), [table], measure)
+    r = ratio(table.median("c10k", "cpu_us"), table.median("socketify", "cpu_us"))
+    return Result("ws_echo", "WebSocket echo: websocket_echo vs socketify vs websockets",
+                  "bench/ws_load.py (Python, one process) keeps one 32-byte "
+                  "message in flight on each of 100 connections. The client is "
+                  "slower than every server here, so messages/s mostly measures "
+                  "it; compare the server CPU per message.", [table],
+                  [Target("ws echo CPU/message ≤ 1.2× socketify",
+                          None if r is None else r <= 1.2,
+                          "—" if r is None else f"{r:.2f}× socketify")])
+
+
+def ws_broadcast(ctx):
+    clients = 2_000 if ctx.s.quick else 10_000
+    seconds = ctx.s.seconds
+    table = Table(f"{clients:,} clients, 64-byte message broadcast 10×/s for {seconds} s", [
+        Metric("deliveries", "deliveries/s"), Metric("p99", "p99 delivery latency (ms)", 1),
+        Metric("cpu_us", "server CPU µs per delivery", 3), LOST], c10k="c10k")
+
+    def measure(name, srv):
+        res, cpu = _load(ctx, srv, ["broadcast", srv.addr, "--conns", clients, "--rate", 10,
+                                    "--size", 64, "--seconds", seconds, "--procs", 2,
+                                    "--workdir", ctx.workdir], seconds + 180)
+        table.add(name, {"deliveries": res["deliveries_per_s"], "p99": res["p99_ms"],
+                         "cpu_us": cpu * 1e6 / max(res["deliveries"], 1), "lost": res["lost"]})
+    interleave(ctx, _specs("chat", "chat"), [table], measure)
+    r = ratio(table.median("c10k", "cpu_us"), table.median("socketify", "cpu_us"))
+    return Result("ws_broadcast", "WebSocket broadcast: chat vs socketify vs websockets",
+                  "bench/ws_load.py connects the clients from two processes over "
+                  "127.0.0.2-21, then one publisher sends a 64-byte message ten "
+                  "times a second; each server sends it to every client (chat: "
+                  "c10k_ws_broadcast; socketify: a topic; websockets: broadcast()). "
+                  "Latency is from the publisher's send to each client's read, so "
+                  "it includes the Python clients' own delay in reading.", [table],
+                  [Target("ws broadcast CPU/delivery ≤ socketify",
+                          None if r is None else r <= 1.0,
+                          "—" if r is None else f"{r:.2f}× socketify"),
+                   limit_target("ws broadcast p99 < 50 ms", table, "p99", 50, " ms"),
+                   limit_target("ws broadcast: 0 lost (worst round)", table, "lost", 0,
+                                stat=max)])
