@@ -18,7 +18,10 @@ PLAIN_TESTS := $(C_TESTS:%=target/c-tests/plain/%)
 VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
 
 # Commands the tests need, as command:debian-package; installed when missing.
-TEST_TOOLS := valgrind:valgrind g++:g++ nm:binutils readelf:binutils haproxy:haproxy
+TEST_TOOLS := valgrind:valgrind g++:g++ nm:binutils readelf:binutils haproxy:haproxy nginx:nginx
+# Files the tests need, as path:debian-package (nginx's stream module for
+# the PROXY protocol tests).
+TEST_FILES := /usr/lib/nginx/modules/ngx_stream_module.so:libnginx-mod-stream
 
 .PHONY: all lib examples header test test-rust test-rust-poll test-header test-c test-examples test-ws test-python test-lisp test-c-asan \
         test-c-valgrind tools demo install bench clean FORCE
@@ -113,6 +116,7 @@ tools:
 	@missing=""; PATH="$$PATH:/usr/sbin"; for t in $(TEST_TOOLS); do \
 	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
 	done; \
+	for f in $(TEST_FILES); do [ -e $${f%%:*} ] || missing="$$missing $${f#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	  echo "installing:$$missing"; \

@@ -14,8 +14,14 @@ APT = {"wrk": "wrk", "nginx": "nginx-light", "h2o": "h2o", "strace": "strace",
        "sbcl": "sbcl",
        # socketify's bundled uWebSockets library links libuv.
        "/usr/lib/x86_64-linux-gnu/libuv.so.1": "libuv1",
-       "/usr/share/common-lisp/systems/hunchentoot.asd": "cl-hunchentoot"}
-PIP = ["uvloop", "httptools", "websockets", "socketify"]
+       "/usr/share/common-lisp/systems/hunchentoot.asd": "cl-hunchentoot",
+       # bjoern builds against libev.
+       "/usr/include/ev.h": "libev-dev"}
+# Python peers, module name -> pip package; each installed on its own, so
+# that one that fails to build does not keep the others out. Add the
+# servers a scenario compares against here.
+PIP = {"uvloop": "uvloop", "httptools": "httptools", "websockets": "websockets",
+       "socketify": "socketify", "bjoern": "bjoern", "granian": "granian"}
 INSTALLED_MARK = VENV / ".c10k-installed"
 
 
@@ -50,9 +56,10 @@ def venv():
     if not python.exists():
         VENV.parent.mkdir(parents=True, exist_ok=True)
         _run(["python3", "-m", "venv", str(VENV)], timeout=300)
-    probe = [str(python), "-c", "import " + ", ".join(PIP)]
-    if subprocess.run(probe, capture_output=True).returncode != 0:
-        _run([str(python), "-m", "pip", "install", "-q", *PIP], timeout=600)
+    for module, package in PIP.items():
+        probe = [str(python), "-c", f"import {module}"]
+        if subprocess.run(probe, capture_output=True).returncode != 0:
+            _run([str(python), "-m", "pip", "install", "-q", package], timeout=600)
 
 
 def _has_make_target(name):

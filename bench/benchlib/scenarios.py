@@ -436,6 +436,67 @@ def hosts(ctx):
                   "serves one keep-alive connection at a time).", tables)
 
 
+CPU_US = Metric("cpu_us", "server CPU µs/request", 2)
+
+
+def _wrk_cpu(ctx, srv, **wrk_args):
+    """wrk against `srv`, with the server's CPU time (every process and
+    thread of it, user + system) per response measured over the same run."""
+    pids = srv.pids()
+    before = cpu_seconds(pids)
+    res = load.wrk(srv.url, ctx.log, **wrk_args)
+    res["cpu_us"] = (cpu_seconds(pids) - before) * 1e6 / max(res["requests"], 1)
+    return res
+
+
+def _cpu_table(ctx, title, specs, **wrk_args):
+    table = Table(title, [RPS, CPU_US, ERRORS], c10k=specs[0].name)
+
+    def measure(name, srv):
+        table.add(name, _wrk_cpu(ctx, srv, **wrk_args))
+    interleave(ctx, specs, [table], measure)
+    return table
+
+
+def _cpu_target(text, table, peer, at_most):
+    r = ratio(table.median(table.c10k, "cpu_us"), table.median(peer, "cpu_us"))
+    return Target(text, None if r is None else r <= at_most,
+                  _unmeasured(table) if r is None else f"{r:.2f}× {peer}")
+
+
+def python(ctx):
+    c100 = dict(conns=100, seconds=ctx.s.seconds)
+    piped = dict(c100, script="pipeline.lua")
+    inline, wsgi = servers.python_c10k(), servers.python_c10k_wsgi()
+    floor = hello_http()
+    t_inline = _cpu_table(ctx, "inline hello, wrk -t1 -c100",
+                          [inline, servers.uvloop_peer(), floor], **c100)
+    t_piped = _cpu_table(ctx, "inline hello, wrk -t1 -c100, 16 pipelined",
+                         [inline, servers.socketify_peer(), floor], **piped)
+    t_wsgi = _cpu_table(ctx, "WSGI hello, wrk -t1 -c100",
+                        [wsgi, servers.bjoern_peer(), servers.granian_wsgi_peer(),
+                         floor], **c100)
+    t_wsgi_piped = _cpu_table(ctx, "WSGI hello, wrk -t1 -c100, 16 pipelined",
+                              [wsgi, inline, floor], **piped)
+    return Result(
+        "python", "the Python binding against Python's fast servers",
+        "Server CPU time per request (all its threads, user + system, over "
+        "the same wrk run) beside req/s; the C hello_http is the floor (the "
+        "kernel's share). c10k's rows: bindings/python/examples/hello.py "
+        "(inline) and bindings/python/bench/wsgi_hello.py (WSGI app on the "
+        "loop thread); peers in bench/peers/.",
+        [t_inline, t_piped, t_wsgi, t_wsgi_piped],
+        [_cpu_target("inline hello CPU/request ≤ 1.0× uvloop+httptools",
+                     t_inline, "uvloop+httptools", 1.0),
+         _cpu_target("inline pipelined CPU/request ≤ 0.5× socketify",
+                     t_piped, "socketify", 0.5),
+         _cpu_target("WSGI hello CPU/request ≤ 1.0× bjoern", t_wsgi, "bjoern", 1.0),
+         _cpu_target("WSGI hello CPU/request ≤ 0.7× granian wsgi", t_wsgi,
+                     "granian wsgi", 0.7),
+         _cpu_target("WSGI pipelined CPU/request ≤ 1.5× inline hello",
+                     t_wsgi_piped, "python c10k", 1.5)])
+
+
 def lisp(ctx):
     cpu = Metric("cpu_us", "server CPU per request (µs)", 2)
     specs = [servers.lisp_clack(), servers.hunchentoot_peer(),
@@ -489,4 +550,4 @@ def _ws_scenarios():
 
 SCENARIOS = {f.__name__: f for f in (
     hello, pipelined, multicore, c10k, idle, sustained, static, syscalls,
-    deferred, workers, hosts, lisp, connections, *_ws_scenarios())}
+    deferred, workers, hosts, lisp, python, connections, *_ws_scenarios())}

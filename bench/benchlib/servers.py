@@ -2,7 +2,9 @@
 
 A Spec knows how to build its command line for an address; `missing` says
 why it cannot run (the c10k side is often `not built yet`)."""
+import os
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -100,3 +102,52 @@ def hunchentoot_peer():
     asd = Path("/usr/share/common-lisp/systems/hunchentoot.asd")
     return _sbcl(BENCH_DIR / "peers/hunchentoot_hello.lisp", "hunchentoot",
                  False, None if asd.exists() else "cl-hunchentoot not installed")
+
+
+# --- the Python scenario: the binding's modes and Python's fast servers ------
+
+def _need_module(module):
+    """None if the bench venv imports `module`, else why not."""
+    found = _venv_python().exists() and subprocess.run(
+        [str(_venv_python()), "-c", f"import {module}"],
+        capture_output=True).returncode == 0
+    return None if found else f"{module} not installed"
+
+
+def _python_script(name, script, *args, is_c10k=False, missing=None):
+    return Spec(
+        name=name, is_c10k=is_c10k, timeout=60,
+        missing=missing or _need_files(script, _venv_python()),
+        argv=lambda h, p, w: [str(_venv_python()), str(script), f"{h}:{p}",
+                              *args])
+
+
+def python_c10k_wsgi():
+    """c10k.wsgi with the app on the loop thread (threads=0, as bjoern)."""
+    return _python_script("c10k wsgi", REPO / "bindings/python/bench/wsgi_hello.py",
+                          is_c10k=True,
+                          missing=_need_files(VENV / ".c10k-installed"))
+
+
+def socketify_peer():
+    return _python_script("socketify", BENCH_DIR / "peers/socketify_hello.py",
+                          missing=_need_module("socketify"))
+
+
+def bjoern_peer():
+    return _python_script("bjoern", BENCH_DIR / "peers/wsgi_hello.py",
+                          missing=_need_module("bjoern"))
+
+
+def granian_wsgi_peer():
+    """granian --interface wsgi, one worker, one runtime and one blocking
+    thread (the fairness rule: one thread serves)."""
+    granian = VENV / "bin" / "granian"
+    env = dict(os.environ, PYTHONPATH=str(BENCH_DIR / "peers"))
+    return Spec(
+        name="granian wsgi", timeout=60, env=env,
+        missing=_need_files(granian),
+        argv=lambda h, p, w: [str(granian), "--interface", "wsgi", "--host", h,
+                              "--port", str(p), "--workers", "1",
+                              "--runtime-threads", "1", "--blocking-threads", "1",
+                              "--no-ws", "--log-level", "warning", "wsgi_hello:app"])

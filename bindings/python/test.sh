@@ -15,7 +15,7 @@ fi
 py="$venv/bin/python"
 
 missing=()
-for module in cffi pytest flask requests setuptools setuptools_rust wheel django fastapi uvloop; do
+for module in cffi pytest flask requests setuptools setuptools_rust wheel django fastapi uvloop websockets wsproto; do
     "$py" -c "import $module" 2>/dev/null || missing+=("$module")
 done
 if ((${#missing[@]})); then

@@ -63,11 +63,12 @@ pub struct c10k_ws_options {
     /// shorter struct from an older header is accepted (its missing fields
     /// keep their defaults), a longer one refused with `C10K_EINVAL`.
     pub size: u32,
-    /// Payload bytes of one frame; a bigger frame closes the connection
-    /// with 1009. Default 16 MiB.
+    /// Payload bytes of one data frame; a bigger frame closes the
+    /// connection with 1009 (control frames carry at most 125 anyway).
+    /// Default 16 MiB; 0 is refused.
     pub max_frame_bytes: u64,
     /// Bytes of one message, its fragments together; more closes with
-    /// 1009. Default 16 MiB.
+    /// 1009. Default 16 MiB; 0 is refused.
     pub max_message_bytes: u64,
     /// A connection that received nothing for this long gets a ping; 0
     /// turns keep-alive pings off. Default 30000.
@@ -200,7 +201,8 @@ pub unsafe extern "C" fn c10k_ws_subprotocol(
 /// `Sec-WebSocket-Key`): the library has answered it (400, or 426 with
 /// `Sec-WebSocket-Version: 13` for another version) and the request is
 /// done; `C10K_EINVAL` with nothing sent, so the handler may still answer:
-/// NULL request or callbacks, no `on_message`, a subprotocol the client
+/// NULL request or callbacks, no `on_message`, a zero limit in `opts`, a
+/// subprotocol the client
 /// did not offer, a bad header, a request already answered, or a request
 /// handled on a worker pool (a WebSocket needs the loop thread).
 ///
@@ -232,6 +234,9 @@ pub unsafe extern "C" fn c10k_ws_accept(
         };
         let callbacks = read_sized(callbacks, none)?;
         if callbacks.on_message.is_none() {
+            return Err(C10K_EINVAL);
+        }
+        if o.max_frame_bytes == 0 || o.max_message_bytes == 0 {
             return Err(C10K_EINVAL);
         }
         let config = WsConfig {

@@ -218,6 +218,13 @@ pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize> {
 /// Writes the buffers in one `sendmsg` with `MSG_NOSIGNAL`: a vectored write
 /// that never raises SIGPIPE.
 pub fn write_vectored(fd: RawFd, iov: &[libc::iovec]) -> Result<usize> {
+    if let [one] = iov {
+        // One buffer (a reply, a broadcast frame): plain send(2) skips
+        // copying an iovec array into the kernel.
+        // SAFETY: the iovec points at memory valid for reading.
+        let n = unsafe { libc::send(fd, one.iov_base, one.iov_len, libc::MSG_NOSIGNAL) };
+        return if n < 0 { Err(last_os_error()) } else { Ok(n as usize) };
+    }
     // SAFETY: an all-zero msghdr is valid; we fill the iovec fields.
     let mut msg: libc::msghdr = unsafe { mem::zeroed() };
     msg.msg_iov = iov.as_ptr() as *mut libc::iovec;

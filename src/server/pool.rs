@@ -118,6 +118,11 @@ impl HttpHandler for Pooled {
         self.inner.on_drain(reply);
     }
     fn on_body(&self, reply: ReplyId, data: &[u8], end: bool) -> bool {
+        if matches!(reply::state(reply), Some(reply::ReplyState::Ended { .. })) {
+            // Answered already (the queue was full, or the handler did not
+            // want the body): the rest is read and dropped.
+            return true;
+        }
         self.inner.on_body(reply, data, end)
     }
 }

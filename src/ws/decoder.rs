@@ -215,10 +215,11 @@ impl Decoder {
         if len >> 63 != 0 {
             return Err(error(close::PROTOCOL_ERROR, "payload length with its top bit set"));
         }
-        if len > self.limits.max_frame_bytes {
-            return Err(error(close::TOO_BIG, "frame too big"));
-        }
+        // Control frames are bounded by their 125 bytes, whatever the limits.
         if !opcode.is_control() {
+            if len > self.limits.max_frame_bytes {
+                return Err(error(close::TOO_BIG, "frame too big"));
+            }
             let so_far = self.message.as_ref().map_or(0, |m| m.data.len() as u64);
             if so_far + len > self.limits.max_message_bytes {
                 return Err(error(close::TOO_BIG, "message too big"));
@@ -317,5 +318,67 @@ fn close_event(payload: &[u8]) -> Result<Event<'_>, ProtocolError> {
             }
             Ok(Event::Close { code, reason })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(opcode: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
+        let key = [0xa, 0xb, 0xc, 0xd];
+        let mut out = vec![if fin { 0x80 } else { 0 } | opcode, 0x80 | payload.len() as u8];
+        out.extend_from_slice(&key);
+        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        out
+    }
+
+    #[test]
+    fn holds_a_buffer_only_while_a_message_is_split() {
+        let mut d = Decoder::new(Limits::default());
+        let mut scratch = Vec::new();
+        let mut got = Vec::new();
+        let mut feed = |d: &mut Decoder, bytes: &[u8]| {
+            d.feed(bytes, &mut scratch, |e| {
+                if let Event::Message { data, .. } = e {
+                    got.push(data.to_vec());
+                }
+                true
+            })
+            .unwrap();
+        };
+        feed(&mut d, &masked(1, true, b"whole"));
+        assert!(d.is_idle(), "a message whole in one read leaves nothing behind");
+        let frame = masked(2, false, b"first half");
+        feed(&mut d, &frame[..7]);
+        assert!(!d.is_idle());
+        feed(&mut d, &frame[7..]);
+        feed(&mut d, &masked(9, true, b"ping in between"));
+        assert!(!d.is_idle());
+        feed(&mut d, &masked(0, true, b", second"));
+        assert!(d.is_idle(), "the message's buffer is freed once delivered");
+        assert_eq!(got, [b"whole".to_vec(), b"first half, second".to_vec()]);
+    }
+
+    #[test]
+    fn small_limits_leave_control_frames_alone() {
+        let mut d = Decoder::new(Limits { max_frame_bytes: 4, max_message_bytes: 6 });
+        let mut scratch = Vec::new();
+        let mut pings = 0;
+        let ping = masked(9, true, &[1; 100]);
+        assert_eq!(
+            d.feed(&ping, &mut scratch, |_| {
+                pings += 1;
+                true
+            }),
+            Ok(true)
+        );
+        assert_eq!(pings, 1);
+        let too_big = masked(2, true, b"12345");
+        assert_eq!(d.feed(&too_big, &mut scratch, |_| true).unwrap_err().code, close::TOO_BIG);
+        let mut d = Decoder::new(Limits { max_frame_bytes: 4, max_message_bytes: 6 });
+        let mut bytes = masked(2, false, b"1234");
+        bytes.extend(masked(0, true, b"567"));
+        assert_eq!(d.feed(&bytes, &mut scratch, |_| true).unwrap_err().reason, "message too big");
     }
 }

@@ -21,6 +21,8 @@ import unittest
 from test_examples import Example
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+NGINX_STREAM = "/usr/lib/nginx/modules/ngx_stream_module.so"
 CLIENT_IP = "127.0.0.5"
 # Back-ends drain this long on SIGTERM: a few of HAProxy's check intervals.
 DRAIN_MS = "600"
@@ -133,6 +135,56 @@ defaults
         raise AssertionError(f"servers {names} not {status}: {self.states()}")
 
 
+class NginxStream:
+    """nginx's stream module with `proxy_protocol on` (v1) in front of
+    `backends`, as docs/DEPLOYMENT.md shows it; stopped on exit from `with`."""
+
+    def __init__(self, backends):
+        self.dir = tempfile.TemporaryDirectory()
+        self.port = free_port()
+        servers = "\n".join(f"        server 127.0.0.1:{b.port};" for b in backends)
+        config = f"""
+load_module {NGINX_STREAM};
+daemon off;
+worker_processes 1;
+pid {self.dir.name}/nginx.pid;
+error_log {self.dir.name}/error.log;
+events {{}}
+stream {{
+    upstream c10k {{
+{servers}
+    }}
+    server {{
+        listen 127.0.0.1:{self.port};
+        proxy_pass c10k;
+        proxy_protocol on;
+        proxy_next_upstream on;
+    }}
+}}
+"""
+        path = os.path.join(self.dir.name, "nginx.conf")
+        with open(path, "w") as f:
+            f.write(config)
+        self.proc = subprocess.Popen([NGINX, "-p", self.dir.name, "-e", f"{self.dir.name}/error.log", "-c", path])
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("nginx did not listen")
+                time.sleep(0.05)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.dir.cleanup()
+
+
 class Load:
     """`conns` keep-alive clients sending GET / in a loop on a thread of
     their own until `stop()`. A response that says `Connection: close` is
@@ -199,7 +251,7 @@ class Load:
         return f"ok={self.ok} failed={self.failed} conn_errors={self.conn_errors} {self.errors[:5]}"
 
 
-class ProxyProtocolBehindHaproxy(unittest.TestCase):
+class ProxyProtocolBehindBalancers(unittest.TestCase):
     def test_client_address_through_v1_and_v2(self):
         with backend() as a, backend() as b, Haproxy([a, b]) as lb:
             for version in ("v1", "v2"):
@@ -207,6 +259,11 @@ class ProxyProtocolBehindHaproxy(unittest.TestCase):
                 for _ in range(4):
                     answer = http_get(lb.ports[version], "/whoami", source=CLIENT_IP)
                     self.assertEqual(answer, (200, CLIENT_IP.encode()), version)
+
+    def test_client_address_through_nginx_stream(self):
+        with backend() as a, backend() as b, NginxStream([a, b]) as lb:
+            for _ in range(4):
+                self.assertEqual(http_get(lb.port, "/whoami", source=CLIENT_IP), (200, CLIENT_IP.encode()))
 
     def test_untrusted_header_is_not_believed(self):
         forged = b"PROXY TCP4 203.0.113.66 127.0.0.1 4000 80\r\n"
@@ -239,18 +296,42 @@ class ProxyProtocolBehindHaproxy(unittest.TestCase):
             srv.proc.stdout.close()
 
 
+def listening_sockets(port):
+    """How many sockets listen on 127.0.0.1:`port` (from /proc/net/tcp)."""
+    with open("/proc/net/tcp") as f:
+        rows = [line.split() for line in f.readlines()[1:]]
+    return sum(1 for r in rows if r[1] == f"0100007F:{port:04X}" and r[3] == "0A")
+
+
+class Processes(unittest.TestCase):
+    def test_n_processes_share_one_port(self):
+        srv = Example("hello_http", "127.0.0.1:0", "--processes", "3")
+        # Three children, each with its own SO_REUSEPORT socket; the
+        # parent's reservation of the port does not listen.
+        with open(f"/proc/{srv.proc.pid}/task/{srv.proc.pid}/children") as f:
+            self.assertEqual(len(f.read().split()), 3)
+        self.assertEqual(listening_sockets(srv.port), 3)
+        for _ in range(30):
+            self.assertEqual(http_get(srv.port, "/"), (200, b"Hello, World!"))
+        self.assertEqual(srv.stop(signal.SIGTERM), 0)
+        self.assertEqual(listening_sockets(srv.port), 0)
+
+
 class RestartsLoseNothing(unittest.TestCase):
-    def test_rolling_restart_behind_haproxy(self):
+    def rolling_restart(self, balancer, wait_up):
+        """Restarts each back-end behind `balancer(backends)` in turn under
+        load, `wait_up(lb, i)` after starting the new one; asserts nothing
+        was lost."""
         backends = [backend(), backend()]
         try:
-            with Haproxy(backends) as lb:
-                load = Load(lb.ports["v2"])
+            with balancer(backends) as lb:
+                load = Load(lb.ports["v2"] if isinstance(lb, Haproxy) else lb.port)
                 try:
                     load.wait_for_progress()
                     for i, old in enumerate(list(backends)):
                         self.assertEqual(old.stop(signal.SIGTERM), 0)
                         backends[i] = backend(old.port)
-                        lb.wait_servers("UP", [f"s{i}"])
+                        wait_up(lb, i)
                         load.wait_for_progress()
                 finally:
                     load.stop()
@@ -259,6 +340,14 @@ class RestartsLoseNothing(unittest.TestCase):
             for b in backends:
                 if b.proc.poll() is None:
                     b.stop(signal.SIGTERM)
+
+    def test_rolling_restart_behind_haproxy(self):
+        self.rolling_restart(Haproxy, lambda lb, i: lb.wait_servers("UP", [f"s{i}"]))
+
+    def test_rolling_restart_behind_nginx_stream(self):
+        # nginx has no active checks: a refused connect moves on to the
+        # other back-end, and the drain moves keep-alive clients off.
+        self.rolling_restart(NginxStream, lambda lb, i: None)
 
     def test_in_place_restart_by_socket_handoff(self):
         listener = socket.create_server(("127.0.0.1", 0), backlog=1024)

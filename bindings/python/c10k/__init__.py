@@ -19,6 +19,7 @@ from ._errors import C10kError
 from ._ffi import ffi, lib
 from ._http import HttpServer
 from ._request import Headers, Request
+from ._reply import Deferred, Reply
 from ._response import FileResponse, Response, StreamResponse
 from ._server import Server
 from ._stats import Stats
@@ -29,12 +30,14 @@ __version__: str = ffi.string(lib.c10k_version()).decode()
 
 __all__ = [
     "C10kError",
+    "Deferred",
     "FileResponse",
     "Headers",
     "HttpServer",
     "Request",
     "Response",
     "Protocol",
+    "Reply",
     "Server",
     "Stats",
     "StreamResponse",

@@ -23,6 +23,7 @@ from typing import Any, Optional
 from ._errors import C10kError
 from ._ffi import ffi, lib
 from ._request import _percent_decode, _scratch, parse_addr
+from ._asgi_ws import WsProtocol, settle
 from ._send import c_headers
 
 log = logging.getLogger("c10k")
@@ -40,14 +41,14 @@ _INTERNAL_ERROR_HEADERS = c_headers([(b"content-type", b"text/plain; charset=utf
 _INTERNAL_ERROR = b"Internal Server Error"
 
 
-def _read_scope(req: Any, info: Any) -> tuple[dict[str, Any], bool]:
+def _read_scope(req: Any, info: Any) -> tuple[dict[str, Any], bool, bool]:
     """The request's ``http`` scope (without ``server``, ``root_path``,
-    ``state``) and whether a body follows."""
+    ``state``), whether a body follows and whether it asks to upgrade."""
     raw_path = _buffer(info.path, info.path_len)[:]
     path = (_percent_decode(raw_path) if b"%" in raw_path else raw_path).decode("utf-8", "replace")
     s = _scratch
     headers = []
-    has_body = False
+    has_body = upgrade = False
     for i in range(info.header_count):
         lib.c10k_request_header_at(req, i, s.name, s.name_len, s.value, s.value_len)
         name = _buffer(s.name[0], s.name_len[0])[:].lower()
@@ -56,6 +57,8 @@ def _read_scope(req: Any, info: Any) -> tuple[dict[str, Any], bool]:
             has_body = has_body or value.strip() not in (b"0", b"")
         elif name == b"transfer-encoding":
             has_body = True
+        elif name == b"upgrade":
+            upgrade = True
         headers.append((name, value))
     client = None
     if lib.c10k_request_peer_addr(req, s.addr, lib.C10K_ADDRSTRLEN) == 0:
@@ -72,7 +75,7 @@ def _read_scope(req: Any, info: Any) -> tuple[dict[str, Any], bool]:
         "headers": headers,
         "client": client,
     }
-    return scope, has_body
+    return scope, has_body, upgrade
 
 
 class HttpCycle:
@@ -133,14 +136,12 @@ class HttpCycle:
         self.on_drain()
 
     def on_drain(self) -> None:
-        drain, self.drain = self.drain, None
-        if drain is not None and not drain.done():
-            drain.set_result(None)
+        settle(self.drain)
+        self.drain = None
 
     def _wake(self) -> None:
-        waiter, self.waiter = self.waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        settle(self.waiter)
+        self.waiter = None
 
     # The app's side.
 
@@ -273,6 +274,7 @@ class HttpProtocol:
         self.aloop: Any = None
         self.kick: Callable[[], None] = lambda: None
         self.cycles: dict[int, HttpCycle] = {}
+        self.websockets: Optional[WsProtocol] = None
         self._idle: Optional[asyncio.Event] = None
 
     def bind(self, aloop: asyncio.AbstractEventLoop, kick: Callable[[], None]) -> None:
@@ -283,14 +285,11 @@ class HttpProtocol:
         info = _scratch.info
         lib.c10k_request_get_info(req, info)
         try:
-            scope, has_body = _read_scope(req, info)
+            scope, has_body, upgrade = _read_scope(req, info)
         except Exception:
             log.exception("c10k: could not read a request")
             array, n, _keep = _INTERNAL_ERROR_HEADERS
             lib.c10k_respond(req, 500, array, n, _INTERNAL_ERROR, len(_INTERNAL_ERROR))
-            return
-        out = ffi.new(_U64)
-        if lib.c10k_request_defer(req, out) != 0:
             return
         root_path = self.root_path
         scope["server"] = self.server
@@ -299,6 +298,14 @@ class HttpProtocol:
             scope["path"] = root_path + scope["path"]
             scope["raw_path"] = root_path.encode() + scope["raw_path"]
         scope["state"] = self.state.copy()
+        if upgrade and lib.c10k_ws_is_upgrade(req):
+            if self.websockets is None:
+                self.websockets = WsProtocol(self)
+            self.websockets.on_request(req, scope)
+            return
+        out = ffi.new(_U64)
+        if lib.c10k_request_defer(req, out) != 0:
+            return
         reply = out[0]
         cycle = HttpCycle(reply, self, has_body, scope["method"] == "HEAD")
         self.cycles[reply] = cycle
@@ -326,7 +333,10 @@ class HttpProtocol:
             self._idle.set()
 
     async def drain(self, deadline: float) -> None:
-        """Waits until every app task finished, or cancels what is left at ``deadline``."""
+        """Closes open WebSockets (1001, going away) and waits until every
+        request's task finished, or cancels what is left at ``deadline``."""
+        if self.websockets is not None:
+            self.websockets.going_away()
         if not self.cycles:
             return
         self._idle = asyncio.Event()

@@ -408,7 +408,7 @@ typedef struct DispatchObject {
     PyObject *failed;     /* failed(request or environ, exception): logs a failure */
     PyObject *mark;       /* mark(): run once on each thread that serves */
     PyObject *base;       /* WSGI: the environ keys every request shares */
-    PyObject *make_input; /* WSGI: make_input(body bytes) -> wsgi.input */
+    PyObject *bodies;     /* WSGI: request bodies (open, feed, abort, done) */
     void (*handle)(struct DispatchObject *, c10k_request *); /* one request, GIL held */
     c10k_http_callbacks callbacks;
 } DispatchObject;
@@ -437,7 +437,7 @@ static int dispatch_traverse(DispatchObject *d, visitproc visit, void *arg) {
     Py_VISIT(d->failed);
     Py_VISIT(d->mark);
     Py_VISIT(d->base);
-    Py_VISIT(d->make_input);
+    Py_VISIT(d->bodies);
     return 0;
 }
 
@@ -447,7 +447,7 @@ static int dispatch_clear(DispatchObject *d) {
     Py_CLEAR(d->failed);
     Py_CLEAR(d->mark);
     Py_CLEAR(d->base);
-    Py_CLEAR(d->make_input);
+    Py_CLEAR(d->bodies);
     return 0;
 }
 
@@ -688,7 +688,7 @@ static PyTypeObject ExchangeType = {
 
 
 static PyObject *key_method, *key_path, *key_query, *key_uri, *key_raw_uri, *key_protocol, *key_remote_addr,
-    *key_remote_port, *key_input, *key_content_length, *str_http10, *str_http11, *str_empty;
+    *key_remote_port, *key_input, *key_content_length, *str_http10, *str_http11, *str_empty, *str_open, *str_done;
 
 /* Sets environ[key] = value, stealing value. */
 static int set_steal(PyObject *environ, PyObject *key, PyObject *value) {
@@ -767,18 +767,32 @@ static PyObject *wsgi_environ(DispatchObject *w, c10k_request *req) {
         PyDict_SetItem(env, key_raw_uri, PyDict_GetItem(env, key_uri)) ||
         PyDict_SetItem(env, key_protocol, in.version_minor ? str_http11 : str_http10) ||
         set_steal(env, key_remote_addr, PyUnicode_DecodeLatin1(host, (Py_ssize_t)host_len, NULL)) ||
-        set_steal(env, key_remote_port, PyUnicode_FromString(port)) ||
-        set_steal(env, key_input, PyObject_CallOneArg(w->make_input, bytes_of(in.body, in.body_len)))) {
+        set_steal(env, key_remote_port, PyUnicode_FromString(port))) {
         Py_XDECREF(path);
         Py_DECREF(env);
         return NULL;
     }
     Py_DECREF(path);
+    /* A body, buffered (body_len) or still to stream (framing headers). */
+    int has_body = in.body_len > 0;
     for (size_t i = 0; i < in.header_count; i++) {
         const uint8_t *name, *value;
         size_t name_len, value_len;
         if (p_c10k_request_header_at(req, i, &name, &name_len, &value, &value_len) != 0) break;
+        c10k_header h = {name, name_len, value, value_len};
+        if (is_named(&h, "transfer-encoding") || (is_named(&h, "content-length") && !(value_len == 1 && value[0] == '0')))
+            has_body = 1;
         if (add_header(env, name, name_len, value, value_len) != 0) {
+            Py_DECREF(env);
+            return NULL;
+        }
+    }
+    /* Without a body, wsgi.input is the shared empty one from `base`. */
+    if (has_body) {
+        PyObject *addr = PyLong_FromVoidPtr(req);
+        PyObject *input = addr ? PyObject_CallMethodObjArgs(w->bodies, str_open, addr, NULL) : NULL;
+        Py_XDECREF(addr);
+        if (set_steal(env, key_input, input) != 0) {
             Py_DECREF(env);
             return NULL;
         }
@@ -868,21 +882,53 @@ static void wsgi_handle(DispatchObject *w, c10k_request *req) {
         if (result != NULL && close_result(result) < 0) PyErr_WriteUnraisable(w->app);
         respond_internal_error(req);
     }
+    PyObject *input = PyDict_GetItem(environ, key_input);
+    if (input != NULL && input != PyDict_GetItem(w->base, key_input)) {
+        /* The exchange is over: what the app left of a streamed body is dropped. */
+        PyObject *r = PyObject_CallMethodObjArgs(w->bodies, str_done, input, NULL);
+        if (r == NULL) PyErr_WriteUnraisable(w->bodies);
+        Py_XDECREF(r);
+    }
     Py_XDECREF(result);
     Py_XDECREF(e);
     Py_DECREF(environ);
 }
 
+/* on_body (loop thread): a piece of a streamed body, to `bodies.feed`. */
+static bool wsgi_on_body(void *user_data, uint64_t reply, const uint8_t *data, size_t len, bool end) {
+    PyGILState_STATE gil = PyGILState_Ensure();
+    DispatchObject *w = user_data;
+    PyObject *r = PyObject_CallMethod(w->bodies, "feed", "KNO", (unsigned long long)reply, bytes_of(data, len),
+                                      end ? Py_True : Py_False);
+    int more = r == NULL ? 1 : PyObject_IsTrue(r);
+    if (r == NULL || more < 0) PyErr_WriteUnraisable(w->bodies);
+    Py_XDECREF(r);
+    PyGILState_Release(gil);
+    return more != 0;
+}
+
+/* on_abort (loop thread): the client of a deferred reply left. */
+static void wsgi_on_abort(void *user_data, uint64_t reply) {
+    PyGILState_STATE gil = PyGILState_Ensure();
+    DispatchObject *w = user_data;
+    PyObject *r = PyObject_CallMethod(w->bodies, "abort", "K", (unsigned long long)reply);
+    if (r == NULL) PyErr_WriteUnraisable(w->bodies);
+    Py_XDECREF(r);
+    PyGILState_Release(gil);
+}
+
 static PyObject *wsgi_dispatch_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"app", "base", "make_input", "fallback", "failed", "mark", NULL};
-    PyObject *app, *base, *make_input, *fallback, *failed, *mark;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO!OOOO", kwlist, &app, &PyDict_Type, &base, &make_input,
-                                     &fallback, &failed, &mark))
+    static char *kwlist[] = {"app", "base", "bodies", "fallback", "failed", "mark", NULL};
+    PyObject *app, *base, *bodies, *fallback, *failed, *mark;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO!OOOO", kwlist, &app, &PyDict_Type, &base, &bodies, &fallback,
+                                     &failed, &mark))
         return NULL;
     DispatchObject *w = dispatch_alloc(type, wsgi_handle, app, fallback, failed, mark);
     if (w != NULL) {
         w->base = Py_NewRef(base);
-        w->make_input = Py_NewRef(make_input);
+        w->bodies = Py_NewRef(bodies);
+        w->callbacks.on_body = wsgi_on_body;
+        w->callbacks.on_abort = wsgi_on_abort;
     }
     return (PyObject *)w;
 }
@@ -891,7 +937,7 @@ static PyTypeObject WsgiDispatchType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "c10k._native.WsgiDispatch",
     .tp_basicsize = sizeof(DispatchObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "WsgiDispatch(app, base, make_input, fallback, failed, mark): on_request in C for a WSGI app.",
+    .tp_doc = "WsgiDispatch(app, base, bodies, fallback, failed, mark): on_request in C for a WSGI app.",
     .tp_traverse = (traverseproc)dispatch_traverse,
     .tp_clear = (inquiry)dispatch_clear,
     .tp_dealloc = (destructor)dispatch_dealloc,
@@ -949,7 +995,7 @@ PyMODINIT_FUNC PyInit__native(void) {
         intern(&str_close, "close") || intern(&key_method, "REQUEST_METHOD") || intern(&key_path, "PATH_INFO") ||
         intern(&key_query, "QUERY_STRING") || intern(&key_uri, "REQUEST_URI") || intern(&key_raw_uri, "RAW_URI") ||
         intern(&key_protocol, "SERVER_PROTOCOL") || intern(&key_remote_addr, "REMOTE_ADDR") ||
-        intern(&key_remote_port, "REMOTE_PORT") || intern(&key_input, "wsgi.input") ||
+        intern(&key_remote_port, "REMOTE_PORT") || intern(&key_input, "wsgi.input") || intern(&str_open, "open") || intern(&str_done, "done") ||
         intern(&key_content_length, "CONTENT_LENGTH") || intern(&str_http10, "HTTP/1.0") ||
         intern(&str_http11, "HTTP/1.1"))
         return NULL;

@@ -118,8 +118,8 @@ def coerce(result: Any) -> AnyResponse:
     (bytes or str: 200); where the body is an iterable (not bytes or
     str), it is streamed.
     """
-    if isinstance(result, (Response, FileResponse, StreamResponse)):
-        return result
+    if isinstance(result, (Response, FileResponse, StreamResponse)) or hasattr(result, "begin"):
+        return result  # hasattr: a Deferred (c10k._reply), answered later
     if isinstance(result, (bytes, bytearray, memoryview, str)):
         return Response(200, None, bytes(result) if not isinstance(result, str) else result)
     if isinstance(result, tuple) and len(result) == 3:

@@ -90,7 +90,7 @@ def respond(req: Any, response: AnyResponse) -> None:
     else:
         reply = ffi.new("uint64_t *")
         check(lib.c10k_request_defer(req, reply), "c10k_request_defer")
-        stream(reply[0], response, lambda: False)
+        send(reply[0], response, lambda: False)
 
 
 def _gone(code: int, context: str) -> bool:
@@ -109,8 +109,10 @@ def send(reply: int, response: AnyResponse, cancelled: Callable[[], bool]) -> No
         _gone(lib.c10k_reply_send(reply, response.status, array, n, _bytes_ptr(body), len(body)), "c10k_reply_send")
     elif isinstance(response, FileResponse):
         send_file(reply, response)
-    else:
+    elif isinstance(response, StreamResponse):
         stream(reply, response, cancelled)
+    else:
+        response.begin(reply)  # a Deferred: the app completes the reply
 
 
 def send_file(reply: int, response: FileResponse) -> None:

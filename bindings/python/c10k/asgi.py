@@ -9,7 +9,8 @@ The library parses, frames and writes; the app runs on an asyncio loop
 (uvloop when installed) that turns the c10k loop on the same thread, so a
 request costs no thread switch. Scopes: ``http`` (request bodies streamed
 with ``more_body`` and backpressure, ``http.disconnect``, streaming
-responses that wait for the client to drain) and ``lifespan``.
+responses that wait for the client to drain), ``websocket`` (over the
+library's WebSocket) and ``lifespan``.
 """
 
 from __future__ import annotations

@@ -20,11 +20,14 @@ import logging
 import os
 import stat
 import sys
+import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any, Callable, Optional
 
 from . import _native
 from ._fast import c_pointers, request_of
+from ._errors import check
 from ._ffi import ffi, lib
 from ._http import HttpServer
 from ._modes import PoolMode
@@ -59,6 +62,146 @@ class FileWrapper:
         close = getattr(self.filelike, "close", None)
         if close is not None:
             close()
+
+
+# A streamed body buffers at most about this much before reading pauses.
+_BODY_HIGH_WATER = 1 << 20
+# How often a reader waiting for body bytes checks that the client is still there.
+_BODY_PROBE_S = 1.0
+# The default cap on a request body (max_body_bytes): bodies stream, so
+# this bounds the upload, not memory.
+DEFAULT_MAX_BODY_BYTES = 1 << 30
+
+
+class _EmptyInput(io.RawIOBase):
+    """``wsgi.input`` of a request without a body: shared, always at EOF."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return 0
+
+    def write(self, data: Any) -> int:
+        raise io.UnsupportedOperation("wsgi.input is not writable")
+
+
+class _BodyStream(io.RawIOBase):
+    """A request body as it arrives (``on_body``, loop thread), read by the
+    application on a pool thread. At most about ``_BODY_HIGH_WATER`` bytes
+    wait; past that the library stops reading the socket until the
+    application has taken half of them."""
+
+    def __init__(self, reply: int) -> None:
+        super().__init__()
+        self.reply = reply
+        self._cond = threading.Condition()
+        self._chunks: deque[bytes] = deque()
+        self._buffered = 0
+        self._ended = self._aborted = self._paused = self._discarding = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _gone(self) -> bool:
+        """Whether the reply died unseen (its client left before the body
+        was opened); a live one is only asked to read on."""
+        return lib.c10k_reply_resume_body(self.reply) == lib.C10K_ECLOSED
+
+    def feed(self, data: bytes, end: bool) -> bool:
+        """Takes a piece (loop thread); False pauses reading."""
+        with self._cond:
+            if not self._discarding and data:
+                self._chunks.append(data)
+                self._buffered += len(data)
+            self._ended = self._ended or end
+            self._cond.notify_all()
+            self._paused = self._buffered > _BODY_HIGH_WATER
+            return not self._paused
+
+    def abort(self) -> None:
+        with self._cond:
+            self._aborted = True
+            self._cond.notify_all()
+
+    def discard(self) -> None:
+        """The exchange is over: drop what is left, and read on."""
+        with self._cond:
+            self._discarding = True
+            self._chunks.clear()
+            self._buffered = 0
+            resume, self._paused = self._paused, False
+        if resume:
+            lib.c10k_reply_resume_body(self.reply)
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        with self._cond:
+            while not self._chunks and not self._ended and not self._aborted:
+                if not self._cond.wait(_BODY_PROBE_S) and self._gone():
+                    self._aborted = True
+            if not self._chunks:
+                if self._aborted and not self._ended:
+                    raise OSError("the client closed the connection before sending the whole body")
+                return 0
+            chunk = self._chunks[0]
+            n = min(len(view), len(chunk))
+            view[:n] = chunk[:n]
+            if n == len(chunk):
+                self._chunks.popleft()
+            else:
+                self._chunks[0] = chunk[n:]
+            self._buffered -= n
+            resume = self._paused and self._buffered <= _BODY_HIGH_WATER // 2
+            if resume:
+                self._paused = False
+        if resume:
+            lib.c10k_reply_resume_body(self.reply)
+        return n
+
+
+class _Bodies:
+    """Request bodies for the compiled path: ``open`` (the app's thread)
+    gives a request's ``wsgi.input``; ``feed`` and ``abort`` come from the
+    loop thread; ``done`` after the exchange."""
+
+    def __init__(self, streamed: bool) -> None:
+        self.streamed = streamed
+        self._lock = threading.Lock()
+        self._streams: dict[int, _BodyStream] = {}
+
+    def _stream(self, reply: int) -> _BodyStream:
+        with self._lock:
+            stream = self._streams.get(reply)
+            if stream is None:
+                stream = self._streams[reply] = _BodyStream(reply)
+            return stream
+
+    def open(self, address: int) -> Any:
+        req = request_of(address)
+        if not self.streamed:
+            data, size = ffi.new("const uint8_t **"), ffi.new("size_t *")
+            check(lib.c10k_request_body(req, data, size), "c10k_request_body")
+            return io.BytesIO(ffi.buffer(data[0], size[0])[:] if size[0] else b"")
+        reply = ffi.new("uint64_t *")
+        check(lib.c10k_request_defer(req, reply), "c10k_request_defer")
+        return io.BufferedReader(self._stream(reply[0]))
+
+    def feed(self, reply: int, data: bytes, end: bool) -> bool:
+        return self._stream(reply).feed(data, end)
+
+    def abort(self, reply: int) -> None:
+        with self._lock:
+            stream = self._streams.pop(reply, None)
+        if stream is not None:
+            stream.abort()
+
+    def done(self, wsgi_input: Any) -> None:
+        stream = getattr(wsgi_input, "raw", None)
+        if isinstance(stream, _BodyStream):
+            with self._lock:
+                self._streams.pop(stream.reply, None)
+            stream.discard()
 
 
 class _Body:
@@ -213,6 +356,9 @@ class WSGIServer(HttpServer):
         )
         if threads:
             self._mode = PoolMode(app, threads, queue_size)
+            # Bodies stream to the application as they arrive.
+            self._config.stream_bodies = True
+            self._config.max_body_bytes = DEFAULT_MAX_BODY_BYTES if max_body_bytes is None else max_body_bytes
         self._environ_base: dict[str, Any] = {
             "SCRIPT_NAME": "",
             "SERVER_NAME": host,
@@ -225,9 +371,11 @@ class WSGIServer(HttpServer):
             "wsgi.run_once": False,
             "wsgi.input_terminated": True,
             "wsgi.file_wrapper": FileWrapper,
+            "wsgi.input": io.BufferedReader(_EmptyInput()),
         }
         self._native = _native.WsgiDispatch(
-            app, self._environ_base, io.BytesIO, _answer, _failed, mark_pool_thread if threads else mark_serving_thread
+            app, self._environ_base, _Bodies(streamed=threads > 0), _answer, _failed,
+            mark_pool_thread if threads else mark_serving_thread,
         )
         self._callbacks, self._user_data = c_pointers(self._native)
 
