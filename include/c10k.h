@@ -1,29 +1,49 @@
 // c10k: C10K multiplexing behind a stable C API.
 //
-// Conventions (README.md, "Conventions for C users", says more):
+// Conventions (README.md, "Conventions for C users", says more; docs/ABI.md
+// says what the ABI promises):
 //
 // - Errors: every fallible function returns int, 0 on success or a negative
 //   C10K_E* code (-errno where one exists, -1000 and below otherwise).
-//   c10k_strerror() and c10k_err_name() describe a code. C10K_QUEUE_FULL (1)
-//   is the one positive result: data was queued, wait for on_drain.
-// - Objects and handles: long-lived objects (c10k_loop, c10k_listener) are
-//   opaque pointers the library allocates and returns through an
-//   out-parameter. Connections, timers and deferred replies are uint64_t
-//   handles carrying their kind and a generation: a handle of another kind
-//   gives C10K_EINVAL, a closed, stale or made-up one C10K_ECLOSED, and the
-//   call does nothing; never undefined behaviour. 0 is never a valid handle.
+//   c10k_strerror() and c10k_err_name() describe a code. The positive
+//   results, all of them: C10K_QUEUE_FULL (1) from the write calls (data was
+//   queued, wait for on_drain) and C10K_STOPPED (2) from c10k_loop_run_once
+//   (a stop was requested). No int mixes a value with an error: values go
+//   through out-parameters. A call that would copy or grow a buffer beyond
+//   the memory available answers C10K_ENOMEM and does nothing; the library
+//   never aborts the process.
+// - Objects and handles: long-lived objects (c10k_loop, c10k_listener,
+//   c10k_server) are opaque pointers the library allocates and returns
+//   through an out-parameter. Connections, timers and deferred replies are
+//   uint64_t handles carrying their kind and a generation: a handle of
+//   another kind gives C10K_EINVAL, a closed, stale or made-up one
+//   C10K_ECLOSED, and the call does nothing; never undefined behaviour. 0 is
+//   never a valid handle.
 // - Ownership: _new/_free and _listen/_close come in pairs. A function that
 //   takes a buffer says whether it copies it or borrows it until a release
 //   callback. Outputs go through trailing out-parameters, written only on
 //   success.
+// - Structs that start with uint32_t size grow at their end: set size to
+//   sizeof (the _init functions do). No such struct is embedded in another;
+//   an array of them comes with the caller's element size.
 // - Callbacks take void *user_data first, then the handle, then the event's
 //   arguments. Pointers passed into a callback are borrowed: valid only until
-//   it returns. A function that takes a callback and fails never calls it.
-//   on_close is the last callback of a connection: free its user_data there.
-// - Threads: functions are loop-thread only unless their comment says
-//   otherwise. The loop thread is the one running c10k_loop_run (or, before
-//   that, the one that created the loop); every callback runs on it. Calling a
-//   loop-thread function elsewhere returns C10K_EWRONGTHREAD.
+//   it returns. A function that takes a callback and fails never calls it
+//   (nor a release callback: the buffer stays the caller's).
+// - The last use of a user_data, where its owner frees it: a connection's
+//   on_close; an HTTP listener's on_release; a one-shot timer's callback; a
+//   repeating timer's c10k_timer_stop (or c10k_loop_free); a task's callback
+//   (c10k_loop_post).
+// - Threads: each function's comment ends with one of these lines:
+//   "Thread safety: loop thread only." (the default), "Thread safety: any
+//   thread.", "Thread safety: any thread, and signal handlers.", "Thread
+//   safety: any thread; the caller becomes the loop thread." and "Thread
+//   safety: the thread running `on_request`.". The loop thread is the one
+//   running c10k_loop_run (or, before that, the one that created the loop);
+//   every callback of a loop runs on it. Calling a loop-thread function
+//   elsewhere returns C10K_EWRONGTHREAD.
+// - Versions: each function says in which version it was added. A program
+//   checks c10k_abi_version() == C10K_ABI_VERSION at start-up.
 
 
 #ifndef C10K_H
@@ -37,13 +57,13 @@
 
 // The version of this header; c10k_version() and c10k_version_hex() give the library's.
 #define C10K_VERSION_MAJOR 0
-#define C10K_VERSION_MINOR 1
+#define C10K_VERSION_MINOR 2
 #define C10K_VERSION_PATCH 0
 // (MAJOR << 16) | (MINOR << 8) | PATCH, for comparisons in #if.
-#define C10K_VERSION_HEX 0x000100
+#define C10K_VERSION_HEX 0x000200
 // Compare with c10k_abi_version() at start-up: a mismatch means the
 // program was built against an incompatible header.
-#define C10K_ABI_VERSION 1
+#define C10K_ABI_VERSION 2
 
 // Error codes: 0 or negative, see c10k_strerror() and c10k_err_name().
 #define C10K_OK (0) // success
@@ -253,8 +273,11 @@ typedef struct c10k_http_config {
   // struct from an older header is accepted (its missing fields keep
   // their defaults), a longer one refused with `C10K_EINVAL`.
   uint32_t size;
-  // Socket options (backlog, SO_REUSEPORT, connection limit).
-  struct c10k_listen_options listen;
+  // Socket options (backlog, SO_REUSEPORT, connection limit), read
+  // during the listen call; NULL (the default) for their defaults. A
+  // pointer rather than an embedded struct, so that each struct can grow.
+  // Changed in 0.2 (was embedded).
+  const struct c10k_listen_options *listen;
   // Request line plus headers, in bytes; more answers 431. Default 8192;
   // 64 to `C10K_MAX_HEAD_BYTES_LIMIT`, `C10K_EINVAL` otherwise.
   uint32_t max_head_bytes;
@@ -349,6 +372,13 @@ typedef struct c10k_http_callbacks {
   // written together, one `writev` per connection. May be NULL.
   // Added in 0.2.
   void (*on_requests)(void *user_data, struct c10k_request *const *reqs, size_t n);
+  // The last callback, once, after a successful listen call: the
+  // library never uses `user_data` again (the listener is closed and
+  // every connection it accepted is gone; for a `c10k_server`, the
+  // server is freed), so free it here. Runs on the thread where that
+  // happened (a loop thread, or the one calling `c10k_listener_close`,
+  // `c10k_loop_free` or `c10k_server_free`). May be NULL. Added in 0.2.
+  void (*on_release)(void *user_data);
 } c10k_http_callbacks;
 
 // The request's views in one call (for bindings, where every call costs):
@@ -410,6 +440,31 @@ typedef void (*c10k_task_cb)(void *user_data, struct c10k_loop *lp);
 
 // A timer callback: `timer` is the handle `c10k_timer_start` returned.
 typedef void (*c10k_timer_cb)(void *user_data, uint64_t timer);
+
+// What a connection's PROXY protocol header said beyond the client's
+// address: the TLVs HAProxy and cloud balancers send. Set `size` to
+// `sizeof(c10k_proxy_info)` before passing it. The byte views are
+// borrowed from the connection: valid until it closes (for a request,
+// during `on_request`); NULL with length 0 when absent. Added in 0.2.
+typedef struct c10k_proxy_info {
+  uint32_t size;
+  // 1 or 2 when a header named the client or carried TLVs; 0 when there
+  // was none, or it said nothing (v1 `UNKNOWN`, v2 `LOCAL`).
+  uint32_t version;
+  // `PP2_TYPE_AUTHORITY`: the host name the client asked for (TLS SNI).
+  const uint8_t *authority;
+  size_t authority_len;
+  // `PP2_TYPE_SSL` with `PP2_CLIENT_SSL`: the client came over TLS.
+  bool tls;
+  // The client presented a certificate and it verified.
+  bool tls_verified_cert;
+  // `PP2_SUBTYPE_SSL_VERSION`, e.g. `TLSv1.3`.
+  const uint8_t *tls_version;
+  size_t tls_version_len;
+  // `PP2_SUBTYPE_SSL_CN`: the client certificate's common name.
+  const uint8_t *tls_cn;
+  size_t tls_cn_len;
+} c10k_proxy_info;
 
 // Layout of a server. Initialise with `c10k_server_config_init`.
 typedef struct c10k_server_config {
@@ -545,6 +600,8 @@ extern "C" {
 
 // Fills `opts` with the defaults, `size` included. NULL is a no-op.
 //
+// Added in 0.1.
+//
 // Thread safety: any thread.
 void c10k_listen_options_init(struct c10k_listen_options *opts);
 
@@ -560,6 +617,8 @@ void c10k_listen_options_init(struct c10k_listen_options *opts);
 // Returns 0, `C10K_EINVAL` (NULL loop, address, callbacks or out; bad
 // address or options), `C10K_EADDRINUSE`, `C10K_EACCES`, or
 // `C10K_EWRONGTHREAD`.
+//
+// Added in 0.1.
 //
 // Thread safety: loop thread only.
 int32_t c10k_listen(struct c10k_loop *lp,
@@ -578,6 +637,8 @@ int32_t c10k_listen(struct c10k_loop *lp,
 // not a listening socket (or for NULL arguments and bad options), or
 // `C10K_EWRONGTHREAD`.
 //
+// Added in 0.1.
+//
 // Thread safety: loop thread only.
 int32_t c10k_listen_fd(struct c10k_loop *lp,
                        int32_t fd,
@@ -590,11 +651,15 @@ int32_t c10k_listen_fd(struct c10k_loop *lp,
 // into `buf` of `len` bytes; `C10K_ADDRSTRLEN` is always enough. Returns 0,
 // `C10K_EINVAL`, or `C10K_ENOMEM` if `buf` is too small.
 //
+// Added in 0.1.
+//
 // Thread safety: loop thread only.
 int32_t c10k_listener_addr(const struct c10k_listener *listener, char *buf, size_t len);
 
 // Stops or restarts accepting on a listener, keeping its socket (the
 // kernel still queues up to `backlog` connections meanwhile).
+//
+// Added in 0.1.
 //
 // Thread safety: loop thread only.
 int32_t c10k_listener_set_accepting(struct c10k_listener *listener, bool accepting);
@@ -602,6 +667,8 @@ int32_t c10k_listener_set_accepting(struct c10k_listener *listener, bool accepti
 // Closes the listening socket and frees `listener` (consumed unless this
 // returns `C10K_EWRONGTHREAD`). Connections it accepted stay open. NULL is
 // a no-op.
+//
+// Added in 0.1.
 //
 // Thread safety: loop thread only.
 int32_t c10k_listener_close(struct c10k_listener *listener);
@@ -614,6 +681,8 @@ int32_t c10k_listener_close(struct c10k_listener *listener);
 // Returns 0, `C10K_EINVAL` (NULL loop, address, callbacks or `out_conn`,
 // or a bad address: nothing is attempted and no callback called), or an
 // immediate socket error.
+//
+// Added in 0.1.
 //
 // Thread safety: loop thread only.
 int32_t c10k_connect(struct c10k_loop *lp,
@@ -633,6 +702,8 @@ int32_t c10k_connect(struct c10k_loop *lp,
 // outgoing connection opened; `C10K_EINVAL` for NULL data with len > 0;
 // `C10K_ENOMEM` (nothing queued) when no copy of the bytes can be made.
 //
+// Added in 0.1.
+//
 // Thread safety: loop thread only.
 int32_t c10k_conn_write(uint64_t conn, const uint8_t *data, size_t len);
 
@@ -646,6 +717,8 @@ int32_t c10k_conn_write(uint64_t conn, const uint8_t *data, size_t len);
 // data).
 //
 // Returns as `c10k_conn_write`.
+//
+// Added in 0.1.
 //
 // Thread safety: loop thread only.
 int32_t c10k_conn_write_owned(uint64_t conn,
@@ -662,22 +735,30 @@ int32_t c10k_conn_write_owned(uint64_t conn,
 //
 // Returns as `c10k_conn_write`, plus `C10K_EBADF` for a bad `fd`.
 //
+// Added in 0.1.
+//
 // Thread safety: loop thread only.
 int32_t c10k_conn_sendfile(uint64_t conn, int32_t fd, uint64_t offset, uint64_t len);
 
 // Stops reading from the connection (no `on_data` until resumed): the
 // kernel's buffers fill and TCP slows the peer down.
 //
+// Added in 0.1.
+//
 // Thread safety: loop thread only.
 int32_t c10k_conn_pause_read(uint64_t conn);
 
 // Resumes reading after `c10k_conn_pause_read`.
+//
+// Added in 0.1.
 //
 // Thread safety: loop thread only.
 int32_t c10k_conn_resume_read(uint64_t conn);
 
 // Half-close: sends FIN once queued output is written. Reading goes on;
 // further writes return `C10K_EPIPE`.
+//
+// Added in 0.1.
 //
 // Thread safety: loop thread only.
 int32_t c10k_conn_shutdown(uint64_t conn);
@@ -688,21 +769,29 @@ int32_t c10k_conn_shutdown(uint64_t conn);
 // nothing); after `on_close` the handle is stale and every call returns
 // `C10K_ECLOSED`.
 //
+// Added in 0.1.
+//
 // Thread safety: loop thread only.
 int32_t c10k_conn_close(uint64_t conn);
 
 // Closes the connection now: queued output is dropped and the peer gets
 // RST. `on_close` follows with 0 after the current callback returns.
 //
+// Added in 0.1.
+//
 // Thread safety: loop thread only.
 int32_t c10k_conn_abort(uint64_t conn);
 
 // Sets the `user_data` the connection's later callbacks receive.
 //
+// Added in 0.1.
+//
 // Thread safety: loop thread only.
 int32_t c10k_conn_set_user_data(uint64_t conn, void *user_data);
 
 // Stores the connection's current `user_data` in `*out`.
+//
+// Added in 0.1.
 //
 // Thread safety: loop thread only.
 int32_t c10k_conn_user_data(uint64_t conn, void **out);
@@ -710,16 +799,22 @@ int32_t c10k_conn_user_data(uint64_t conn, void **out);
 // Writes the peer's address (`"127.0.0.1:50000"`) with a NUL into `buf`
 // of `len` bytes (`C10K_ADDRSTRLEN` is enough).
 //
+// Added in 0.1.
+//
 // Thread safety: loop thread only.
 int32_t c10k_conn_peer_addr(uint64_t conn, char *buf, size_t len);
 
 // Writes the connection's local address with a NUL into `buf` of `len` bytes.
+//
+// Added in 0.1.
 //
 // Thread safety: loop thread only.
 int32_t c10k_conn_local_addr(uint64_t conn, char *buf, size_t len);
 
 // Sets the idle timeout in milliseconds (0 removes it): when neither a
 // read nor a write happened for that long, `on_timeout` runs.
+//
+// Added in 0.1.
 //
 // Thread safety: loop thread only.
 int32_t c10k_conn_set_idle_timeout(uint64_t conn, uint32_t ms);
@@ -728,10 +823,14 @@ int32_t c10k_conn_set_idle_timeout(uint64_t conn, uint32_t ms);
 // once more than `high` bytes wait, and `on_drain` runs when they fall to
 // `low`. Defaults: 1 MiB and 256 KiB. `C10K_EINVAL` if `low > high`.
 //
+// Added in 0.1.
+//
 // Thread safety: loop thread only.
 int32_t c10k_conn_set_write_marks(uint64_t conn, uint32_t low, uint32_t high);
 
 // Stores in `*out` how many bytes are queued and not yet written.
+//
+// Added in 0.1.
 //
 // Thread safety: loop thread only.
 int32_t c10k_conn_pending(uint64_t conn, uint64_t *out);
@@ -775,7 +874,7 @@ int32_t c10k_loop_set_draining(struct c10k_loop *lp, bool draining);
 // With `unset_env` it changes the environment, which is unsafe while
 // other threads read it: call it at start-up, before creating threads.
 //
-// Thread safety: any thread; with `unset_env`, before other threads start.
+// Thread safety: any thread.
 int32_t c10k_listen_fds_from_env(bool unset_env, uint32_t *out_count);
 
 // Serves raw TCP on `fd`, a socket already bound and listening (from
@@ -806,6 +905,8 @@ int32_t c10k_server_http_listen_fd(struct c10k_server *server,
 
 // Fills `config` with the defaults, `size` included. NULL is a no-op.
 //
+// Added in 0.1.
+//
 // Thread safety: any thread.
 void c10k_http_config_init(struct c10k_http_config *config);
 
@@ -818,6 +919,8 @@ void c10k_http_config_init(struct c10k_http_config *config);
 // or out; bad address or config), `C10K_EADDRINUSE`, `C10K_EACCES`, or
 // `C10K_EWRONGTHREAD`.
 //
+// Added in 0.1.
+//
 // Thread safety: loop thread only.
 int32_t c10k_http_listen(struct c10k_loop *lp,
                          const char *addr,
@@ -829,6 +932,8 @@ int32_t c10k_http_listen(struct c10k_loop *lp,
 // Fills `*out` (whose `size` the caller set to
 // `sizeof(c10k_request_info)`) with the request's views.
 //
+// Added in 0.1.
+//
 // Thread safety: the thread running `on_request`.
 int32_t c10k_request_get_info(const struct c10k_request *req, struct c10k_request_info *out);
 
@@ -836,10 +941,14 @@ int32_t c10k_request_get_info(const struct c10k_request *req, struct c10k_reques
 // request: valid during `on_request`. Same rules for every
 // `c10k_request_*` view below.
 //
+// Added in 0.1.
+//
 // Thread safety: the thread running `on_request`.
 int32_t c10k_request_method(const struct c10k_request *req, const uint8_t **out, size_t *out_len);
 
 // Stores the target as sent (`/path?query`, not decoded).
+//
+// Added in 0.1.
 //
 // Thread safety: the thread running `on_request`.
 int32_t c10k_request_target(const struct c10k_request *req, const uint8_t **out, size_t *out_len);
@@ -848,22 +957,30 @@ int32_t c10k_request_target(const struct c10k_request *req, const uint8_t **out,
 // the URI's path for an absolute-form target (`/` when it has none), `*`
 // for `OPTIONS *`, empty for CONNECT's `host:port`.
 //
+// Added in 0.1.
+//
 // Thread safety: the thread running `on_request`.
 int32_t c10k_request_path(const struct c10k_request *req, const uint8_t **out, size_t *out_len);
 
 // Stores the query after `?`, not decoded; `C10K_ENOENT` when the target
 // has no `?`.
 //
+// Added in 0.1.
+//
 // Thread safety: the thread running `on_request`.
 int32_t c10k_request_query(const struct c10k_request *req, const uint8_t **out, size_t *out_len);
 
 // Stores the body (empty if none; with `stream_bodies`, always empty).
+//
+// Added in 0.1.
 //
 // Thread safety: the thread running `on_request`.
 int32_t c10k_request_body(const struct c10k_request *req, const uint8_t **out, size_t *out_len);
 
 // Stores the value of the first header named `name` (NUL-terminated,
 // case-insensitive); `C10K_ENOENT` if there is none.
+//
+// Added in 0.1.
 //
 // Thread safety: the thread running `on_request`.
 int32_t c10k_request_header(const struct c10k_request *req,
@@ -873,11 +990,15 @@ int32_t c10k_request_header(const struct c10k_request *req,
 
 // How many header fields the request has (0 for NULL).
 //
+// Added in 0.1.
+//
 // Thread safety: the thread running `on_request`.
 size_t c10k_request_header_count(const struct c10k_request *req);
 
 // Stores header field `index` (0-based, in arrival order) as two views;
 // `C10K_ENOENT` past the last one.
+//
+// Added in 0.1.
 //
 // Thread safety: the thread running `on_request`.
 int32_t c10k_request_header_at(const struct c10k_request *req,
@@ -889,10 +1010,14 @@ int32_t c10k_request_header_at(const struct c10k_request *req,
 
 // How many trailer fields a chunked body carried.
 //
+// Added in 0.1.
+//
 // Thread safety: the thread running `on_request`.
 size_t c10k_request_trailer_count(const struct c10k_request *req);
 
 // Stores trailer field `index` as two views; `C10K_ENOENT` past the last.
+//
+// Added in 0.1.
 //
 // Thread safety: the thread running `on_request`.
 int32_t c10k_request_trailer_at(const struct c10k_request *req,
@@ -902,18 +1027,24 @@ int32_t c10k_request_trailer_at(const struct c10k_request *req,
                                 const uint8_t **value,
                                 size_t *value_len);
 
-// The HTTP minor version: 0 for HTTP/1.0, 1 for HTTP/1.1; `C10K_EINVAL` for NULL.
+// Stores the HTTP minor version in `*out_minor`: 0 for HTTP/1.0, 1 for
+// HTTP/1.1. Returns 0, or `C10K_EINVAL` for NULL. Added in 0.1;
+// `out_minor` since 0.2 (the version was the return value).
 //
 // Thread safety: the thread running `on_request`.
-int32_t c10k_request_version(const struct c10k_request *req);
+int32_t c10k_request_version(const struct c10k_request *req, uint32_t *out_minor);
 
 // Whether the connection stays open after this request (false for NULL).
+//
+// Added in 0.1.
 //
 // Thread safety: the thread running `on_request`.
 bool c10k_request_keep_alive(const struct c10k_request *req);
 
 // Writes the client's address (`"127.0.0.1:50000"`) with a NUL into
 // `buf` of `len` bytes (`C10K_ADDRSTRLEN` is enough).
+//
+// Added in 0.1.
 //
 // Thread safety: the thread running `on_request`.
 int32_t c10k_request_peer_addr(const struct c10k_request *req, char *buf, size_t len);
@@ -923,6 +1054,8 @@ int32_t c10k_request_peer_addr(const struct c10k_request *req, char *buf, size_t
 // becomes a space (for query strings, not paths). Returns 0,
 // `C10K_EINVAL` for a malformed `%XY` or NULL pointers, `C10K_ENOMEM` if
 // `cap` is too small (the decoded form is never longer than the input).
+//
+// Added in 0.1.
 //
 // Thread safety: any thread.
 int32_t c10k_percent_decode(const uint8_t *input,
@@ -944,6 +1077,8 @@ int32_t c10k_percent_decode(const uint8_t *input,
 // when the response cannot be copied (nothing is sent: the handler may
 // still answer, or defer); `C10K_ECLOSED`/`C10K_EPIPE` if the connection is gone.
 //
+// Added in 0.1.
+//
 // Thread safety: the thread running `on_request`.
 int32_t c10k_respond(struct c10k_request *req,
                      uint16_t status,
@@ -956,6 +1091,8 @@ int32_t c10k_respond(struct c10k_request *req,
 // the loop with `sendfile(2)`: the handler never pumps bytes. `fd` is
 // borrowed (the library duplicates it). Returns as `c10k_respond`, plus
 // `C10K_EBADF`.
+//
+// Added in 0.1.
 //
 // Thread safety: the thread running `on_request`.
 int32_t c10k_respond_file(struct c10k_request *req,
@@ -973,6 +1110,8 @@ int32_t c10k_respond_file(struct c10k_request *req,
 // anything but a regular file (a FIFO, a device, a socket) is refused
 // with `C10K_EACCES`.
 //
+// Added in 0.1.
+//
 // Thread safety: the thread running `on_request`.
 int32_t c10k_respond_path(struct c10k_request *req,
                           uint16_t status,
@@ -987,6 +1126,8 @@ int32_t c10k_respond_path(struct c10k_request *req,
 // `on_abort` reports it and the handle answers `C10K_ECLOSED`. Requests
 // pipelined behind this one wait, in order.
 //
+// Added in 0.1.
+//
 // Thread safety: the thread running `on_request`.
 int32_t c10k_request_defer(struct c10k_request *req, uint64_t *out_reply);
 
@@ -994,10 +1135,13 @@ int32_t c10k_request_defer(struct c10k_request *req, uint64_t *out_reply);
 // and `Connection: upgrade`) and hands the connection over: from now on
 // it is a plain connection reporting to `callbacks` with `user_data`
 // (`on_open` first, then any bytes that followed the request). Only for a
-// request without a body that asked to upgrade; `C10K_EINVAL` otherwise
-// (nothing is sent, and the handler can still answer over HTTP).
+// request without a body that asked to upgrade, from a handler on the
+// loop thread (not a worker pool's); `C10K_EINVAL` otherwise (nothing is
+// sent, and the handler can still answer over HTTP).
 //
-// Thread safety: the thread running `on_request` (the loop thread).
+// Added in 0.1.
+//
+// Thread safety: the thread running `on_request`.
 int32_t c10k_respond_upgrade(struct c10k_request *req,
                              const struct c10k_header *headers,
                              size_t n,
@@ -1012,6 +1156,8 @@ int32_t c10k_respond_upgrade(struct c10k_request *req,
 // `C10K_ENOMEM` when no copy can be made (nothing is sent: the reply
 // stays pending).
 //
+// Added in 0.1.
+//
 // Thread safety: any thread.
 int32_t c10k_reply_send(uint64_t reply,
                         uint16_t status,
@@ -1022,6 +1168,8 @@ int32_t c10k_reply_send(uint64_t reply,
 
 // Completes a deferred reply with `len` bytes of the file `fd` from
 // `offset` (borrowed: duplicated), sent with `sendfile(2)`.
+//
+// Added in 0.1.
 //
 // Thread safety: any thread.
 int32_t c10k_reply_send_file(uint64_t reply,
@@ -1037,6 +1185,8 @@ int32_t c10k_reply_send_file(uint64_t reply,
 // to the exact body length, or is NULL when it is unknown (the body is
 // then sent chunked to HTTP/1.1 clients, close-delimited to HTTP/1.0).
 //
+// Added in 0.1.
+//
 // Thread safety: any thread.
 int32_t c10k_reply_start(uint64_t reply,
                          uint16_t status,
@@ -1050,11 +1200,15 @@ int32_t c10k_reply_start(uint64_t reply,
 // more), `C10K_EINVAL` for more than a declared length, `C10K_ENOMEM`
 // when no copy can be made (nothing is sent), or `C10K_ECLOSED`.
 //
+// Added in 0.1.
+//
 // Thread safety: any thread.
 int32_t c10k_reply_write(uint64_t reply, const uint8_t *data, size_t len);
 
 // Ends a started response. If fewer bytes than a declared length were
 // written, the connection closes after them.
+//
+// Added in 0.1.
 //
 // Thread safety: any thread.
 int32_t c10k_reply_end(uint64_t reply);
@@ -1065,10 +1219,14 @@ int32_t c10k_reply_end(uint64_t reply);
 // run for it. Returns 0, or `C10K_ECLOSED` if the reply already ended or
 // the client left.
 //
+// Added in 0.1.
+//
 // Thread safety: any thread.
 int32_t c10k_reply_abort(uint64_t reply);
 
 // Resumes a body stream paused by `on_body` returning false.
+//
+// Added in 0.1.
 //
 // Thread safety: any thread.
 int32_t c10k_reply_resume_body(uint64_t reply);
@@ -1080,7 +1238,9 @@ int32_t c10k_reply_resume_body(uint64_t reply);
 // frees it with `c10k_loop_free`. Creating the first loop sets SIGPIPE to
 // ignored if it was at its default (`sendfile` cannot suppress it per call).
 //
-// Thread safety: any thread; that thread becomes the loop thread.
+// Added in 0.1.
+//
+// Thread safety: any thread; the caller becomes the loop thread.
 int32_t c10k_loop_new(struct c10k_loop **out);
 
 // Frees a loop. Tasks still posted run first; then every open connection
@@ -1091,18 +1251,23 @@ int32_t c10k_loop_new(struct c10k_loop **out);
 // running, for example from one of its own callbacks; NULL is a no-op.
 // No other thread may post to or stop the loop once this is called.
 //
+// Added in 0.1.
+//
 // Thread safety: loop thread only.
 int32_t c10k_loop_free(struct c10k_loop *lp);
 
 // Runs the loop on the calling thread until `c10k_loop_stop`: every
 // callback of the loop runs on this thread, inside this call.
 //
-// A stop requested before the call makes it return at once. Returns 0
-// after a stop, `C10K_EBUSY` if the loop is already running, `C10K_EPANIC`
-// if a panic inside the library was caught (the loop is then unusable:
+// A stop requested before the call makes it return at once. One loop call
+// at a time: returns 0 after a stop, `C10K_EBUSY` if the loop is already
+// running, `C10K_EPANIC` if a panic inside the library was caught (the
+// loop then answers `C10K_EPANIC` to every run: close its listeners and
 // free it), or the poller's error.
 //
-// Thread safety: any thread, one loop call at a time; the caller becomes the loop thread.
+// Added in 0.1.
+//
+// Thread safety: any thread; the caller becomes the loop thread.
 int32_t c10k_loop_run(struct c10k_loop *lp);
 
 // Runs one turn of the loop: waits up to `timeout_ms` for events (0: does
@@ -1116,7 +1281,9 @@ int32_t c10k_loop_run(struct c10k_loop *lp);
 // request is consumed: time for the host to stop driving the loop), or an
 // error as `c10k_loop_run`.
 //
-// Thread safety: any thread, one loop call at a time; the caller becomes the loop thread.
+// Added in 0.1.
+//
+// Thread safety: any thread; the caller becomes the loop thread.
 int32_t c10k_loop_run_once(struct c10k_loop *lp, int32_t timeout_ms);
 
 // Asks the loop to return from `c10k_loop_run` after its current turn.
@@ -1124,6 +1291,8 @@ int32_t c10k_loop_run_once(struct c10k_loop *lp, int32_t timeout_ms);
 // Async-signal-safe: it is one atomic store and one `write(2)`, so a
 // SIGINT/SIGTERM handler may call it directly. Returns 0, or `C10K_EINVAL`
 // for NULL.
+//
+// Added in 0.1.
 //
 // Thread safety: any thread, and signal handlers.
 int32_t c10k_loop_stop(struct c10k_loop *lp);
@@ -1133,9 +1302,11 @@ int32_t c10k_loop_stop(struct c10k_loop *lp);
 // loop is freed first, pending tasks run during `c10k_loop_free`.
 //
 // Returns 0, or `C10K_EINVAL` for a NULL loop or callback (then `cb` is
-// never called).
+// never called). Not for signal handlers: it takes a lock.
 //
-// Thread safety: any thread (not signal handlers: it takes a lock).
+// Added in 0.1.
+//
+// Thread safety: any thread.
 int32_t c10k_loop_post(struct c10k_loop *lp, c10k_task_cb cb, void *user_data);
 
 // Test only: makes the loop's next turn panic inside the library, as a
@@ -1148,18 +1319,21 @@ int32_t c10k_loop_post(struct c10k_loop *lp, c10k_task_cb cb, void *user_data);
 // Thread safety: any thread.
 int32_t c10k_test_loop_panic(struct c10k_loop *lp);
 
-// The loop's pollable descriptor: it becomes readable when the loop has
-// events to handle. Returns the descriptor (owned by the loop: do not
-// close it), `C10K_EINVAL` for NULL, or `C10K_ENOTSUP` on a platform
-// whose poller has no such descriptor.
+// Stores in `*out_fd` the loop's pollable descriptor: it becomes readable
+// when the loop has events to handle. The descriptor is the loop's: do not
+// close it. Returns 0, `C10K_EINVAL` for NULL, or `C10K_ENOTSUP` on a
+// platform whose poller has no such descriptor. Added in 0.1; `out_fd`
+// since 0.2 (the descriptor was the return value).
 //
 // Thread safety: any thread.
-int32_t c10k_loop_fd(const struct c10k_loop *lp);
+int32_t c10k_loop_fd(const struct c10k_loop *lp, int32_t *out_fd);
 
 // Stores in `*out_ms` how many milliseconds a nesting host may wait before
 // calling `c10k_loop_run_once` again: 0 when work is waiting, -1 when no
 // timer is set (wait for `c10k_loop_fd` only). Stopped timers are not
 // counted.
+//
+// Added in 0.1.
 //
 // Thread safety: loop thread only.
 int32_t c10k_loop_next_timeout(const struct c10k_loop *lp, int64_t *out_ms);
@@ -1167,6 +1341,8 @@ int32_t c10k_loop_next_timeout(const struct c10k_loop *lp, int64_t *out_ms);
 // Counts what is open on the loop: connections plus listeners in
 // `*out_sources`, timers in `*out_timers` (either may be NULL). A program
 // that closed everything sees 0 and 0.
+//
+// Added in 0.1.
 //
 // Thread safety: loop thread only.
 int32_t c10k_loop_open_handles(const struct c10k_loop *lp, size_t *out_sources, size_t *out_timers);
@@ -1179,6 +1355,8 @@ int32_t c10k_loop_open_handles(const struct c10k_loop *lp, size_t *out_sources, 
 // Returns 0, `C10K_EINVAL` (NULL loop or callback; `cb` is then never
 // called), or `C10K_EWRONGTHREAD`.
 //
+// Added in 0.1.
+//
 // Thread safety: loop thread only.
 int32_t c10k_timer_start(struct c10k_loop *lp,
                          uint64_t delay_ms,
@@ -1190,6 +1368,8 @@ int32_t c10k_timer_start(struct c10k_loop *lp,
 // Stops a timer; its callback will not run again. Allowed from the timer's
 // own callback. Returns 0, or `C10K_ECLOSED` for a timer that already ended
 // or never existed.
+//
+// Added in 0.1.
 //
 // Thread safety: loop thread only.
 int32_t c10k_timer_stop(uint64_t timer);
@@ -1209,7 +1389,24 @@ int32_t c10k_conn_socket_peer_addr(uint64_t conn, char *buf, size_t len);
 // Thread safety: the thread running `on_request`.
 int32_t c10k_request_socket_peer_addr(const struct c10k_request *req, char *buf, size_t len);
 
+// Fills `*out` (whose `size` the caller set) with what the connection's
+// PROXY protocol header said. Returns 0, `C10K_EINVAL` for NULL or a bad
+// size, `C10K_ECLOSED`, or `C10K_EWRONGTHREAD`. Added in 0.2.
+//
+// Thread safety: loop thread only.
+int32_t c10k_conn_proxy_info(uint64_t conn, struct c10k_proxy_info *out);
+
+// Fills `*out` (whose `size` the caller set) with what the PROXY
+// protocol header of the request's connection said. Returns 0,
+// `C10K_EINVAL`, or `C10K_ENOTCONN` on a worker pool thread (the
+// connection belongs to its loop's thread). Added in 0.2.
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_request_proxy_info(const struct c10k_request *req, struct c10k_proxy_info *out);
+
 // Fills `config` with the defaults, `size` included. NULL is a no-op.
+//
+// Added in 0.1.
 //
 // Thread safety: any thread.
 void c10k_server_config_init(struct c10k_server_config *config);
@@ -1218,6 +1415,8 @@ void c10k_server_config_init(struct c10k_server_config *config);
 // may be NULL for the defaults. The worker threads, if any, start now.
 // Free it with `c10k_server_free`.
 //
+// Added in 0.1.
+//
 // Thread safety: any thread.
 int32_t c10k_server_new(const struct c10k_server_config *config, struct c10k_server **out);
 
@@ -1225,6 +1424,8 @@ int32_t c10k_server_new(const struct c10k_server_config *config, struct c10k_ser
 // reports to `callbacks` (copied) with `user_data`, on its loop's thread,
 // so the callbacks must be safe to run on several threads at once.
 // Before `c10k_server_start`/`_run` only (`C10K_EBUSY` after).
+//
+// Added in 0.1.
 //
 // Thread safety: any thread.
 int32_t c10k_server_listen(struct c10k_server *server,
@@ -1237,6 +1438,8 @@ int32_t c10k_server_listen(struct c10k_server *server,
 // threads (no workers) or on the pool threads (workers), possibly on
 // several threads at once. Before `c10k_server_start`/`_run` only.
 //
+// Added in 0.1.
+//
 // Thread safety: any thread.
 int32_t c10k_server_http_listen(struct c10k_server *server,
                                 const char *addr,
@@ -1247,12 +1450,16 @@ int32_t c10k_server_http_listen(struct c10k_server *server,
 // Starts every loop on a library thread; returns once all of them
 // listen (or with the first error, everything stopped again).
 //
+// Added in 0.1.
+//
 // Thread safety: any thread.
 int32_t c10k_server_start(struct c10k_server *server);
 
 // Runs loop 0 on the calling thread (so its callbacks arrive on a thread
 // the host owns) and the other loops on library threads. Returns after a
 // stop, once everything is closed.
+//
+// Added in 0.1.
 //
 // Thread safety: any thread.
 int32_t c10k_server_run(struct c10k_server *server);
@@ -1266,6 +1473,8 @@ int32_t c10k_server_run(struct c10k_server *server);
 // and returns 0 at once: `c10k_server_run` returns once it is done, or a
 // thread in `c10k_server_wait` (or `c10k_server_free`) carries it out.
 //
+// Added in 0.1.
+//
 // Thread safety: any thread.
 int32_t c10k_server_stop(struct c10k_server *server, uint32_t deadline_ms);
 
@@ -1273,6 +1482,8 @@ int32_t c10k_server_stop(struct c10k_server *server, uint32_t deadline_ms);
 // returns at once. Async-signal-safe (atomics and one `write`): this is
 // the way to stop on SIGINT/SIGTERM. `c10k_server_run` carries it out;
 // after `c10k_server_start`, a thread blocked in `c10k_server_wait` does.
+//
+// Added in 0.1.
 //
 // Thread safety: any thread, and signal handlers.
 int32_t c10k_server_request_stop(struct c10k_server *server);
@@ -1282,6 +1493,8 @@ int32_t c10k_server_request_stop(struct c10k_server *server);
 // (waiting nothing) from one of the server's own callbacks, which would
 // wait for themselves.
 //
+// Added in 0.1.
+//
 // Thread safety: any thread.
 int32_t c10k_server_wait(struct c10k_server *server);
 
@@ -1290,10 +1503,14 @@ int32_t c10k_server_wait(struct c10k_server *server);
 // from one of the server's own callbacks: the server is still running
 // them. Ask for a stop there instead, and free it from another thread.
 //
+// Added in 0.1.
+//
 // Thread safety: any thread.
 int32_t c10k_server_free(struct c10k_server *server);
 
 // How many loops the server runs.
+//
+// Added in 0.1.
 //
 // Thread safety: any thread.
 uint32_t c10k_server_loop_count(const struct c10k_server *server);
@@ -1302,26 +1519,38 @@ uint32_t c10k_server_loop_count(const struct c10k_server *server);
 // is bound to, with a NUL, into `buf` of `len` bytes; useful after port 0.
 // `C10K_ENOENT` before the server runs or for a bad index.
 //
+// Added in 0.1.
+//
 // Thread safety: any thread.
 int32_t c10k_server_addr(const struct c10k_server *server, size_t index, char *buf, size_t len);
 
-// Stores the server's counters summed over its loops in `*total`, and
-// those of each loop in `per_loop[0..per_loop_len]` (may be NULL with
-// length 0; extra entries are left alone). Every struct's `size` must be
-// set. Cheap: per-loop counters, summed on read.
+// Stores the server's counters summed over its loops in `*total` (whose
+// `size` the caller set), and those of each loop in the array `per_loop`
+// of `per_loop_len` entries of `per_loop_size` bytes each: pass
+// `sizeof(c10k_stats)`, so that a program built against an older,
+// shorter `c10k_stats` is stepped through correctly (the library sets
+// each entry's `size`). `per_loop` may be NULL with length 0; entries
+// past the loop count are left alone. Returns 0, or `C10K_EINVAL` for
+// NULL or a size this library cannot write. Cheap: per-loop counters,
+// summed on read. Added in 0.1; `per_loop_size` since 0.2.
 //
 // Thread safety: any thread.
 int32_t c10k_server_stats(const struct c10k_server *server,
                           struct c10k_stats *total,
                           struct c10k_stats *per_loop,
-                          size_t per_loop_len);
+                          size_t per_loop_len,
+                          size_t per_loop_size);
 
 // Stores a single loop's counters in `*out` (`size` set by the caller).
+//
+// Added in 0.1.
 //
 // Thread safety: any thread.
 int32_t c10k_loop_stats(const struct c10k_loop *lp, struct c10k_stats *out);
 
 // The library's version as `"MAJOR.MINOR.PATCH"`; a static string.
+//
+// Added in 0.1.
 //
 // Thread safety: any thread.
 const char *c10k_version(void);
@@ -1329,20 +1558,28 @@ const char *c10k_version(void);
 // The library's version packed as `(MAJOR << 16) | (MINOR << 8) | PATCH`,
 // comparable with `C10K_VERSION_HEX` from the header the program was built with.
 //
+// Added in 0.1.
+//
 // Thread safety: any thread.
 uint32_t c10k_version_hex(void);
 
 // The library's ABI version; compare it with `C10K_ABI_VERSION` at start-up.
+//
+// Added in 0.1.
 //
 // Thread safety: any thread.
 uint32_t c10k_abi_version(void);
 
 // A static English description of an error code, or `"unknown error code"`.
 //
+// Added in 0.1.
+//
 // Thread safety: any thread.
 const char *c10k_strerror(int32_t code);
 
 // The symbolic name of an error code (`"C10K_EINVAL"`), or `"C10K_UNKNOWN"`.
+//
+// Added in 0.1.
 //
 // Thread safety: any thread.
 const char *c10k_err_name(int32_t code);
@@ -1395,7 +1632,7 @@ int32_t c10k_ws_subprotocol(const struct c10k_request *req,
 //
 // Added in 0.2.
 //
-// Thread safety: the thread running `on_request` (the loop thread).
+// Thread safety: the thread running `on_request`.
 int32_t c10k_ws_accept(struct c10k_request *req,
                        const struct c10k_ws_options *opts,
                        const struct c10k_ws_callbacks *callbacks,

@@ -24,7 +24,16 @@ struct Whoami(Arc<AtomicUsize>);
 impl HttpHandler for Whoami {
     fn on_request(&self, req: &mut Request<'_>) {
         self.0.fetch_add(1, Ordering::SeqCst);
-        let text = format!("peer={} socket={}", req.peer_addr().unwrap(), req.socket_peer_addr().unwrap());
+        let mut text = format!("peer={} socket={}", req.peer_addr().unwrap(), req.socket_peer_addr().unwrap());
+        req.with_proxy_header(|h| {
+            if let Some(authority) = h.and_then(|h| h.authority.as_deref()) {
+                text += &format!(" authority={}", String::from_utf8_lossy(authority));
+            }
+            if let Some(tls) = h.and_then(|h| h.tls.as_ref()) {
+                text += &format!(" tls={}", String::from_utf8_lossy(tls.version.as_deref().unwrap_or_default()));
+            }
+        })
+        .unwrap();
         req.respond(200, &[], Body::Bytes(text.as_bytes())).unwrap();
     }
 }
@@ -87,6 +96,19 @@ fn v1_and_v2_headers_name_the_client() {
     block[32..].copy_from_slice(&[0x1f, 0x90, 0, 80]);
     let answer = exchange(connect_from([127, 0, 0, 3], srv.addr), &[&v2(0x21, 0x21, &block), GET]);
     assert!(answer.contains("peer=[2001:db8::9]:8080 socket=127.0.0.3:"), "{answer}");
+}
+
+#[test]
+fn authority_and_tls_tlvs_reach_the_handler() {
+    let (srv, _) = proxy_server(ProxyOptions::default());
+    let mut block = vec![192, 0, 2, 1, 127, 0, 0, 1, 0, 7, 0, 80];
+    block.extend_from_slice(&[0x02, 0, 11]);
+    block.extend_from_slice(b"example.org");
+    let ssl = [&[0x01, 0, 0, 0, 0, 0x21, 0, 7][..], b"TLSv1.3"].concat();
+    block.extend_from_slice(&[0x20, 0, ssl.len() as u8]);
+    block.extend_from_slice(&ssl);
+    let answer = exchange(connect_from([127, 0, 0, 1], srv.addr), &[&v2(0x21, 0x11, &block), GET]);
+    assert!(answer.ends_with("authority=example.org tls=TLSv1.3"), "{answer}");
 }
 
 #[test]

@@ -21,7 +21,8 @@ APT = {"wrk": "wrk", "nginx": "nginx-light", "h2o": "h2o", "strace": "strace",
 # that one that fails to build does not keep the others out. Add the
 # servers a scenario compares against here.
 PIP = {"uvloop": "uvloop", "httptools": "httptools", "websockets": "websockets",
-       "socketify": "socketify", "bjoern": "bjoern", "granian": "granian"}
+       "socketify": "socketify", "bjoern": "bjoern", "granian": "granian",
+       "uvicorn": "uvicorn", "gunicorn": "gunicorn", "flask": "flask"}
 INSTALLED_MARK = VENV / ".c10k-installed"
 
 

@@ -439,12 +439,12 @@ def hosts(ctx):
 CPU_US = Metric("cpu_us", "server CPU µs/request", 2)
 
 
-def _wrk_cpu(ctx, srv, **wrk_args):
+def _wrk_cpu(ctx, srv, url_path="", **wrk_args):
     """wrk against `srv`, with the server's CPU time (every process and
     thread of it, user + system) per response measured over the same run."""
     pids = srv.pids()
     before = cpu_seconds(pids)
-    res = load.wrk(srv.url, ctx.log, **wrk_args)
+    res = load.wrk(srv.url + url_path, ctx.log, **wrk_args)
     res["cpu_us"] = (cpu_seconds(pids) - before) * 1e6 / max(res["requests"], 1)
     return res
 
@@ -495,6 +495,34 @@ def python(ctx):
                      "granian wsgi", 0.7),
          _cpu_target("WSGI pipelined CPU/request ≤ 1.5× inline hello",
                      t_wsgi_piped, "python c10k", 1.5)])
+
+
+def python_asgi(ctx):
+    c100 = dict(conns=100, seconds=ctx.s.seconds)
+    t_asgi = _cpu_table(ctx, "ASGI hello, wrk -t1 -c100",
+                        [servers.c10k_asgi(), servers.uvicorn_peer(),
+                         servers.granian_asgi_peer(), hello_http()], **c100)
+    workers = [servers.c10k_flask_workers(), servers.gunicorn_flask_workers(),
+               servers.granian_flask_workers()]
+    table = Table("Flask JSON endpoint, 2 processes, wrk -t1 -c100 GET /json",
+                  [RPS, CPU_US, ERRORS], c10k=workers[0].name)
+
+    def measure(name, srv):
+        table.add(name, _wrk_cpu(ctx, srv, url_path="json", **c100))
+    interleave(ctx, workers, [table], measure)
+    return Result(
+        "python_asgi", "ASGI and process workers against uvicorn, granian, gunicorn",
+        "Server CPU time per request (every process and thread, user + system, "
+        "over the same wrk run) beside req/s. ASGI: bench/peers/asgi_hello.py "
+        "(a raw ASGI app) under `python -m c10k --interface asgi`, uvicorn "
+        "(uvloop, httptools) and granian (one worker, one runtime thread); the "
+        "C hello_http is the floor. Workers: bench/peers/flask_json.py under "
+        "`python -m c10k --interface wsgi --workers 2 --threads 8`, gunicorn "
+        "-w 2 -k gthread --threads 8, granian --workers 2 --blocking-threads 8.",
+        [t_asgi, table],
+        [_cpu_target("ASGI hello CPU/request ≤ 0.5× uvicorn", t_asgi, "uvicorn", 0.5),
+         _cpu_target("ASGI hello CPU/request ≤ 0.7× granian asgi", t_asgi,
+                     "granian asgi", 0.7)])
 
 
 def lisp(ctx):
@@ -550,4 +578,4 @@ def _ws_scenarios():
 
 SCENARIOS = {f.__name__: f for f in (
     hello, pipelined, multicore, c10k, idle, sustained, static, syscalls,
-    deferred, workers, hosts, lisp, python, connections, *_ws_scenarios())}
+    deferred, workers, hosts, lisp, python, python_asgi, connections, *_ws_scenarios())}

@@ -151,3 +151,64 @@ def granian_wsgi_peer():
                               "--port", str(p), "--workers", "1",
                               "--runtime-threads", "1", "--blocking-threads", "1",
                               "--no-ws", "--log-level", "warning", "wsgi_hello:app"])
+
+
+# --- the ASGI scenario: c10k.asgi and Flask under --workers, and peers -------
+
+def _peer_env():
+    return dict(os.environ, PYTHONPATH=str(BENCH_DIR / "peers"))
+
+
+def _c10k_cli(name, app, *args):
+    """`python -m c10k APP ARGS` with bench/peers importable."""
+    return Spec(
+        name=name, is_c10k=True, timeout=60, env=_peer_env(),
+        missing=_need_files(VENV / ".c10k-installed"),
+        argv=lambda h, p, w: [str(_venv_python()), "-m", "c10k", app, "--host", h,
+                              "--port", str(p), "--log-level", "warning", *args])
+
+
+def c10k_asgi():
+    return _c10k_cli("c10k asgi", "asgi_hello:app", "--interface", "asgi")
+
+
+def uvicorn_peer():
+    """uvicorn with uvloop and httptools, one process, no access log."""
+    uvicorn = VENV / "bin" / "uvicorn"
+    return Spec(
+        name="uvicorn", timeout=60, env=_peer_env(), missing=_need_files(uvicorn),
+        argv=lambda h, p, w: [str(uvicorn), "--loop", "uvloop", "--http", "httptools",
+                              "--host", h, "--port", str(p), "--no-access-log",
+                              "--log-level", "warning", "asgi_hello:app"])
+
+
+def _granian(name, interface, app, workers, *args):
+    granian = VENV / "bin" / "granian"
+    return Spec(
+        name=name, timeout=60, env=_peer_env(), missing=_need_files(granian),
+        argv=lambda h, p, w: [str(granian), "--interface", interface, "--host", h,
+                              "--port", str(p), "--workers", str(workers), *args,
+                              "--no-ws", "--log-level", "warning", app])
+
+
+def granian_asgi_peer():
+    """granian --interface asgi, one worker with one runtime thread."""
+    return _granian("granian asgi", "asgi", "asgi_hello:app", 1, "--runtime-threads", "1")
+
+
+def c10k_flask_workers():
+    return _c10k_cli("c10k wsgi x2", "flask_json:app", "--interface", "wsgi",
+                     "--workers", "2", "--threads", "8")
+
+
+def gunicorn_flask_workers():
+    gunicorn = VENV / "bin" / "gunicorn"
+    return Spec(
+        name="gunicorn gthread x2", timeout=60, env=_peer_env(), missing=_need_files(gunicorn),
+        argv=lambda h, p, w: [str(gunicorn), "-w", "2", "-k", "gthread", "--threads", "8",
+                              "--no-control-socket", "--log-level", "warning",
+                              "-b", f"{h}:{p}", "flask_json:app"])
+
+
+def granian_flask_workers():
+    return _granian("granian wsgi x2", "wsgi", "flask_json:app", 2, "--blocking-threads", "8")

@@ -3,7 +3,7 @@
 (defsystem "c10k"
   :description "Serve 10,000+ connections and HTTP/1.1 from Common Lisp through libc10k."
   :license "MIT OR Apache-2.0"
-  :version "0.1.0"
+  :version "0.2.0"
   :depends-on ("cffi" "bordeaux-threads" "babel" "alexandria")
   :pathname "src/"
   :serial t
@@ -43,5 +43,6 @@
                (:file "multi-loop")
                (:file "clack")
                (:file "streaming")
+               (:file "websocket")
                (:file "examples"))
   :perform (test-op (op c) (symbol-call :c10k/tests :run-tests)))

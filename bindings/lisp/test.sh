@@ -13,6 +13,7 @@ for package in sbcl cl-cffi cl-fiveam cl-bordeaux-threads cl-babel cl-alexandria
     dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
 done
 command -v python3 >/dev/null || need+=(python3)
+python3 -c "import venv, ensurepip" 2>/dev/null || need+=(python3-venv)
 if ((${#need[@]})); then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -20,6 +21,16 @@ if ((${#need[@]})); then
     $sudo apt-get update -qq && $sudo apt-get install -y -qq "${need[@]}" >/dev/null || {
         echo "0 passed, 1 failed (could not install ${need[*]})"; exit 1; }
 fi
+
+# The WebSocket tests use Python's websockets, in the test venv under target/
+# (the one tests/ws/test.sh and the Python binding use).
+venv="$root/target/py-venv"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv" || {
+    echo "0 passed, 1 failed (could not make $venv)"; exit 1; }
+"$venv/bin/python" -c "import websockets" 2>/dev/null ||
+    "$venv/bin/python" -m pip install --quiet websockets || {
+        echo "0 passed, 1 failed (could not install websockets into $venv)"; exit 1; }
+export C10K_TEST_PYTHON="$venv/bin/python"
 
 if [ -z "${C10K_LIB:-}" ]; then
     if command -v cargo >/dev/null; then

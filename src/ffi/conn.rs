@@ -175,6 +175,8 @@ impl Acceptor for CAcceptor {
 
 /// Fills `opts` with the defaults, `size` included. NULL is a no-op.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_listen_options_init(opts: *mut c10k_listen_options) {
@@ -258,6 +260,8 @@ fn c_acceptor(callbacks: *const c10k_conn_callbacks, user_data: *mut c_void) -> 
 /// address or options), `C10K_EADDRINUSE`, `C10K_EACCES`, or
 /// `C10K_EWRONGTHREAD`.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_listen(
@@ -288,6 +292,8 @@ pub unsafe extern "C" fn c10k_listen(
 /// not a listening socket (or for NULL arguments and bad options), or
 /// `C10K_EWRONGTHREAD`.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_listen_fd(
@@ -313,6 +319,8 @@ pub unsafe extern "C" fn c10k_listen_fd(
 /// into `buf` of `len` bytes; `C10K_ADDRSTRLEN` is always enough. Returns 0,
 /// `C10K_EINVAL`, or `C10K_ENOMEM` if `buf` is too small.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_listener_addr(listener: *const c10k_listener, buf: *mut c_char, len: usize) -> i32 {
@@ -324,6 +332,8 @@ pub unsafe extern "C" fn c10k_listener_addr(listener: *const c10k_listener, buf:
 
 /// Stops or restarts accepting on a listener, keeping its socket (the
 /// kernel still queues up to `backlog` connections meanwhile).
+///
+/// Added in 0.1.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -337,6 +347,8 @@ pub unsafe extern "C" fn c10k_listener_set_accepting(listener: *mut c10k_listene
 /// Closes the listening socket and frees `listener` (consumed unless this
 /// returns `C10K_EWRONGTHREAD`). Connections it accepted stay open. NULL is
 /// a no-op.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -362,6 +374,8 @@ pub unsafe extern "C" fn c10k_listener_close(listener: *mut c10k_listener) -> i3
 /// Returns 0, `C10K_EINVAL` (NULL loop, address, callbacks or `out_conn`,
 /// or a bad address: nothing is attempted and no callback called), or an
 /// immediate socket error.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -405,6 +419,8 @@ fn queued(above: bool) -> Positive {
 /// `c10k_conn_close` or `c10k_conn_shutdown`; `C10K_ENOTCONN` before an
 /// outgoing connection opened; `C10K_EINVAL` for NULL data with len > 0;
 /// `C10K_ENOMEM` (nothing queued) when no copy of the bytes can be made.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -456,6 +472,8 @@ impl Drop for ForeignBuf {
 ///
 /// Returns as `c10k_conn_write`.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_conn_write_owned(
@@ -487,6 +505,8 @@ pub unsafe extern "C" fn c10k_conn_write_owned(
 ///
 /// Returns as `c10k_conn_write`, plus `C10K_EBADF` for a bad `fd`.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_conn_sendfile(conn: u64, fd: i32, offset: u64, len: u64) -> i32 {
@@ -500,6 +520,8 @@ pub extern "C" fn c10k_conn_sendfile(conn: u64, fd: i32, offset: u64, len: u64) 
 /// Stops reading from the connection (no `on_data` until resumed): the
 /// kernel's buffers fill and TCP slows the peer down.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_conn_pause_read(conn: u64) -> i32 {
@@ -510,6 +532,8 @@ pub extern "C" fn c10k_conn_pause_read(conn: u64) -> i32 {
 }
 
 /// Resumes reading after `c10k_conn_pause_read`.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -522,6 +546,8 @@ pub extern "C" fn c10k_conn_resume_read(conn: u64) -> i32 {
 
 /// Half-close: sends FIN once queued output is written. Reading goes on;
 /// further writes return `C10K_EPIPE`.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -538,6 +564,8 @@ pub extern "C" fn c10k_conn_shutdown(conn: u64) -> i32 {
 /// nothing); after `on_close` the handle is stale and every call returns
 /// `C10K_ECLOSED`.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_conn_close(conn: u64) -> i32 {
@@ -550,6 +578,8 @@ pub extern "C" fn c10k_conn_close(conn: u64) -> i32 {
 /// Closes the connection now: queued output is dropped and the peer gets
 /// RST. `on_close` follows with 0 after the current callback returns.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_conn_abort(conn: u64) -> i32 {
@@ -561,6 +591,8 @@ pub extern "C" fn c10k_conn_abort(conn: u64) -> i32 {
 
 /// Sets the `user_data` the connection's later callbacks receive.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_conn_set_user_data(conn: u64, user_data: *mut c_void) -> i32 {
@@ -571,6 +603,8 @@ pub extern "C" fn c10k_conn_set_user_data(conn: u64, user_data: *mut c_void) -> 
 }
 
 /// Stores the connection's current `user_data` in `*out`.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -584,6 +618,8 @@ pub unsafe extern "C" fn c10k_conn_user_data(conn: u64, out: *mut *mut c_void) -
 /// Writes the peer's address (`"127.0.0.1:50000"`) with a NUL into `buf`
 /// of `len` bytes (`C10K_ADDRSTRLEN` is enough).
 ///
+/// Added in 0.1.
+///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_conn_peer_addr(conn: u64, buf: *mut c_char, len: usize) -> i32 {
@@ -594,6 +630,8 @@ pub unsafe extern "C" fn c10k_conn_peer_addr(conn: u64, buf: *mut c_char, len: u
 }
 
 /// Writes the connection's local address with a NUL into `buf` of `len` bytes.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -606,6 +644,8 @@ pub unsafe extern "C" fn c10k_conn_local_addr(conn: u64, buf: *mut c_char, len: 
 
 /// Sets the idle timeout in milliseconds (0 removes it): when neither a
 /// read nor a write happened for that long, `on_timeout` runs.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -620,6 +660,8 @@ pub extern "C" fn c10k_conn_set_idle_timeout(conn: u64, ms: u32) -> i32 {
 /// once more than `high` bytes wait, and `on_drain` runs when they fall to
 /// `low`. Defaults: 1 MiB and 256 KiB. `C10K_EINVAL` if `low > high`.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_conn_set_write_marks(conn: u64, low: u32, high: u32) -> i32 {
@@ -630,6 +672,8 @@ pub extern "C" fn c10k_conn_set_write_marks(conn: u64, low: u32, high: u32) -> i
 }
 
 /// Stores in `*out` how many bytes are queued and not yet written.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]

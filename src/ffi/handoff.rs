@@ -32,7 +32,7 @@ pub const C10K_LISTEN_FDS_START: i32 = 3;
 /// With `unset_env` it changes the environment, which is unsafe while
 /// other threads read it: call it at start-up, before creating threads.
 ///
-/// Thread safety: any thread; with `unset_env`, before other threads start.
+/// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_listen_fds_from_env(unset_env: bool, out_count: *mut u32) -> i32 {
     ffi!({

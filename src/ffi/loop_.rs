@@ -50,7 +50,9 @@ pub(super) fn loop_ref<'a>(lp: *const c10k_loop) -> Result<&'a Loop> {
 /// frees it with `c10k_loop_free`. Creating the first loop sets SIGPIPE to
 /// ignored if it was at its default (`sendfile` cannot suppress it per call).
 ///
-/// Thread safety: any thread; that thread becomes the loop thread.
+/// Added in 0.1.
+///
+/// Thread safety: any thread; the caller becomes the loop thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_loop_new(out: *mut *mut c10k_loop) -> i32 {
     ffi!({
@@ -69,6 +71,8 @@ pub unsafe extern "C" fn c10k_loop_new(out: *mut *mut c10k_loop) -> i32 {
 /// them first: the caller owns those pointers) or while the loop is
 /// running, for example from one of its own callbacks; NULL is a no-op.
 /// No other thread may post to or stop the loop once this is called.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -89,12 +93,15 @@ pub unsafe extern "C" fn c10k_loop_free(lp: *mut c10k_loop) -> i32 {
 /// Runs the loop on the calling thread until `c10k_loop_stop`: every
 /// callback of the loop runs on this thread, inside this call.
 ///
-/// A stop requested before the call makes it return at once. Returns 0
-/// after a stop, `C10K_EBUSY` if the loop is already running, `C10K_EPANIC`
-/// if a panic inside the library was caught (the loop is then unusable:
+/// A stop requested before the call makes it return at once. One loop call
+/// at a time: returns 0 after a stop, `C10K_EBUSY` if the loop is already
+/// running, `C10K_EPANIC` if a panic inside the library was caught (the
+/// loop then answers `C10K_EPANIC` to every run: close its listeners and
 /// free it), or the poller's error.
 ///
-/// Thread safety: any thread, one loop call at a time; the caller becomes the loop thread.
+/// Added in 0.1.
+///
+/// Thread safety: any thread; the caller becomes the loop thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_loop_run(lp: *mut c10k_loop) -> i32 {
     ffi!({ try_ref(lp)?.lp.run() })
@@ -111,7 +118,9 @@ pub unsafe extern "C" fn c10k_loop_run(lp: *mut c10k_loop) -> i32 {
 /// request is consumed: time for the host to stop driving the loop), or an
 /// error as `c10k_loop_run`.
 ///
-/// Thread safety: any thread, one loop call at a time; the caller becomes the loop thread.
+/// Added in 0.1.
+///
+/// Thread safety: any thread; the caller becomes the loop thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_loop_run_once(lp: *mut c10k_loop, timeout_ms: i32) -> i32 {
     ffi!({
@@ -126,6 +135,8 @@ pub unsafe extern "C" fn c10k_loop_run_once(lp: *mut c10k_loop, timeout_ms: i32)
 /// Async-signal-safe: it is one atomic store and one `write(2)`, so a
 /// SIGINT/SIGTERM handler may call it directly. Returns 0, or `C10K_EINVAL`
 /// for NULL.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread, and signal handlers.
 #[unsafe(no_mangle)]
@@ -143,9 +154,11 @@ pub unsafe extern "C" fn c10k_loop_stop(lp: *mut c10k_loop) -> i32 {
 /// loop is freed first, pending tasks run during `c10k_loop_free`.
 ///
 /// Returns 0, or `C10K_EINVAL` for a NULL loop or callback (then `cb` is
-/// never called).
+/// never called). Not for signal handlers: it takes a lock.
 ///
-/// Thread safety: any thread (not signal handlers: it takes a lock).
+/// Added in 0.1.
+///
+/// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_loop_post(lp: *mut c10k_loop, cb: c10k_task_cb, user_data: *mut c_void) -> i32 {
     ffi!({
@@ -175,21 +188,27 @@ pub unsafe extern "C" fn c10k_test_loop_panic(lp: *mut c10k_loop) -> i32 {
     })
 }
 
-/// The loop's pollable descriptor: it becomes readable when the loop has
-/// events to handle. Returns the descriptor (owned by the loop: do not
-/// close it), `C10K_EINVAL` for NULL, or `C10K_ENOTSUP` on a platform
-/// whose poller has no such descriptor.
+/// Stores in `*out_fd` the loop's pollable descriptor: it becomes readable
+/// when the loop has events to handle. The descriptor is the loop's: do not
+/// close it. Returns 0, `C10K_EINVAL` for NULL, or `C10K_ENOTSUP` on a
+/// platform whose poller has no such descriptor. Added in 0.1; `out_fd`
+/// since 0.2 (the descriptor was the return value).
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_loop_fd(lp: *const c10k_loop) -> i32 {
-    ffi!(else C10K_EPANIC, { Ok(try_ref(lp).and_then(|lp| lp.lp.fd()).unwrap_or_else(|e| e)) })
+pub unsafe extern "C" fn c10k_loop_fd(lp: *const c10k_loop, out_fd: *mut i32) -> i32 {
+    ffi!({
+        let fd = try_ref(lp)?.lp.fd()?;
+        put(out_fd, fd)
+    })
 }
 
 /// Stores in `*out_ms` how many milliseconds a nesting host may wait before
 /// calling `c10k_loop_run_once` again: 0 when work is waiting, -1 when no
 /// timer is set (wait for `c10k_loop_fd` only). Stopped timers are not
 /// counted.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -203,6 +222,8 @@ pub unsafe extern "C" fn c10k_loop_next_timeout(lp: *const c10k_loop, out_ms: *m
 /// Counts what is open on the loop: connections plus listeners in
 /// `*out_sources`, timers in `*out_timers` (either may be NULL). A program
 /// that closed everything sees 0 and 0.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -226,6 +247,8 @@ pub unsafe extern "C" fn c10k_loop_open_handles(
 ///
 /// Returns 0, `C10K_EINVAL` (NULL loop or callback; `cb` is then never
 /// called), or `C10K_EWRONGTHREAD`.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
@@ -256,6 +279,8 @@ pub unsafe extern "C" fn c10k_timer_start(
 /// Stops a timer; its callback will not run again. Allowed from the timer's
 /// own callback. Returns 0, or `C10K_ECLOSED` for a timer that already ended
 /// or never existed.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]

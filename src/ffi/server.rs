@@ -7,6 +7,7 @@ use super::cast::{carry, put_addr, put_box, put_if, take_box, try_addr, try_ref}
 use super::conn::{CAcceptor, c10k_conn_callbacks, c10k_listen_options, conn_callbacks, listen_options};
 use super::http::{CHttpHandler, c10k_http_callbacks, c10k_http_config, http_config};
 use super::loop_::c10k_loop;
+use super::sized::try_sized_array;
 use super::sized::{read_sized, write_sized};
 use crate::error::*;
 use crate::reactor::stats::Snapshot;
@@ -126,6 +127,8 @@ fn put_stats(snapshot: Snapshot, out: *mut c10k_stats) -> Result<()> {
 
 /// Fills `config` with the defaults, `size` included. NULL is a no-op.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_config_init(config: *mut c10k_server_config) {
@@ -150,6 +153,8 @@ fn default_server_config() -> c10k_server_config {
 /// Creates a server (not yet running) and stores it in `*out`; `config`
 /// may be NULL for the defaults. The worker threads, if any, start now.
 /// Free it with `c10k_server_free`.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -180,6 +185,8 @@ pub(super) fn server_ref<'a>(server: *const c10k_server) -> Result<&'a Server> {
 /// so the callbacks must be safe to run on several threads at once.
 /// Before `c10k_server_start`/`_run` only (`C10K_EBUSY` after).
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_listen(
@@ -201,6 +208,8 @@ pub unsafe extern "C" fn c10k_server_listen(
 /// threads (no workers) or on the pool threads (workers), possibly on
 /// several threads at once. Before `c10k_server_start`/`_run` only.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_http_listen(
@@ -215,12 +224,17 @@ pub unsafe extern "C" fn c10k_server_http_listen(
         let addr = try_addr(addr)?;
         let (options, config) = http_config(config)?;
         let handler = CHttpHandler::new(callbacks, user_data)?;
-        s.http_listen(addr, options, config, Arc::new(handler))
+        let listening = handler.listening();
+        s.http_listen(addr, options, config, Arc::new(handler))?;
+        listening.store(true, std::sync::atomic::Ordering::Release);
+        Ok(())
     })
 }
 
 /// Starts every loop on a library thread; returns once all of them
 /// listen (or with the first error, everything stopped again).
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -231,6 +245,8 @@ pub unsafe extern "C" fn c10k_server_start(server: *mut c10k_server) -> i32 {
 /// Runs loop 0 on the calling thread (so its callbacks arrive on a thread
 /// the host owns) and the other loops on library threads. Returns after a
 /// stop, once everything is closed.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -247,6 +263,8 @@ pub unsafe extern "C" fn c10k_server_run(server: *mut c10k_server) -> i32 {
 /// and returns 0 at once: `c10k_server_run` returns once it is done, or a
 /// thread in `c10k_server_wait` (or `c10k_server_free`) carries it out.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_stop(server: *mut c10k_server, deadline_ms: u32) -> i32 {
@@ -257,6 +275,8 @@ pub unsafe extern "C" fn c10k_server_stop(server: *mut c10k_server, deadline_ms:
 /// returns at once. Async-signal-safe (atomics and one `write`): this is
 /// the way to stop on SIGINT/SIGTERM. `c10k_server_run` carries it out;
 /// after `c10k_server_start`, a thread blocked in `c10k_server_wait` does.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread, and signal handlers.
 #[unsafe(no_mangle)]
@@ -274,6 +294,8 @@ pub unsafe extern "C" fn c10k_server_request_stop(server: *mut c10k_server) -> i
 /// (waiting nothing) from one of the server's own callbacks, which would
 /// wait for themselves.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_wait(server: *mut c10k_server) -> i32 {
@@ -284,6 +306,8 @@ pub unsafe extern "C" fn c10k_server_wait(server: *mut c10k_server) -> i32 {
 /// it. NULL is a no-op. Returns 0, or `C10K_EBUSY` (and frees nothing)
 /// from one of the server's own callbacks: the server is still running
 /// them. Ask for a stop there instead, and free it from another thread.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -299,6 +323,8 @@ pub unsafe extern "C" fn c10k_server_free(server: *mut c10k_server) -> i32 {
 
 /// How many loops the server runs.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_server_loop_count(server: *const c10k_server) -> u32 {
@@ -308,6 +334,8 @@ pub unsafe extern "C" fn c10k_server_loop_count(server: *const c10k_server) -> u
 /// Writes the address listener `index` (in the order of the listen calls)
 /// is bound to, with a NUL, into `buf` of `len` bytes; useful after port 0.
 /// `C10K_ENOENT` before the server runs or for a bad index.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -323,10 +351,15 @@ pub unsafe extern "C" fn c10k_server_addr(
     })
 }
 
-/// Stores the server's counters summed over its loops in `*total`, and
-/// those of each loop in `per_loop[0..per_loop_len]` (may be NULL with
-/// length 0; extra entries are left alone). Every struct's `size` must be
-/// set. Cheap: per-loop counters, summed on read.
+/// Stores the server's counters summed over its loops in `*total` (whose
+/// `size` the caller set), and those of each loop in the array `per_loop`
+/// of `per_loop_len` entries of `per_loop_size` bytes each: pass
+/// `sizeof(c10k_stats)`, so that a program built against an older,
+/// shorter `c10k_stats` is stepped through correctly (the library sets
+/// each entry's `size`). `per_loop` may be NULL with length 0; entries
+/// past the loop count are left alone. Returns 0, or `C10K_EINVAL` for
+/// NULL or a size this library cannot write. Cheap: per-loop counters,
+/// summed on read. Added in 0.1; `per_loop_size` since 0.2.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -335,18 +368,22 @@ pub unsafe extern "C" fn c10k_server_stats(
     total: *mut c10k_stats,
     per_loop: *mut c10k_stats,
     per_loop_len: usize,
+    per_loop_size: usize,
 ) -> i32 {
     ffi!({
         let (loops, sum) = server_ref(server)?.stats();
         put_stats(sum, total)?;
-        for (i, snapshot) in loops.into_iter().take(per_loop_len).enumerate() {
-            put_stats(snapshot, per_loop.wrapping_add(i))?;
+        let entries = try_sized_array(per_loop, per_loop_len.min(loops.len()), per_loop_size)?;
+        for (entry, snapshot) in entries.into_iter().zip(loops) {
+            put_stats(snapshot, entry)?;
         }
         Ok(())
     })
 }
 
 /// Stores a single loop's counters in `*out` (`size` set by the caller).
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]

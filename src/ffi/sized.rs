@@ -53,3 +53,26 @@ pub(super) fn write_sized<T: Copy>(out: *mut T, value: T) -> Result<()> {
     };
     Ok(())
 }
+
+/// The entries of a caller's array of `n` sized structs of `size` bytes
+/// each (the caller's `sizeof`, which may be shorter than the library's
+/// for a program built against an older header), each with its `size`
+/// field set to `size`, ready for `write_sized`. `C10K_EINVAL` for a
+/// size this library cannot write, or NULL with `n > 0`.
+pub(super) fn try_sized_array<T: Copy>(ptr: *mut T, n: usize, size: usize) -> Result<Vec<*mut T>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if ptr.is_null() || size < size_of::<u32>() || size > size_of::<T>() || n.checked_mul(size).is_none() {
+        return Err(C10K_EINVAL);
+    }
+    let mut entries = Vec::new();
+    entries.try_reserve_exact(n).map_err(|_| crate::error::C10K_ENOMEM)?;
+    for i in 0..n {
+        let entry = (ptr as *mut u8).wrapping_add(i * size) as *mut T;
+        // SAFETY: the caller's array holds n entries of size bytes each.
+        unsafe { *(entry as *mut u32) = size as u32 };
+        entries.push(entry);
+    }
+    Ok(entries)
+}

@@ -208,7 +208,7 @@ pub unsafe extern "C" fn c10k_ws_subprotocol(
 ///
 /// Added in 0.2.
 ///
-/// Thread safety: the thread running `on_request` (the loop thread).
+/// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_ws_accept(
     req: *mut c10k_request,

@@ -33,6 +33,18 @@ static inline void check_rc(int got, int want, const char *file, int line, const
     }
 }
 
+/* Appends `len` received bytes to the NUL-terminated text in `buf` (`cap`
+ * bytes, `*used` of them taken); what does not fit is dropped. Returns the
+ * text, for strstr. */
+static inline const char *check_append(char *buf, size_t cap, size_t *used, const uint8_t *data, size_t len) {
+    if (*used + len < cap) {
+        memcpy(buf + *used, data, len);
+        *used += len;
+        buf[*used] = 0;
+    }
+    return buf;
+}
+
 #define CHECK_STR(got, want) check_result(strcmp((got), (want)) == 0, __FILE__, __LINE__, #got " == " #want)
 
 static int check_timed_out;

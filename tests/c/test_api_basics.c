@@ -34,6 +34,7 @@ static void check_null_arguments(c10k_loop *lp) {
     c10k_listener *listener = NULL;
     uint64_t conn = 0;
     int64_t ms = 0;
+    int32_t fd = -1;
 
     CHECK_RC(c10k_loop_new(NULL), C10K_EINVAL);
     CHECK_RC(c10k_loop_free(NULL), 0);
@@ -42,7 +43,8 @@ static void check_null_arguments(c10k_loop *lp) {
     CHECK_RC(c10k_loop_stop(NULL), C10K_EINVAL);
     CHECK_RC(c10k_loop_post(NULL, NULL, NULL), C10K_EINVAL);
     CHECK_RC(c10k_loop_post(lp, NULL, NULL), C10K_EINVAL);
-    CHECK_RC(c10k_loop_fd(NULL), C10K_EINVAL);
+    CHECK_RC(c10k_loop_fd(NULL, &fd), C10K_EINVAL);
+    CHECK_RC(c10k_loop_fd(lp, NULL), C10K_EINVAL);
     CHECK_RC(c10k_loop_next_timeout(NULL, &ms), C10K_EINVAL);
     CHECK_RC(c10k_loop_next_timeout(lp, NULL), C10K_EINVAL);
     CHECK_RC(c10k_loop_next_timeout(lp, &ms), 0);
@@ -111,7 +113,9 @@ int main(void) {
     check_versions();
     check_error_names();
     CHECK_RC(c10k_loop_new(&lp), 0);
-    CHECK(lp != NULL && c10k_loop_fd(lp) >= 0);
+    int32_t fd = -1;
+    CHECK_RC(c10k_loop_fd(lp, &fd), 0);
+    CHECK(fd >= 0);
     check_null_arguments(lp);
     check_bad_addresses(lp);
     check_listen_options(lp);

@@ -68,15 +68,15 @@ static void check_nulls(void) {
     CHECK_RC(c10k_server_request_stop(NULL), C10K_EINVAL);
     CHECK_RC(c10k_server_wait(NULL), C10K_EINVAL);
     CHECK_RC(c10k_server_http_listen(NULL, "127.0.0.1:0", NULL, NULL, NULL), C10K_EINVAL);
-    CHECK_RC(c10k_server_stats(NULL, &stats, NULL, 0), C10K_EINVAL);
+    CHECK_RC(c10k_server_stats(NULL, &stats, NULL, 0, sizeof stats), C10K_EINVAL);
     CHECK(c10k_server_loop_count(NULL) == 0);
 
     CHECK_RC(c10k_server_new(NULL, &server), 0);
     CHECK_RC(c10k_server_http_listen(server, "127.0.0.1:0", NULL, NULL, NULL), C10K_EINVAL);
     CHECK_RC(c10k_server_http_listen(server, NULL, NULL, NULL, NULL), C10K_EINVAL);
-    CHECK_RC(c10k_server_stats(server, NULL, NULL, 0), C10K_EINVAL);
+    CHECK_RC(c10k_server_stats(server, NULL, NULL, 0, sizeof stats), C10K_EINVAL);
     stats.size = 3; /* a struct of another version */
-    CHECK_RC(c10k_server_stats(server, &stats, NULL, 0), C10K_EINVAL);
+    CHECK_RC(c10k_server_stats(server, &stats, NULL, 0, sizeof stats), C10K_EINVAL);
     CHECK_RC(c10k_server_free(server), 0);
 
     CHECK_RC(c10k_http_listen(NULL, "127.0.0.1:0", NULL, NULL, NULL, NULL), C10K_EINVAL);

@@ -42,7 +42,10 @@ static void check_views(c10k_request *req) {
     CHECK_RC(c10k_request_header_at(req, 1, &name, &name_len, &value, &value_len), 0);
     CHECK(view_is(name, name_len, "X-Test") && view_is(value, value_len, "one"));
     CHECK_RC(c10k_request_header_at(req, 2, &name, &name_len, &value, &value_len), C10K_ENOENT);
-    CHECK_RC(c10k_request_version(req), 1);
+    uint32_t minor = 9;
+    CHECK_RC(c10k_request_version(req, &minor), 0);
+    CHECK(minor == 1);
+    CHECK_RC(c10k_request_version(req, NULL), C10K_EINVAL);
     CHECK(c10k_request_keep_alive(req));
 
     c10k_request_info info;

@@ -67,12 +67,7 @@ static void client_open(void *user_data, uint64_t conn) {
 
 static void client_data(void *user_data, uint64_t conn, const uint8_t *data, size_t len) {
     (void)user_data;
-    if (t.received_len + len < sizeof t.received) {
-        memcpy(t.received + t.received_len, data, len);
-        t.received_len += len;
-        t.received[t.received_len] = 0;
-    }
-    if (strstr(t.received, "\r\n0\r\n\r\n") != NULL) {
+    if (strstr(check_append(t.received, sizeof t.received, &t.received_len, data, len), "\r\n0\r\n\r\n") != NULL) {
         CHECK_RC(c10k_conn_close(conn), 0);
     }
 }

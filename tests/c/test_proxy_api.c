@@ -26,6 +26,9 @@ static void server_open(void *ud, uint64_t conn) {
     (void)ud;
     CHECK_RC(c10k_conn_peer_addr(conn, t.peer, sizeof t.peer), 0);
     CHECK_RC(c10k_conn_socket_peer_addr(conn, t.socket_peer, sizeof t.socket_peer), 0);
+    c10k_proxy_info info = {.size = sizeof info};
+    CHECK_RC(c10k_conn_proxy_info(conn, &info), 0);
+    CHECK(info.version == 1 && info.authority == NULL && info.authority_len == 0 && !info.tls);
     t.opens_before_data += t.data_len == 0;
 }
 
@@ -101,6 +104,9 @@ static void check_bad_options(void) {
 static void check_misuse(void) {
     char buf[C10K_ADDRSTRLEN];
     CHECK_RC(c10k_conn_socket_peer_addr(12345, buf, sizeof buf), C10K_ECLOSED);
+    c10k_proxy_info info = {.size = sizeof info};
+    CHECK_RC(c10k_conn_proxy_info(12345, &info), C10K_ECLOSED);
+    CHECK_RC(c10k_request_proxy_info(NULL, &info), C10K_EINVAL);
     CHECK_RC(c10k_request_socket_peer_addr(NULL, buf, sizeof buf), C10K_EINVAL);
     CHECK_RC(c10k_loop_set_draining(NULL, true), C10K_EINVAL);
     CHECK_RC(c10k_loop_set_draining(t.lp, true), 0);

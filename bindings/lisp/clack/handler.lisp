@@ -46,24 +46,23 @@ accepts the upgrade)."
 
 (defun request-handler (app workers)
   "The c10k handler serving APP: requests without a body inline, the others
-on WORKERS."
+on WORKERS. The environment is built first: it reads the header fields
+once, and whether a body follows is then read from them."
   (let ((empty (c10k::make-empty-body-stream)))
     (lambda (request)
-      (if (c10k:request-has-body-p request)
-          (let* ((body (c10k:request-body-stream request))
-                 (reply (c10k::%request-reply request))
-                 (env (make-env request body (c10k:server-address c10k::*server*)))
-                 (debug (c10k::http-server-debug c10k::*server*))
-                 (report-stream c10k::*report-stream*))
-            (submit workers (lambda ()
-                              (let ((c10k::*report-stream* report-stream))
-                                (answer-on-worker app env reply debug))))
-            nil)
-          (let ((clack.handler.c10k.websocket::*made* (list nil)))
-            (inline-answer request
-                           (call-app app (make-env request empty
-                                                   (c10k:server-address c10k::*server*)))
-                           (car clack.handler.c10k.websocket::*made*)))))))
+      (let ((env (make-env request empty (c10k:server-address c10k::*server*))))
+        (if (c10k:request-has-body-p request)
+            (let ((reply (progn (setf (getf env :raw-body) (c10k:request-body-stream request))
+                                (c10k::%request-reply request)))
+                  (debug (c10k::http-server-debug c10k::*server*))
+                  (report-stream c10k::*report-stream*))
+              (submit workers (lambda ()
+                                (let ((c10k::*report-stream* report-stream))
+                                  (answer-on-worker app env reply debug))))
+              nil)
+            (let ((clack.handler.c10k.websocket::*made* (list nil)))
+              (inline-answer request (call-app app env)
+                             (car clack.handler.c10k.websocket::*made*))))))))
 
 (defun run (app &rest options &key (address "127.0.0.1") (port 5000) loops debug access-log
                                    (worker-threads 8) on-ready stop-signals

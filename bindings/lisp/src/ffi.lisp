@@ -43,10 +43,10 @@
 
 ;;; Versions and limits.
 (defconst "C10K_VERSION_MAJOR" 0)
-(defconst "C10K_VERSION_MINOR" 1)
+(defconst "C10K_VERSION_MINOR" 2)
 (defconst "C10K_VERSION_PATCH" 0)
-(defconst "C10K_VERSION_HEX" #x000100)
-(defconst "C10K_ABI_VERSION" 1)
+(defconst "C10K_VERSION_HEX" #x000200)
+(defconst "C10K_ABI_VERSION" 2)
 (defconst "C10K_ADDRSTRLEN" 64)
 (defconst "C10K_MAX_HEAD_BYTES_LIMIT" (ash 1 20))
 (defconst "C10K_MAX_HEADERS_LIMIT" 128)
@@ -120,7 +120,7 @@
 
 (defstruct-c "c10k_http_config"
   (size :uint32)
-  (listen (:struct c10k-listen-options))
+  (listen :pointer)
   (max-head-bytes :uint32)
   (max-headers :uint32)
   (max-body-bytes :uint64)
@@ -144,7 +144,8 @@
   (on-abort :pointer)
   (on-body :pointer)
   (on-drain :pointer)
-  (on-requests :pointer))
+  (on-requests :pointer)
+  (on-release :pointer))
 
 (defstruct-c "c10k_request_info"
   (size :uint32)
@@ -174,6 +175,18 @@
   (name-len :size)
   (value :pointer)
   (value-len :size))
+
+(defstruct-c "c10k_proxy_info"
+  (size :uint32)
+  (version :uint32)
+  (authority :pointer)
+  (authority-len :size)
+  (tls :bool)
+  (tls-verified-cert :bool)
+  (tls-version :pointer)
+  (tls-version-len :size)
+  (tls-cn :pointer)
+  (tls-cn-len :size))
 
 (defstruct-c "c10k_server_config"
   (size :uint32)
@@ -268,7 +281,7 @@
 (defc "c10k_request_trailer_count" :size (req :pointer))
 (defc "c10k_request_trailer_at" :int32 (req :pointer) (index :size) (name :pointer)
   (name-len :pointer) (value :pointer) (value-len :pointer))
-(defc "c10k_request_version" :int32 (req :pointer))
+(defc "c10k_request_version" :int32 (req :pointer) (out-minor :pointer))
 (defc "c10k_request_keep_alive" :bool (req :pointer))
 (defc "c10k_request_peer_addr" :int32 (req :pointer) (buf :pointer) (len :size))
 (defc "c10k_http_date_parse" :int32 (text :pointer) (len :size) (out-secs :pointer))
@@ -302,7 +315,7 @@
 (defc "c10k_loop_stop" :int32 (lp :pointer))
 (defc "c10k_loop_post" :int32 (lp :pointer) (cb :pointer) (user-data :pointer))
 (defc "c10k_test_loop_panic" :int32 (lp :pointer))
-(defc "c10k_loop_fd" :int32 (lp :pointer))
+(defc "c10k_loop_fd" :int32 (lp :pointer) (out-fd :pointer))
 (defc "c10k_loop_next_timeout" :int32 (lp :pointer) (out-ms :pointer))
 (defc "c10k_loop_open_handles" :int32 (lp :pointer) (out-sources :pointer)
   (out-timers :pointer))
@@ -326,7 +339,7 @@
 (defc "c10k_server_loop_count" :uint32 (server :pointer))
 (defc "c10k_server_addr" :int32 (server :pointer) (index :size) (buf :pointer) (len :size))
 (defc "c10k_server_stats" :int32 (server :pointer) (total :pointer) (per-loop :pointer)
-  (per-loop-len :size))
+  (per-loop-len :size) (per-loop-size :size))
 (defc "c10k_loop_stats" :int32 (lp :pointer) (out :pointer))
 
 ;;; Past one machine (0.2): PROXY protocol peers, handed-over sockets, draining.
@@ -338,6 +351,8 @@
 (defc "c10k_server_http_listen_fd" :int32 (server :pointer) (fd :int32) (config :pointer)
   (callbacks :pointer) (user-data :pointer))
 (defc "c10k_loop_set_draining" :int32 (lp :pointer) (draining :bool))
+(defc "c10k_conn_proxy_info" :int32 (conn :uint64) (out :pointer))
+(defc "c10k_request_proxy_info" :int32 (req :pointer) (out :pointer))
 
 ;;; WebSocket.
 (defc "c10k_ws_options_init" :void (opts :pointer))

@@ -122,9 +122,12 @@ error."
 library's defaults for those not given) and the c10k_http_callbacks of
 every HTTP server, both valid while FUNCTION runs."
   (cffi:with-foreign-objects ((config '(:struct c10k-http-config))
+                              (listen '(:struct c10k-listen-options))
                               (callbacks '(:struct c10k-http-callbacks)))
     (c10k-http-config-init config)
-    (let ((listen (cffi:foreign-slot-pointer config '(:struct c10k-http-config) 'listen)))
+    (c10k-listen-options-init listen)
+    (setf (cffi:foreign-slot-value config '(:struct c10k-http-config) 'listen) listen)
+    (progn
       (when backlog
         (setf (cffi:foreign-slot-value listen '(:struct c10k-listen-options) 'backlog) backlog))
       (when reuse-port
@@ -138,14 +141,16 @@ every HTTP server, both valid while FUNCTION runs."
       (when keepalive (setf keepalive-timeout-ms keepalive))
       (setf stream-bodies (and streaming t)
             access-log-fd log-fd))
-    (cffi:with-foreign-slots ((size on-request on-abort on-body on-drain on-requests)
+    ;; Every member is set: SIZE covers them all, so the library reads them.
+    (cffi:with-foreign-slots ((size on-request on-abort on-body on-drain on-requests on-release)
                               callbacks (:struct c10k-http-callbacks))
       (setf size (cffi:foreign-type-size '(:struct c10k-http-callbacks))
             on-request (cffi:callback http-on-request)
             on-abort (cffi:callback http-on-abort)
             on-body (cffi:callback http-on-body)
             on-drain (cffi:callback http-on-drain)
-            on-requests (cffi:null-pointer)))
+            on-requests (cffi:null-pointer)
+            on-release (cffi:null-pointer)))
     (funcall function config callbacks)))
 
 (defun http-listener (address options)

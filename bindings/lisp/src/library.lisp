@@ -35,7 +35,7 @@ repository's target/release/, else by soname from the standard paths."
            (setf *library-path* (truename (repository-build))))
           (t
            (handler-case (cffi:load-foreign-library
-                          '(:or "libc10k.so.0.1" "libc10k.so"))
+                          '(:or "libc10k.so.0.2" "libc10k.so"))
              (cffi:load-foreign-library-error (e)
                (error "libc10k not found: set C10K_LIB, run `cargo build --release` ~
                        in the repository, or install the library (~A)." e)))))))

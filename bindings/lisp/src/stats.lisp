@@ -40,7 +40,7 @@ the server has stopped."
                (call-with-stats-array
                 (1+ loops)
                 (lambda (array entry)
-                  (check (c10k-server-stats pointer array (cffi:inc-pointer array entry) loops)
+                  (check (c10k-server-stats pointer array (cffi:inc-pointer array entry) loops entry)
                          "c10k_server_stats")
                   (values (stats-plist array)
                           (loop for i from 1 to loops

@@ -139,19 +139,18 @@ reported with its backtrace and closes the WebSocket with 1011."
       (alexandria:when-let ((f (websocket-on-message websocket)))
         (funcall f websocket (if binary (view-octets data length) (view-string data length)))))))
 
-(cffi:defcallback ws-on-ping :void ((user-data :pointer) (handle :uint64)
-                                    (data :pointer) (length :size))
-  (with-callback-server (user-data)
-    (with-websocket-event (websocket handle "on-ping")
-      (alexandria:when-let ((f (websocket-on-ping websocket)))
-        (funcall f websocket (view-octets data length))))))
+(defmacro define-ws-payload-callback (name accessor what)
+  "Defines the callback NAME passing a control frame's payload, as octets,
+to the WebSocket's function ACCESSOR."
+  `(cffi:defcallback ,name :void ((user-data :pointer) (handle :uint64)
+                                  (data :pointer) (length :size))
+     (with-callback-server (user-data)
+       (with-websocket-event (websocket handle ,what)
+         (alexandria:when-let ((f (,accessor websocket)))
+           (funcall f websocket (view-octets data length)))))))
 
-(cffi:defcallback ws-on-pong :void ((user-data :pointer) (handle :uint64)
-                                    (data :pointer) (length :size))
-  (with-callback-server (user-data)
-    (with-websocket-event (websocket handle "on-pong")
-      (alexandria:when-let ((f (websocket-on-pong websocket)))
-        (funcall f websocket (view-octets data length))))))
+(define-ws-payload-callback ws-on-ping websocket-on-ping "on-ping")
+(define-ws-payload-callback ws-on-pong websocket-on-pong "on-pong")
 
 (cffi:defcallback ws-on-drain :void ((user-data :pointer) (handle :uint64))
   (with-callback-server (user-data)

@@ -69,10 +69,13 @@ status, the header alist and the body string."
   (cdr (assoc name headers :test #'string-equal)))
 
 (defun run-python (script &rest arguments)
-  "Runs tests/SCRIPT with python3 and returns its standard output and exit code."
+  "Runs tests/SCRIPT with the test venv's python (C10K_TEST_PYTHON, which
+test.sh sets; else python3) and returns its standard output and exit code."
   (let* ((path (asdf:system-relative-pathname "c10k/tests" (format nil "tests/~A" script)))
          (output (make-string-output-stream))
-         (process (sb-ext:run-program "python3" (cons (namestring path) arguments)
+         (python (or (uiop:getenv "C10K_TEST_PYTHON") "python3"))
+         (process (sb-ext:run-program python (mapcar #'princ-to-string
+                                                     (cons (namestring path) arguments))
                                       :search t :output output :error *error-output*)))
     (values (get-output-stream-string output) (sb-ext:process-exit-code process))))
 

@@ -135,6 +135,15 @@ had not exited 10 s later."
     (is (alexandria:starts-with-subseq "listening on" line))
     (is (zerop code) "exit code ~A after SIGINT" code)))
 
+(test websocket-echo-example
+  (multiple-value-bind (line code)
+      (call-with-example "websocket-echo.lisp"
+                         (lambda (port)
+                           (python-says "echo ok" (list "echo" port "/"))
+                           (is (= 426 (http port "GET" "/")))))
+    (is (alexandria:starts-with-subseq "listening on" line))
+    (is (zerop code) "exit code ~A after SIGTERM" code)))
+
 (test echo-example
   (multiple-value-bind (line code)
       (call-with-example "echo.lisp"

@@ -185,4 +185,5 @@ a struct is named by its C name."
   (let ((condition (handler-case (c10k::check-abi (1+ c10k.ffi:+abi-version+))
                      (c10k:abi-mismatch (c) c))))
     (is (typep condition 'c10k:abi-mismatch))
-    (is (search "C10K_ABI_VERSION 2" (princ-to-string condition)))))
+    (is (search (format nil "C10K_ABI_VERSION ~D" (1+ c10k.ffi:+abi-version+))
+                (princ-to-string condition)))))

@@ -23,12 +23,14 @@ from ._reply import Deferred, Reply
 from ._response import FileResponse, Response, StreamResponse
 from ._server import Server
 from ._stats import Stats
+from ._websocket import AcceptWebSocket, WebSocket
 from ._tcp import Protocol, TcpServer, Transport
 
 __version__: str = ffi.string(lib.c10k_version()).decode()
 """The version of the loaded library."""
 
 __all__ = [
+    "AcceptWebSocket",
     "C10kError",
     "Deferred",
     "FileResponse",
@@ -43,5 +45,6 @@ __all__ = [
     "StreamResponse",
     "TcpServer",
     "Transport",
+    "WebSocket",
     "http_defaults",
 ]

@@ -11,6 +11,7 @@ adds is reachable from Python with no change here. Fields of the nested
 from __future__ import annotations
 
 import os
+import weakref
 from typing import IO, Any, Optional, Union
 
 from ._ffi import ffi, lib
@@ -29,15 +30,20 @@ HTTP_OPTIONS: tuple[str, ...] = tuple(_fields(_CONFIG))
 LISTEN_OPTIONS: tuple[str, ...] = tuple(_fields(_LISTEN))
 
 
+# Each config's c10k_listen_options, which it points to: kept while it lives.
+_LISTEN_OPTIONS: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+
+
 def _read(struct: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(struct, name) for name in names}
 
 
 def http_defaults() -> dict[str, Any]:
     """Every option with the library's default (``c10k_http_config_init``)."""
-    config = ffi.new("c10k_http_config *")
+    config, listen = ffi.new("c10k_http_config *"), ffi.new("c10k_listen_options *")
     lib.c10k_http_config_init(config)
-    return {**_read(config, HTTP_OPTIONS), **_read(config.listen, LISTEN_OPTIONS)}
+    lib.c10k_listen_options_init(listen)
+    return {**_read(config, HTTP_OPTIONS), **_read(listen, LISTEN_OPTIONS)}
 
 
 def http_config(options: dict[str, Any], stream_bodies: bool = False) -> Any:
@@ -46,8 +52,11 @@ def http_config(options: dict[str, Any], stream_bodies: bool = False) -> Any:
     Raises ``TypeError`` for a name the library does not have and
     ``ValueError`` for a value out of the field's range.
     """
-    config = ffi.new("c10k_http_config *")
+    config, listen = ffi.new("c10k_http_config *"), ffi.new("c10k_listen_options *")
     lib.c10k_http_config_init(config)
+    lib.c10k_listen_options_init(listen)
+    config.listen = listen
+    _LISTEN_OPTIONS[config] = listen  # alive as long as the config
     config.stream_bodies = stream_bodies
     for name, value in options.items():
         if value is None:
@@ -55,7 +64,7 @@ def http_config(options: dict[str, Any], stream_bodies: bool = False) -> Any:
         if name in HTTP_OPTIONS:
             target = config
         elif name in LISTEN_OPTIONS:
-            target = config.listen
+            target = listen
         else:
             known = ", ".join(sorted(HTTP_OPTIONS + LISTEN_OPTIONS))
             raise TypeError(f"unknown HTTP option {name!r}; the library's options are: {known}")

@@ -70,7 +70,9 @@ class NestedLoop(OwnLoop):
         self._loop = out[0]
         self._owner._open_in(aloop)
         self._listener = self._owner._listen(self._loop)
-        self._fd = check(lib.c10k_loop_fd(self._loop), "c10k_loop_fd")
+        fd = ffi.new("int32_t *")
+        check(lib.c10k_loop_fd(self._loop, fd), "c10k_loop_fd")
+        self._fd = fd[0]
         aloop.add_reader(self._fd, self._turn)
         self._schedule()
         return listener_addr(self._listener)

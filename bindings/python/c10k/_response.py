@@ -120,6 +120,8 @@ def coerce(result: Any) -> AnyResponse:
     """
     if isinstance(result, (Response, FileResponse, StreamResponse)) or hasattr(result, "begin"):
         return result  # hasattr: a Deferred (c10k._reply), answered later
+    if hasattr(result, "begin_upgrade"):
+        return result  # an AcceptWebSocket (c10k._websocket)
     if isinstance(result, (bytes, bytearray, memoryview, str)):
         return Response(200, None, bytes(result) if not isinstance(result, str) else result)
     if isinstance(result, tuple) and len(result) == 3:

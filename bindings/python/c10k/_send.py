@@ -87,6 +87,8 @@ def respond(req: Any, response: AnyResponse) -> None:
             respond(req, _file_error_response(code))
         else:
             check(code, "c10k_respond_path")
+    elif hasattr(response, "begin_upgrade"):
+        response.begin_upgrade(req)  # an AcceptWebSocket (c10k._websocket)
     else:
         reply = ffi.new("uint64_t *")
         check(lib.c10k_request_defer(req, reply), "c10k_request_defer")

@@ -63,5 +63,5 @@ def server_stats(server: Any) -> Stats:
     """The counters of a multi-loop server, total and per loop."""
     count = lib.c10k_server_loop_count(server)
     total, each = new_raw(), new_raw(count)
-    check(lib.c10k_server_stats(server, total, each, count), "c10k_server_stats")
+    check(lib.c10k_server_stats(server, total, each, count, _SIZE), "c10k_server_stats")
     return Stats.from_c(total[0], tuple(Stats.from_c(each[i]) for i in range(count)))

@@ -4,7 +4,7 @@
 use std::ffi::c_char;
 
 use super::super::cast::put_if;
-use super::super::conn::{c10k_listen_options, default_listen_options, listen_options};
+use super::super::conn::{c10k_listen_options, listen_options};
 use super::super::sized::read_sized;
 use crate::error::*;
 use crate::http::Limits;
@@ -30,8 +30,11 @@ pub struct c10k_http_config {
     /// struct from an older header is accepted (its missing fields keep
     /// their defaults), a longer one refused with `C10K_EINVAL`.
     pub size: u32,
-    /// Socket options (backlog, SO_REUSEPORT, connection limit).
-    pub listen: c10k_listen_options,
+    /// Socket options (backlog, SO_REUSEPORT, connection limit), read
+    /// during the listen call; NULL (the default) for their defaults. A
+    /// pointer rather than an embedded struct, so that each struct can grow.
+    /// Changed in 0.2 (was embedded).
+    pub listen: *const c10k_listen_options,
     /// Request line plus headers, in bytes; more answers 431. Default 8192;
     /// 64 to `C10K_MAX_HEAD_BYTES_LIMIT`, `C10K_EINVAL` otherwise.
     pub max_head_bytes: u32,
@@ -93,6 +96,8 @@ pub struct c10k_http_config {
 
 /// Fills `config` with the defaults, `size` included. NULL is a no-op.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_http_config_init(config: *mut c10k_http_config) {
@@ -106,7 +111,7 @@ fn default_http_config() -> c10k_http_config {
     let d = HttpConfig::default();
     c10k_http_config {
         size: size_of::<c10k_http_config>() as u32,
-        listen: default_listen_options(),
+        listen: std::ptr::null(),
         max_head_bytes: d.limits.max_head_bytes as u32,
         max_headers: d.limits.max_headers as u32,
         max_body_bytes: d.limits.max_body_bytes,
@@ -130,7 +135,7 @@ fn default_http_config() -> c10k_http_config {
 /// `c10k_http_config_init`.
 pub(crate) fn http_config(config: *const c10k_http_config) -> Result<(crate::net::ListenOptions, HttpConfig)> {
     let c = read_sized(config, default_http_config())?;
-    let listen = listen_options(&c.listen)?;
+    let listen = listen_options(c.listen)?;
     let valid = (MIN_HEAD_BYTES..=C10K_MAX_HEAD_BYTES_LIMIT).contains(&c.max_head_bytes)
         && (1..=C10K_MAX_HEADERS_LIMIT).contains(&c.max_headers)
         && c.access_log_fd >= -1;

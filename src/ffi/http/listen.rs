@@ -1,6 +1,8 @@
 //! `c10k_http_listen` and the C callbacks an HTTP listener reports to.
 
 use std::ffi::{c_char, c_void};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::super::cast::{carry, try_addr, uncarry};
 use super::super::conn::{c10k_listener, finish_listen};
@@ -50,11 +52,21 @@ pub struct c10k_http_callbacks {
     /// written together, one `writev` per connection. May be NULL.
     /// Added in 0.2.
     pub on_requests: Option<unsafe extern "C" fn(user_data: *mut c_void, reqs: *const *mut c10k_request, n: usize)>,
+    /// The last callback, once, after a successful listen call: the
+    /// library never uses `user_data` again (the listener is closed and
+    /// every connection it accepted is gone; for a `c10k_server`, the
+    /// server is freed), so free it here. Runs on the thread where that
+    /// happened (a loop thread, or the one calling `c10k_listener_close`,
+    /// `c10k_loop_free` or `c10k_server_free`). May be NULL. Added in 0.2.
+    pub on_release: Option<unsafe extern "C" fn(user_data: *mut c_void)>,
 }
 
 pub(crate) struct CHttpHandler {
     callbacks: c10k_http_callbacks,
     user_data: usize,
+    /// Set once the listen call succeeded: a failing call never calls
+    /// `on_release` (it drops the handler before returning).
+    listening: Arc<AtomicBool>,
 }
 
 // SAFETY: the handler is only called with its own user data, which the host
@@ -75,12 +87,28 @@ impl CHttpHandler {
             on_body: None,
             on_drain: None,
             on_requests: None,
+            on_release: None,
         };
         let callbacks = read_sized(callbacks, none)?;
         if callbacks.on_request.is_none() && callbacks.on_requests.is_none() {
             return Err(C10K_EINVAL);
         }
-        Ok(CHttpHandler { callbacks, user_data: carry(user_data) })
+        Ok(CHttpHandler { callbacks, user_data: carry(user_data), listening: Arc::default() })
+    }
+
+    /// The flag to raise once the listen call that takes this handler
+    /// succeeded.
+    pub(crate) fn listening(&self) -> Arc<AtomicBool> {
+        self.listening.clone()
+    }
+}
+
+impl Drop for CHttpHandler {
+    fn drop(&mut self) {
+        if let (Some(cb), true) = (self.callbacks.on_release, self.listening.load(Ordering::Acquire)) {
+            // SAFETY: the host's last callback with its own user data.
+            unsafe { cb(uncarry(self.user_data)) }
+        }
     }
 }
 
@@ -129,6 +157,8 @@ impl HttpHandler for CHttpHandler {
 /// or out; bad address or config), `C10K_EADDRINUSE`, `C10K_EACCES`, or
 /// `C10K_EWRONGTHREAD`.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: loop thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_http_listen(
@@ -147,7 +177,9 @@ pub unsafe extern "C" fn c10k_http_listen(
         if out.is_null() {
             return Err(C10K_EINVAL);
         }
+        let listening = handler.listening();
         let id = lp.http_listen(&addr, &options, config, Box::new(handler))?;
+        listening.store(true, Ordering::Release);
         finish_listen(lp, id, out)
     })
 }

@@ -10,6 +10,8 @@ use crate::http::percent_decode;
 /// `C10K_EINVAL` for a malformed `%XY` or NULL pointers, `C10K_ENOMEM` if
 /// `cap` is too small (the decoded form is never longer than the input).
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_percent_decode(

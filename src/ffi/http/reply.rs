@@ -15,6 +15,8 @@ use crate::reactor::Kind;
 /// `C10K_ENOMEM` when no copy can be made (nothing is sent: the reply
 /// stays pending).
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_reply_send(
@@ -33,6 +35,8 @@ pub unsafe extern "C" fn c10k_reply_send(
 
 /// Completes a deferred reply with `len` bytes of the file `fd` from
 /// `offset` (borrowed: duplicated), sent with `sendfile(2)`.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -56,6 +60,8 @@ pub unsafe extern "C" fn c10k_reply_send_file(
 /// to the exact body length, or is NULL when it is unknown (the body is
 /// then sent chunked to HTTP/1.1 clients, close-delimited to HTTP/1.0).
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_reply_start(
@@ -77,6 +83,8 @@ pub unsafe extern "C" fn c10k_reply_start(
 /// more), `C10K_EINVAL` for more than a declared length, `C10K_ENOMEM`
 /// when no copy can be made (nothing is sent), or `C10K_ECLOSED`.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_reply_write(reply: u64, data: *const u8, len: usize) -> i32 {
@@ -88,6 +96,8 @@ pub unsafe extern "C" fn c10k_reply_write(reply: u64, data: *const u8, len: usiz
 
 /// Ends a started response. If fewer bytes than a declared length were
 /// written, the connection closes after them.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
@@ -101,6 +111,8 @@ pub extern "C" fn c10k_reply_end(reply: u64) -> i32 {
 /// run for it. Returns 0, or `C10K_ECLOSED` if the reply already ended or
 /// the client left.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_reply_abort(reply: u64) -> i32 {
@@ -108,6 +120,8 @@ pub extern "C" fn c10k_reply_abort(reply: u64) -> i32 {
 }
 
 /// Resumes a body stream paused by `on_body` returning false.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]

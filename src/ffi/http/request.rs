@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use super::super::cast::{put_addr, put_view, try_cstr};
+use super::super::cast::{put, put_addr, put_view, try_cstr};
 use super::super::sized::write_sized;
 use super::super::target::target_form_code;
 use crate::error::*;
@@ -101,6 +101,8 @@ pub struct c10k_request_info {
 /// Fills `*out` (whose `size` the caller set to
 /// `sizeof(c10k_request_info)`) with the request's views.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_request_get_info(req: *const c10k_request, out: *mut c10k_request_info) -> i32 {
@@ -143,6 +145,8 @@ pub unsafe extern "C" fn c10k_request_get_info(req: *const c10k_request, out: *m
 /// request: valid during `on_request`. Same rules for every
 /// `c10k_request_*` view below.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_request_method(
@@ -154,6 +158,8 @@ pub unsafe extern "C" fn c10k_request_method(
 }
 
 /// Stores the target as sent (`/path?query`, not decoded).
+///
+/// Added in 0.1.
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
@@ -169,6 +175,8 @@ pub unsafe extern "C" fn c10k_request_target(
 /// the URI's path for an absolute-form target (`/` when it has none), `*`
 /// for `OPTIONS *`, empty for CONNECT's `host:port`.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_request_path(req: *const c10k_request, out: *mut *const u8, out_len: *mut usize) -> i32 {
@@ -178,6 +186,8 @@ pub unsafe extern "C" fn c10k_request_path(req: *const c10k_request, out: *mut *
 /// Stores the query after `?`, not decoded; `C10K_ENOENT` when the target
 /// has no `?`.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_request_query(req: *const c10k_request, out: *mut *const u8, out_len: *mut usize) -> i32 {
@@ -185,6 +195,8 @@ pub unsafe extern "C" fn c10k_request_query(req: *const c10k_request, out: *mut 
 }
 
 /// Stores the body (empty if none; with `stream_bodies`, always empty).
+///
+/// Added in 0.1.
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
@@ -194,6 +206,8 @@ pub unsafe extern "C" fn c10k_request_body(req: *const c10k_request, out: *mut *
 
 /// Stores the value of the first header named `name` (NUL-terminated,
 /// case-insensitive); `C10K_ENOENT` if there is none.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
@@ -211,6 +225,8 @@ pub unsafe extern "C" fn c10k_request_header(
 
 /// How many header fields the request has (0 for NULL).
 ///
+/// Added in 0.1.
+///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_request_header_count(req: *const c10k_request) -> usize {
@@ -219,6 +235,8 @@ pub unsafe extern "C" fn c10k_request_header_count(req: *const c10k_request) -> 
 
 /// Stores header field `index` (0-based, in arrival order) as two views;
 /// `C10K_ENOENT` past the last one.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
@@ -235,6 +253,8 @@ pub unsafe extern "C" fn c10k_request_header_at(
 
 /// How many trailer fields a chunked body carried.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_request_trailer_count(req: *const c10k_request) -> usize {
@@ -242,6 +262,8 @@ pub unsafe extern "C" fn c10k_request_trailer_count(req: *const c10k_request) ->
 }
 
 /// Stores trailer field `index` as two views; `C10K_ENOENT` past the last.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
@@ -258,15 +280,19 @@ pub unsafe extern "C" fn c10k_request_trailer_at(
     })
 }
 
-/// The HTTP minor version: 0 for HTTP/1.0, 1 for HTTP/1.1; `C10K_EINVAL` for NULL.
+/// Stores the HTTP minor version in `*out_minor`: 0 for HTTP/1.0, 1 for
+/// HTTP/1.1. Returns 0, or `C10K_EINVAL` for NULL. Added in 0.1;
+/// `out_minor` since 0.2 (the version was the return value).
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_request_version(req: *const c10k_request) -> i32 {
-    ffi!(else C10K_EPANIC, { Ok(request(req).map_or(C10K_EINVAL, |r| r.version_minor() as i32)) })
+pub unsafe extern "C" fn c10k_request_version(req: *const c10k_request, out_minor: *mut u32) -> i32 {
+    ffi!({ put(out_minor, request(req)?.version_minor() as u32) })
 }
 
 /// Whether the connection stays open after this request (false for NULL).
+///
+/// Added in 0.1.
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
@@ -276,6 +302,8 @@ pub unsafe extern "C" fn c10k_request_keep_alive(req: *const c10k_request) -> bo
 
 /// Writes the client's address (`"127.0.0.1:50000"`) with a NUL into
 /// `buf` of `len` bytes (`C10K_ADDRSTRLEN` is enough).
+///
+/// Added in 0.1.
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]

@@ -61,6 +61,8 @@ pub(in crate::ffi) fn with_headers<R>(
 /// when the response cannot be copied (nothing is sent: the handler may
 /// still answer, or defer); `C10K_ECLOSED`/`C10K_EPIPE` if the connection is gone.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_respond(
@@ -81,6 +83,8 @@ pub unsafe extern "C" fn c10k_respond(
 /// the loop with `sendfile(2)`: the handler never pumps bytes. `fd` is
 /// borrowed (the library duplicates it). Returns as `c10k_respond`, plus
 /// `C10K_EBADF`.
+///
+/// Added in 0.1.
 ///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
@@ -107,6 +111,8 @@ pub unsafe extern "C" fn c10k_respond_file(
 /// anything but a regular file (a FIFO, a device, a socket) is refused
 /// with `C10K_EACCES`.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_respond_path(
@@ -130,6 +136,8 @@ pub unsafe extern "C" fn c10k_respond_path(
 /// `on_abort` reports it and the handle answers `C10K_ECLOSED`. Requests
 /// pipelined behind this one wait, in order.
 ///
+/// Added in 0.1.
+///
 /// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_request_defer(req: *mut c10k_request, out_reply: *mut u64) -> i32 {
@@ -145,10 +153,13 @@ pub unsafe extern "C" fn c10k_request_defer(req: *mut c10k_request, out_reply: *
 /// and `Connection: upgrade`) and hands the connection over: from now on
 /// it is a plain connection reporting to `callbacks` with `user_data`
 /// (`on_open` first, then any bytes that followed the request). Only for a
-/// request without a body that asked to upgrade; `C10K_EINVAL` otherwise
-/// (nothing is sent, and the handler can still answer over HTTP).
+/// request without a body that asked to upgrade, from a handler on the
+/// loop thread (not a worker pool's); `C10K_EINVAL` otherwise (nothing is
+/// sent, and the handler can still answer over HTTP).
 ///
-/// Thread safety: the thread running `on_request` (the loop thread).
+/// Added in 0.1.
+///
+/// Thread safety: the thread running `on_request`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn c10k_respond_upgrade(
     req: *mut c10k_request,

@@ -109,13 +109,18 @@ pub(crate) fn state(reply: ReplyId) -> Option<ReplyState> {
     })
 }
 
+/// The loop and connection of a reply, when the calling thread runs that
+/// loop (`C10K_ENOTCONN` elsewhere).
+pub(crate) fn local_conn(reply: ReplyId) -> Result<(&'static Loop, ConnId)> {
+    let conn = TABLE.lock().get(reply.slot(), reply.generation()).map(|e| e.conn).ok_or(C10K_ECLOSED)?;
+    Ok((owned_loop(reply.loop_id()).map_err(|_| C10K_ENOTCONN)?, conn))
+}
+
 /// The client's address of a reply (with `socket`, the socket's own
 /// peer, which differs behind a PROXY protocol balancer), asked of its
-/// connection: only on the thread of the reply's loop (`C10K_ENOTCONN`
-/// elsewhere).
+/// connection: only on the thread of the reply's loop.
 pub(crate) fn peer_addr(reply: ReplyId, socket: bool) -> Result<std::net::SocketAddr> {
-    let conn = TABLE.lock().get(reply.slot(), reply.generation()).map(|e| e.conn).ok_or(C10K_ECLOSED)?;
-    let lp = owned_loop(reply.loop_id()).map_err(|_| C10K_ENOTCONN)?;
+    let (lp, conn) = local_conn(reply)?;
     if socket { lp.conn_socket_peer_addr(conn) } else { lp.conn_peer_addr(conn) }
 }
 

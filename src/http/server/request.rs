@@ -10,6 +10,7 @@ use super::{ReqInfo, Service, count_response};
 use crate::conn::ConnHandler;
 use crate::error::*;
 use crate::http::{BodyKind, BodyMode, Head, HeadOptions, ResponseFraming, TargetForm, head_size, write_head};
+use crate::net::ProxyHeader;
 use crate::reactor::{ConnId, Loop};
 
 /// Bodies up to this size are copied next to the head, into one buffer.
@@ -135,6 +136,16 @@ impl<'a> Request<'a> {
             Answer::Reply { peers: Some(peers), .. } => peers.client.ok_or(C10K_ENOTCONN),
             Answer::Reply { reply, peers: None, .. } => reply::peer_addr(*reply, false),
         }
+    }
+    /// Runs `f` on what the connection's PROXY protocol header said (None
+    /// without one). On the loop's thread only: `C10K_ENOTCONN` on a worker.
+    pub fn with_proxy_header<R>(&self, f: impl FnOnce(Option<&ProxyHeader>) -> R) -> Result<R> {
+        let (lp, conn) = match &self.answer {
+            Answer::Inline { lp, conn, .. } => (*lp, *conn),
+            Answer::Reply { reply, peers: None, .. } => reply::local_conn(*reply)?,
+            Answer::Reply { peers: Some(_), .. } => return Err(C10K_ENOTCONN),
+        };
+        lp.conn_with_proxy_header(conn, f)
     }
     /// The socket's own peer: the balancer, behind one.
     pub fn socket_peer_addr(&self) -> Result<SocketAddr> {

@@ -1,0 +1,203 @@
+/* The clients of bench/run's ws_broadcast scenario, in C so that reading
+ * 100,000 deliveries a second measures the server, not the client.
+ *
+ *     ws_broadcast_client HOST:PORT CONNS SECONDS RATE SIZE
+ *
+ * Connects CONNS WebSocket clients from 127.0.0.2-21 and one publisher
+ * from 127.0.0.1, prints {"ready": CONNS}, waits for a line on stdin, then
+ * publishes RATE messages a second for SECONDS seconds, each carrying its
+ * sequence number and CLOCK_MONOTONIC send time, while every client checks
+ * it gets every message in order and records each delivery's latency.
+ * Prints one JSON line of results. Built by bench/benchlib/ws.py. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct client {
+    int fd;
+    uint64_t next; /* sequence number expected next */
+    size_t have;   /* bytes of a frame read so far */
+    uint8_t frame[256];
+};
+
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int cmp64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void die(const char *what) {
+    perror(what);
+    exit(1);
+}
+
+static struct sockaddr_in server;
+static char host_port[64];
+
+static int handshake(const char *source) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) die("socket");
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    inet_pton(AF_INET, source, &src.sin_addr);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&src, sizeof src) < 0) die("bind");
+    if (connect(fd, (struct sockaddr *)&server, sizeof server) < 0) die("connect");
+    char req[512];
+    int n = snprintf(req, sizeof req,
+                     "GET / HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                     host_port);
+    if (write(fd, req, (size_t)n) != n) die("write");
+    return fd;
+}
+
+/* Reads the 101 head byte by byte (nothing may follow it yet). */
+static void read_head(int fd) {
+    char head[1024];
+    size_t len = 0;
+    while (len < 4 || memcmp(head + len - 4, "\r\n\r\n", 4) != 0) {
+        if (len == sizeof head || read(fd, head + len, 1) != 1) die("handshake");
+        len++;
+    }
+    if (strncmp(head, "HTTP/1.1 101", 12) != 0) {
+        fprintf(stderr, "refused: %.40s\n", head);
+        exit(1);
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc != 6) {
+        fprintf(stderr, "usage: %s HOST:PORT CONNS SECONDS RATE SIZE\n", argv[0]);
+        return 2;
+    }
+    snprintf(host_port, sizeof host_port, "%s", argv[1]);
+    char *colon = strrchr(argv[1], ':');
+    if (!colon) return 2;
+    *colon = '\0';
+    server.sin_family = AF_INET;
+    server.sin_port = htons((uint16_t)atoi(colon + 1));
+    inet_pton(AF_INET, argv[1], &server.sin_addr);
+    int conns = atoi(argv[2]), seconds = atoi(argv[3]), rate = atoi(argv[4]);
+    size_t size = (size_t)atoi(argv[5]);
+    if (size < 16 || size > 125) return 2;
+    uint64_t expect = (uint64_t)rate * (uint64_t)seconds;
+
+    struct client *c = calloc((size_t)conns, sizeof *c);
+    int64_t *lat = malloc(sizeof *lat * (size_t)conns * expect);
+    if (!c || !lat) die("malloc");
+    int ep = epoll_create1(0);
+    for (int start = 0; start < conns; start += 250) {
+        int end = start + 250 < conns ? start + 250 : conns;
+        for (int i = start; i < end; i++) {
+            char source[32];
+            snprintf(source, sizeof source, "127.0.0.%d", 2 + i % 20);
+            c[i].fd = handshake(source);
+        }
+        for (int i = start; i < end; i++) {
+            read_head(c[i].fd);
+            struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+            if (epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &ev) < 0) die("epoll_ctl");
+        }
+    }
+    int publisher = handshake("127.0.0.1");
+    read_head(publisher);
+    struct epoll_event pev = {.events = EPOLLIN, .data.u32 = UINT32_MAX};
+    epoll_ctl(ep, EPOLL_CTL_ADD, publisher, &pev);
+    printf("{\"ready\": %d}\n", conns);
+    fflush(stdout);
+    char line[16];
+    if (!fgets(line, sizeof line, stdin)) return 1;
+
+    uint64_t sent = 0, delivered = 0, disorder = 0;
+    int finished = 0;
+    int64_t start = now_ns(), last = start, deadline = start + (int64_t)(seconds + 20) * 1000000000;
+    uint8_t buf[65536];
+    struct epoll_event events[256];
+    while (finished < conns && now_ns() < deadline) {
+        int64_t t = now_ns();
+        int64_t due = start + (int64_t)(sent * 1000000000 / (uint64_t)rate);
+        if (sent < expect && t >= due) {
+            uint8_t frame[6 + 125], key[4] = {0x11, 0x22, 0x33, 0x44};
+            uint8_t payload[125];
+            memset(payload, 'p', size);
+            for (int b = 0; b < 8; b++) {
+                payload[b] = (uint8_t)(sent >> (56 - 8 * b));
+                payload[8 + b] = (uint8_t)((uint64_t)t >> (56 - 8 * b));
+            }
+            frame[0] = 0x82;
+            frame[1] = 0x80 | (uint8_t)size;
+            memcpy(frame + 2, key, 4);
+            for (size_t b = 0; b < size; b++) frame[6 + b] = payload[b] ^ key[b % 4];
+            if (write(publisher, frame, 6 + size) != (ssize_t)(6 + size)) die("publish");
+            sent++;
+            continue;
+        }
+        int wait_ms = sent < expect ? (int)((due - t) / 1000000) : 1000;
+        int n = epoll_wait(ep, events, 256, wait_ms < 0 ? 0 : wait_ms);
+        int64_t now = now_ns();
+        for (int e = 0; e < n; e++) {
+            uint32_t i = events[e].data.u32;
+            if (i == UINT32_MAX) { /* the publisher gets the broadcasts too */
+                if (read(publisher, buf, sizeof buf) <= 0) die("publisher closed");
+                continue;
+            }
+            ssize_t got = read(c[i].fd, buf, sizeof buf);
+            if (got <= 0) {
+                if (got < 0 && errno == EINTR) continue;
+                epoll_ctl(ep, EPOLL_CTL_DEL, c[i].fd, NULL);
+                finished++;
+                continue;
+            }
+            size_t frame_len = 2 + size;
+            for (ssize_t off = 0; off < got;) {
+                size_t take = frame_len - c[i].have;
+                if (take > (size_t)(got - off)) take = (size_t)(got - off);
+                memcpy(c[i].frame + c[i].have, buf + off, take);
+                c[i].have += take;
+                off += (ssize_t)take;
+                if (c[i].have < frame_len) break;
+                c[i].have = 0;
+                uint64_t seq = 0, ts = 0;
+                for (int b = 0; b < 8; b++) {
+                    seq = seq << 8 | c[i].frame[2 + b];
+                    ts = ts << 8 | c[i].frame[10 + b];
+                }
+                lat[delivered++] = now - (int64_t)ts;
+                last = now;
+                disorder += seq != c[i].next;
+                c[i].next = seq + 1;
+                if (c[i].next == expect) {
+                    epoll_ctl(ep, EPOLL_CTL_DEL, c[i].fd, NULL);
+                    finished++;
+                }
+            }
+        }
+    }
+    uint64_t got_all = 0;
+    for (int i = 0; i < conns; i++) got_all += c[i].next < expect ? c[i].next : expect;
+    qsort(lat, delivered, sizeof *lat, cmp64);
+    double elapsed = (double)(last - start) / 1e9;
+#define PCT(p) (delivered ? (double)lat[(size_t)((double)(p) * (double)(delivered - 1))] / 1e6 : -1.0)
+    printf("{\"deliveries\": %llu, \"deliveries_per_s\": %.1f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, "
+           "\"max_ms\": %.3f, \"lost\": %llu, \"out_of_order\": %llu, \"messages\": %llu, \"clients\": %d}\n",
+           (unsigned long long)delivered, elapsed > 0 ? (double)delivered / elapsed : 0.0, PCT(0.5), PCT(0.99),
+           PCT(1.0), (unsigned long long)((uint64_t)conns * expect - got_all), (unsigned long long)disorder,
+           (unsigned long long)expect, conns);
+    return 0;
+}
