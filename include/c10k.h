@@ -1404,6 +1404,28 @@ int32_t c10k_conn_proxy_info(uint64_t conn, struct c10k_proxy_info *out);
 // Thread safety: the thread running `on_request`.
 int32_t c10k_request_proxy_info(const struct c10k_request *req, struct c10k_proxy_info *out);
 
+// Gives the response to `req` the reason phrase `reason` (`len` bytes,
+// copied) instead of the status code's standard one; call it before
+// answering (or deferring). An empty phrase is allowed.
+//
+// Returns 0; `C10K_EINVAL` for a NULL request or view, a CR, LF or other
+// control byte in `reason` (HTAB is fine), or a request already answered;
+// `C10K_ECLOSED` if its client left. Added in 0.2.
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_request_set_reason(struct c10k_request *req, const uint8_t *reason, size_t len);
+
+// Gives the response of the deferred `reply` the reason phrase `reason`
+// (`len` bytes, copied) instead of the standard one; call it before
+// `c10k_reply_send`, `c10k_reply_send_file` or `c10k_reply_start`.
+//
+// Returns 0; `C10K_EINVAL` for a NULL view, a CR, LF or other control byte
+// (HTAB is fine), or a reply whose head went out; `C10K_ECLOSED` if the
+// client left or the reply ended. Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_reply_set_reason(uint64_t reply, const uint8_t *reason, size_t len);
+
 // Fills `config` with the defaults, `size` included. NULL is a no-op.
 //
 // Added in 0.1.

@@ -271,6 +271,7 @@ pub fn check_response_head(data: &[u8]) {
         keep_alive: case.flags & 2 != 0,
         head_request: case.flags & 4 != 0,
         date,
+        reason: None,
     };
     let framing = if case.flags & 8 != 0 { ResponseFraming::Unknown } else { ResponseFraming::Length(case.length) };
     let mut out = b"previous response".to_vec();

@@ -17,6 +17,7 @@ mod handoff;
 mod http;
 mod loop_;
 mod proxy;
+mod reason;
 mod server;
 mod sized;
 mod target;

@@ -1,6 +1,6 @@
 //! Versions and error names.
 
-use std::ffi::c_char;
+use std::ffi::{CStr, c_char};
 
 use crate::error;
 
@@ -21,6 +21,14 @@ const fn parse_decimal(text: &str) -> u32 {
     value
 }
 
+/// The crate's version, NUL-terminated.
+fn c10k_version_c() -> &'static CStr {
+    match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(text) => text,
+        Err(_) => c"",
+    }
+}
+
 /// The library's version as `"MAJOR.MINOR.PATCH"`; a static string.
 ///
 /// Added in 0.1.
@@ -28,7 +36,7 @@ const fn parse_decimal(text: &str) -> u32 {
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const c_char
+    ffi!(else std::ptr::null(), { Ok(c10k_version_c().as_ptr()) })
 }
 
 /// The library's version packed as `(MAJOR << 16) | (MINOR << 8) | PATCH`,
@@ -39,10 +47,12 @@ pub extern "C" fn c10k_version() -> *const c_char {
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_version_hex() -> u32 {
-    let part = |s: &str| s.parse::<u32>().unwrap_or(0);
-    (part(env!("CARGO_PKG_VERSION_MAJOR")) << 16)
-        | (part(env!("CARGO_PKG_VERSION_MINOR")) << 8)
-        | part(env!("CARGO_PKG_VERSION_PATCH"))
+    ffi!(else 0, {
+        let part = |s: &str| s.parse::<u32>().unwrap_or(0);
+        Ok((part(env!("CARGO_PKG_VERSION_MAJOR")) << 16)
+            | (part(env!("CARGO_PKG_VERSION_MINOR")) << 8)
+            | part(env!("CARGO_PKG_VERSION_PATCH")))
+    })
 }
 
 /// The library's ABI version; compare it with `C10K_ABI_VERSION` at start-up.
@@ -52,7 +62,7 @@ pub extern "C" fn c10k_version_hex() -> u32 {
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_abi_version() -> u32 {
-    C10K_ABI_VERSION
+    ffi!(else C10K_ABI_VERSION, { Ok(C10K_ABI_VERSION) })
 }
 
 /// A static English description of an error code, or `"unknown error code"`.
@@ -62,7 +72,7 @@ pub extern "C" fn c10k_abi_version() -> u32 {
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_strerror(code: i32) -> *const c_char {
-    error::strerror_c(code).unwrap_or(c"unknown error code").as_ptr()
+    ffi!(else std::ptr::null(), { Ok(error::strerror_c(code).unwrap_or(c"unknown error code").as_ptr()) })
 }
 
 /// The symbolic name of an error code (`"C10K_EINVAL"`), or `"C10K_UNKNOWN"`.
@@ -72,5 +82,5 @@ pub extern "C" fn c10k_strerror(code: i32) -> *const c_char {
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn c10k_err_name(code: i32) -> *const c_char {
-    error::err_name_c(code).unwrap_or(c"C10K_UNKNOWN").as_ptr()
+    ffi!(else std::ptr::null(), { Ok(error::err_name_c(code).unwrap_or(c"C10K_UNKNOWN").as_ptr()) })
 }

@@ -25,7 +25,7 @@ pub use error::HttpError;
 pub use limits::Limits;
 pub use request::{BodyKind, HEADER_CAPACITY, Head, Method, Span, parse_head, percent_decode};
 pub use response::{
-    BodyMode, CONTINUE, HeadOptions, InvalidHead, ResponseFraming, WrittenHead, head_size, reason_phrase,
+    BodyMode, CONTINUE, HeadOptions, InvalidHead, ResponseFraming, WrittenHead, head_size, reason_phrase, valid_reason,
     validate_header, write_chunk, write_error, write_head, write_last_chunk,
 };
 pub use target::TargetForm;
