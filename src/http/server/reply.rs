@@ -13,6 +13,7 @@ use std::sync::LazyLock;
 use parking_lot::Mutex;
 
 use super::ReqInfo;
+use super::conn::CLOSE_LINGER_MS;
 use crate::conn::DEFAULT_HIGH_WATER;
 use crate::error::*;
 use crate::http::{
@@ -85,6 +86,20 @@ pub(crate) fn take(reply: ReplyId) -> Option<ReplyState> {
 pub(crate) fn close_after(reply: ReplyId) {
     if let Some(e) = TABLE.lock().get_mut(reply.slot(), reply.generation()) {
         e.info.keep_alive = false;
+    }
+}
+
+/// Makes every reply of the loop `lp` that has not started say
+/// `Connection: close`: the server is about to shut down, so that replies
+/// completed from now on say so, even before the loop has had its turn.
+pub(crate) fn close_after_on(lp: &LoopHandle) {
+    let mut table = TABLE.lock();
+    for (slot, generation) in table.keys() {
+        if let Some(e) = table.get_mut(slot, generation)
+            && std::sync::Arc::ptr_eq(e.lp.shared(), lp.shared())
+        {
+            e.info.keep_alive = false;
+        }
     }
 }
 
@@ -198,6 +213,10 @@ fn deliver(lp: &Loop, d: Delivery) {
     }
     if d.ended {
         if !d.keep_alive {
+            // The response gets the whole linger time to leave: a timer
+            // armed earlier (a rate check) must not find the connection
+            // closing and cut it before its bytes are out.
+            let _ = lp.conn_set_timeout(d.conn, CLOSE_LINGER_MS, false);
             let _ = lp.conn_close(d.conn);
         }
         let _ = lp.conn_notify(d.conn);

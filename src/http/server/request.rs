@@ -9,7 +9,9 @@ use super::reply::{self, Body, ReplyId};
 use super::{ReqInfo, Service, count_response};
 use crate::conn::ConnHandler;
 use crate::error::*;
-use crate::http::{BodyKind, BodyMode, Head, HeadOptions, ResponseFraming, head_size, valid_reason, write_head};
+use crate::http::{
+    BodyKind, BodyMode, Head, HeadOptions, ResponseFraming, TargetForm, head_size, valid_reason, write_head,
+};
 use crate::net::ProxyHeader;
 use crate::reactor::{ConnId, Loop};
 
@@ -78,7 +80,8 @@ impl<'a> Request<'a> {
     pub fn target(&self) -> &[u8] {
         self.head.target(self.buf)
     }
-    /// The target's path, not decoded.
+    /// The target's path, not decoded: from the URI in absolute-form (`/`
+    /// when it has none), `*` in asterisk-form, empty in authority-form.
     pub fn path(&self) -> &[u8] {
         self.head.path(self.buf)
     }
@@ -86,7 +89,24 @@ impl<'a> Request<'a> {
     pub fn query(&self) -> Option<&[u8]> {
         self.head.query(self.buf)
     }
-    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    /// Which request-target form the client used.
+    pub fn target_form(&self) -> TargetForm {
+        self.head.form
+    }
+    /// `http` or `https` as sent, when the target is in absolute-form.
+    pub fn scheme(&self) -> Option<&[u8]> {
+        self.head.scheme(self.buf)
+    }
+    /// The effective host: the target's authority if it has one, else the
+    /// Host field's; without the port. `None` only for HTTP/1.0 without Host.
+    pub fn host(&self) -> Option<&[u8]> {
+        self.head.host(self.buf)
+    }
+    /// The effective port, when the target or Host names one.
+    pub fn port(&self) -> Option<u16> {
+        self.head.port
+    }
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1 (and later 1.x).
     pub fn version_minor(&self) -> u8 {
         self.head.version_minor
     }
