@@ -166,11 +166,11 @@ static inline c10k_server *http_server_with(const char *addr, const c10k_server_
 static inline c10k_server *http_server(const char *addr, unsigned loops, unsigned workers,
                                        const c10k_http_callbacks *callbacks, void *user_data) {
     c10k_server_config config;
-    c10k_server_config_init(&config);
+    c10k_server_config_init(&config, sizeof config);
     config.loops = loops;
     config.workers = workers;
     c10k_http_config http;
-    c10k_http_config_init(&http);
+    c10k_http_config_init(&http, sizeof http);
     return http_server_with(addr, &config, &http, callbacks, user_data);
 }
 

@@ -53,7 +53,7 @@ int main(int argc, char **argv) {
         .on_request = on_request,
     };
     const char *addr = positional(argc, argv, 0, "127.0.0.1:8080");
-    c10k_ws_options_init(&ws_options);
+    c10k_ws_options_init(&ws_options, sizeof ws_options);
     unsigned max_message = option(argc, argv, "--max-message", 0);
     if (max_message != 0) {
         ws_options.max_message_bytes = max_message;

@@ -598,12 +598,17 @@ typedef struct c10k_ws_callbacks {
 extern "C" {
 #endif // __cplusplus
 
-// Fills `opts` with the defaults, `size` included. NULL is a no-op.
+// Fills the first `size` bytes of `opts` with the defaults and sets
+// `opts->size` to `size`. Pass `sizeof *opts`: a program built against an
+// older, smaller `c10k_listen_options` gets only the fields it knows, and nothing past
+// its struct is written. `C10K_EINVAL` for NULL or a `size` this library
+// does not know (less than 4 bytes, or larger than its own struct).
 //
 // Added in 0.1.
+// Changed in 0.2: takes the caller's `size`.
 //
 // Thread safety: any thread.
-void c10k_listen_options_init(struct c10k_listen_options *opts);
+int32_t c10k_listen_options_init(struct c10k_listen_options *opts, size_t size);
 
 // Listens on a numeric address, `"127.0.0.1:8080"` or `"[::1]:8080"`
 // (port 0 picks a free port; read it back with `c10k_listener_addr`).
@@ -903,12 +908,17 @@ int32_t c10k_server_http_listen_fd(struct c10k_server *server,
                                    const struct c10k_http_callbacks *callbacks,
                                    void *user_data);
 
-// Fills `config` with the defaults, `size` included. NULL is a no-op.
+// Fills the first `size` bytes of `config` with the defaults and sets
+// `config->size` to `size`. Pass `sizeof *config`: a program built against an
+// older, smaller `c10k_http_config` gets only the fields it knows, and nothing past
+// its struct is written. `C10K_EINVAL` for NULL or a `size` this library
+// does not know (less than 4 bytes, or larger than its own struct).
 //
 // Added in 0.1.
+// Changed in 0.2: takes the caller's `size`.
 //
 // Thread safety: any thread.
-void c10k_http_config_init(struct c10k_http_config *config);
+int32_t c10k_http_config_init(struct c10k_http_config *config, size_t size);
 
 // Serves HTTP/1.1 on a numeric address. Every request goes to
 // `callbacks->on_request` with `user_data`, on the loop thread. `config`
@@ -1426,12 +1436,17 @@ int32_t c10k_request_set_reason(struct c10k_request *req, const uint8_t *reason,
 // Thread safety: any thread.
 int32_t c10k_reply_set_reason(uint64_t reply, const uint8_t *reason, size_t len);
 
-// Fills `config` with the defaults, `size` included. NULL is a no-op.
+// Fills the first `size` bytes of `config` with the defaults and sets
+// `config->size` to `size`. Pass `sizeof *config`: a program built against an
+// older, smaller `c10k_server_config` gets only the fields it knows, and nothing past
+// its struct is written. `C10K_EINVAL` for NULL or a `size` this library
+// does not know (less than 4 bytes, or larger than its own struct).
 //
 // Added in 0.1.
+// Changed in 0.2: takes the caller's `size`.
 //
 // Thread safety: any thread.
-void c10k_server_config_init(struct c10k_server_config *config);
+int32_t c10k_server_config_init(struct c10k_server_config *config, size_t size);
 
 // Creates a server (not yet running) and stores it in `*out`; `config`
 // may be NULL for the defaults. The worker threads, if any, start now.
@@ -1606,12 +1621,16 @@ const char *c10k_strerror(int32_t code);
 // Thread safety: any thread.
 const char *c10k_err_name(int32_t code);
 
-// Fills `opts` with the defaults, `size` included. NULL is a no-op.
+// Fills the first `size` bytes of `opts` with the defaults and sets
+// `opts->size` to `size`. Pass `sizeof *opts`: a program built against an
+// older, smaller `c10k_ws_options` gets only the fields it knows, and nothing past
+// its struct is written. `C10K_EINVAL` for NULL or a `size` this library
+// does not know (less than 4 bytes, or larger than its own struct).
 //
 // Added in 0.2.
 //
 // Thread safety: any thread.
-void c10k_ws_options_init(struct c10k_ws_options *opts);
+int32_t c10k_ws_options_init(struct c10k_ws_options *opts, size_t size);
 
 // Whether the request asks to become a WebSocket (`Upgrade: websocket`).
 // The rest of its handshake is checked by `c10k_ws_accept`. False for a

@@ -3,9 +3,9 @@
 use std::ffi::{c_char, c_void};
 
 use super::boundary::Positive;
-use super::cast::{carry, handle, put, put_addr, put_box, put_if, take_box, try_addr, try_bytes, try_ref, uncarry};
+use super::cast::{carry, handle, put, put_addr, put_box, take_box, try_addr, try_bytes, try_ref, uncarry};
 use super::loop_::{c10k_loop, loop_ref};
-use super::sized::read_sized;
+use super::sized::{init_sized, read_sized};
 use crate::conn::{ConnHandler, OwnedBuf};
 use crate::error::*;
 use crate::net::{Acceptor, ListenConfig, ListenOptions};
@@ -173,17 +173,19 @@ impl Acceptor for CAcceptor {
     }
 }
 
-/// Fills `opts` with the defaults, `size` included. NULL is a no-op.
+/// Fills the first `size` bytes of `opts` with the defaults and sets
+/// `opts->size` to `size`. Pass `sizeof *opts`: a program built against an
+/// older, smaller `c10k_listen_options` gets only the fields it knows, and nothing past
+/// its struct is written. `C10K_EINVAL` for NULL or a `size` this library
+/// does not know (less than 4 bytes, or larger than its own struct).
 ///
 /// Added in 0.1.
+/// Changed in 0.2: takes the caller's `size`.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_listen_options_init(opts: *mut c10k_listen_options) {
-    ffi!(else (), {
-        put_if(opts, default_listen_options());
-        Ok(())
-    })
+pub unsafe extern "C" fn c10k_listen_options_init(opts: *mut c10k_listen_options, size: usize) -> i32 {
+    ffi!({ init_sized(opts, size, default_listen_options()) })
 }
 
 pub(super) fn default_listen_options() -> c10k_listen_options {

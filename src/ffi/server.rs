@@ -3,12 +3,12 @@
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
-use super::cast::{carry, put_addr, put_box, put_if, take_box, try_addr, try_ref};
+use super::cast::{carry, put_addr, put_box, take_box, try_addr, try_ref};
 use super::conn::{CAcceptor, c10k_conn_callbacks, c10k_listen_options, conn_callbacks, listen_options};
 use super::http::{CHttpHandler, c10k_http_callbacks, c10k_http_config, http_config};
 use super::loop_::c10k_loop;
 use super::sized::try_sized_array;
-use super::sized::{read_sized, write_sized};
+use super::sized::{init_sized, read_sized, write_sized};
 use crate::error::*;
 use crate::reactor::stats::Snapshot;
 use crate::server::{Server, ServerConfig};
@@ -125,17 +125,19 @@ fn put_stats(snapshot: Snapshot, out: *mut c10k_stats) -> Result<()> {
     write_sized(out, snapshot.into())
 }
 
-/// Fills `config` with the defaults, `size` included. NULL is a no-op.
+/// Fills the first `size` bytes of `config` with the defaults and sets
+/// `config->size` to `size`. Pass `sizeof *config`: a program built against an
+/// older, smaller `c10k_server_config` gets only the fields it knows, and nothing past
+/// its struct is written. `C10K_EINVAL` for NULL or a `size` this library
+/// does not know (less than 4 bytes, or larger than its own struct).
 ///
 /// Added in 0.1.
+/// Changed in 0.2: takes the caller's `size`.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_server_config_init(config: *mut c10k_server_config) {
-    ffi!(else (), {
-        put_if(config, default_server_config());
-        Ok(())
-    })
+pub unsafe extern "C" fn c10k_server_config_init(config: *mut c10k_server_config, size: usize) -> i32 {
+    ffi!({ init_sized(config, size, default_server_config()) })
 }
 
 fn default_server_config() -> c10k_server_config {

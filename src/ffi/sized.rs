@@ -54,6 +54,19 @@ pub(super) fn write_sized<T: Copy>(out: *mut T, value: T) -> Result<()> {
     Ok(())
 }
 
+/// Fills the first `size` bytes of the caller's struct at `out` (its
+/// `sizeof`, which is smaller for a program built against an older header)
+/// with `defaults`, and its `size` field with `size`: the `*_init`
+/// functions, which must never write past what the caller allocated.
+pub(super) fn init_sized<T: Copy>(out: *mut T, size: usize, defaults: T) -> Result<()> {
+    if out.is_null() || size < size_of::<u32>() || size > size_of::<T>() {
+        return Err(C10K_EINVAL);
+    }
+    // SAFETY: the caller's struct holds `size` bytes, per the export's contract.
+    unsafe { *(out as *mut u32) = size as u32 };
+    write_sized(out, defaults)
+}
+
 /// The entries of a caller's array of `n` sized structs of `size` bytes
 /// each (the caller's `sizeof`, which may be shorter than the library's
 /// for a program built against an older header), each with its `size`

@@ -6,7 +6,7 @@ use std::ffi::{c_char, c_void};
 use super::boundary::Positive;
 use super::cast::{carry, put, put_addr, put_if, put_view, try_bytes, try_slice, uncarry};
 use super::http::{c10k_header, c10k_request, request, with_headers};
-use super::sized::read_sized;
+use super::sized::{init_sized, read_sized};
 use crate::error::*;
 use crate::reactor::{Handle, owned_loop};
 use crate::ws::{self, Limits, Opcode, WsConfig, WsCtx, WsHandler};
@@ -104,17 +104,18 @@ fn default_ws_options() -> c10k_ws_options {
     }
 }
 
-/// Fills `opts` with the defaults, `size` included. NULL is a no-op.
+/// Fills the first `size` bytes of `opts` with the defaults and sets
+/// `opts->size` to `size`. Pass `sizeof *opts`: a program built against an
+/// older, smaller `c10k_ws_options` gets only the fields it knows, and nothing past
+/// its struct is written. `C10K_EINVAL` for NULL or a `size` this library
+/// does not know (less than 4 bytes, or larger than its own struct).
 ///
 /// Added in 0.2.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_ws_options_init(opts: *mut c10k_ws_options) {
-    ffi!(else (), {
-        put_if(opts, default_ws_options());
-        Ok(())
-    })
+pub unsafe extern "C" fn c10k_ws_options_init(opts: *mut c10k_ws_options, size: usize) -> i32 {
+    ffi!({ init_sized(opts, size, default_ws_options()) })
 }
 
 struct CWsHandler {

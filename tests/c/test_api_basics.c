@@ -67,7 +67,7 @@ static void check_null_arguments(c10k_loop *lp) {
     CHECK_RC(c10k_connect(lp, "127.0.0.1:1", NULL, NULL, &conn), C10K_EINVAL);
     CHECK(conn == 0);
     CHECK_RC(c10k_conn_write(conn, NULL, 1), C10K_EINVAL);
-    c10k_listen_options_init(NULL);
+    CHECK_RC(c10k_listen_options_init(NULL, sizeof(c10k_listen_options)), C10K_EINVAL);
 }
 
 /* Host names would block in a resolver; malformed strings are refused. */
@@ -90,7 +90,7 @@ static void check_listen_options(c10k_loop *lp) {
     c10k_listener *listener = NULL;
     char addr[C10K_ADDRSTRLEN];
 
-    c10k_listen_options_init(&opts);
+    c10k_listen_options_init(&opts, sizeof opts);
     CHECK(opts.size == sizeof opts);
     opts.size = (uint32_t)sizeof opts + 4; /* from a newer header than the library */
     CHECK_RC(c10k_listen(lp, "127.0.0.1:0", &opts, &no_callbacks, NULL, &listener), C10K_EINVAL);
@@ -98,7 +98,7 @@ static void check_listen_options(c10k_loop *lp) {
     CHECK_RC(c10k_listen(lp, "127.0.0.1:0", &opts, &no_callbacks, NULL, &listener), C10K_EINVAL);
     CHECK(listener == NULL);
 
-    c10k_listen_options_init(&opts);
+    c10k_listen_options_init(&opts, sizeof opts);
     opts.backlog = 16;
     CHECK_RC(c10k_listen(lp, "127.0.0.1:0", &opts, &no_callbacks, NULL, &listener), 0);
     CHECK_RC(c10k_listener_addr(listener, addr, 4), C10K_ENOMEM);

@@ -96,13 +96,13 @@ static int http_listen_with(c10k_loop *lp, c10k_http_config *config) {
     if (rc == 0) {
         CHECK_RC(c10k_listener_close(listener), 0);
     }
-    c10k_http_config_init(config);
+    c10k_http_config_init(config, sizeof *config);
     return rc;
 }
 
 static void http_options_are_checked(c10k_loop *lp) {
     c10k_http_config config;
-    c10k_http_config_init(&config);
+    c10k_http_config_init(&config, sizeof config);
     config.max_head_bytes = 0;
     CHECK_RC(http_listen_with(lp, &config), C10K_EINVAL);
     config.max_head_bytes = 63;

@@ -224,7 +224,7 @@ static void check_http_misuse(void) {
     static const c10k_http_callbacks no_request = {.size = sizeof(c10k_http_callbacks), .on_abort = on_abort};
     c10k_http_config config;
     uint64_t conns[5], timer;
-    c10k_http_config_init(&config);
+    c10k_http_config_init(&config, sizeof config);
     config.size = 1; /* another version's struct */
     CHECK_RC(c10k_http_listen(t.lp, "127.0.0.1:0", &config, &callbacks, NULL, &t.listener), C10K_EINVAL);
     CHECK_RC(c10k_http_listen(t.lp, "127.0.0.1:0", NULL, &no_request, NULL, &t.listener), C10K_EINVAL);
@@ -307,7 +307,7 @@ static void check_server_misuse(void) {
     c10k_server *server = NULL;
     char addr[C10K_ADDRSTRLEN];
     pthread_t thread;
-    c10k_server_config_init(&config);
+    c10k_server_config_init(&config, sizeof config);
     config.loops = 2;
     config.shutdown_timeout_ms = 1000;
     CHECK_RC(c10k_server_new(&config, &server), 0);

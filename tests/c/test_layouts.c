@@ -7,6 +7,9 @@
  *   embedding them (so each struct can grow): NULL means the defaults,
  *   and options given through the pointer are read (a negative backlog is
  *   refused);
+ * - the *_init functions write only the caller's sizeof: a program built
+ *   against an older header, whose option struct is shorter, gets its
+ *   fields filled and nothing past them touched;
  * - values come back through out-parameters, never mixed with error codes
  *   in one int (c10k_loop_fd, c10k_request_version: see test_api_basics
  *   and test_http_api). */
@@ -28,7 +31,7 @@ static void stats_take_the_callers_element_size(void) {
     c10k_server_config config;
     c10k_server *server = NULL;
     static const c10k_http_callbacks callbacks = {.size = sizeof(c10k_http_callbacks), .on_request = on_request};
-    c10k_server_config_init(&config);
+    c10k_server_config_init(&config, sizeof config);
     config.loops = 2;
     CHECK_RC(c10k_server_new(&config, &server), 0);
     CHECK_RC(c10k_server_http_listen(server, "127.0.0.1:0", NULL, &callbacks, NULL), 0);
@@ -67,12 +70,12 @@ static void http_config_points_to_listen_options(c10k_loop *lp) {
     c10k_http_config config;
     c10k_listen_options listen;
     c10k_listener *listener = NULL;
-    c10k_http_config_init(&config);
+    c10k_http_config_init(&config, sizeof config);
     CHECK(config.listen == NULL); /* the defaults */
     CHECK_RC(c10k_http_listen(lp, "127.0.0.1:0", &config, &callbacks, NULL, &listener), 0);
     CHECK_RC(c10k_listener_close(listener), 0);
 
-    c10k_listen_options_init(&listen);
+    c10k_listen_options_init(&listen, sizeof listen);
     listen.backlog = -1;
     config.listen = &listen;
     CHECK_RC(c10k_http_listen(lp, "127.0.0.1:0", &config, &callbacks, NULL, &listener), C10K_EINVAL);
@@ -84,10 +87,42 @@ static void http_config_points_to_listen_options(c10k_loop *lp) {
     CHECK_RC(c10k_listener_close(listener), 0);
 }
 
+/* Calls `init` on a buffer as an older program would: only its first
+ * `size` bytes may change, and `size` becomes the struct's size field. */
+#define CHECK_INIT_WRITES_ONLY(init, type, size)                                                 \
+    do {                                                                                           \
+        union {                                                                                    \
+            type value;                                                                            \
+            unsigned char bytes[sizeof(type) + 16];                                                \
+        } u;                                                                                       \
+        size_t i, spared = 0;                                                                      \
+        uint32_t got;                                                                              \
+        memset(u.bytes, 0xAB, sizeof u.bytes);                                                     \
+        CHECK_RC(init(&u.value, (size)), 0);                                                       \
+        memcpy(&got, u.bytes, sizeof got);                                                         \
+        CHECK(got == (size));                                                                      \
+        for (i = (size); i < sizeof u.bytes; i++) {                                                \
+            spared += u.bytes[i] == 0xAB;                                                          \
+        }                                                                                          \
+        CHECK(spared == sizeof u.bytes - (size));                                                  \
+        CHECK_RC(init(&u.value, sizeof(type) + 8), C10K_EINVAL); /* newer than this library */     \
+        CHECK_RC(init(&u.value, 2), C10K_EINVAL);                                                  \
+        CHECK_RC(init(NULL, sizeof(type)), C10K_EINVAL);                                           \
+    } while (0)
+
+static void init_writes_only_the_callers_size(void) {
+    CHECK_INIT_WRITES_ONLY(c10k_listen_options_init, c10k_listen_options, 8);
+    CHECK_INIT_WRITES_ONLY(c10k_http_config_init, c10k_http_config, 16);
+    CHECK_INIT_WRITES_ONLY(c10k_server_config_init, c10k_server_config, 8);
+    CHECK_INIT_WRITES_ONLY(c10k_ws_options_init, c10k_ws_options, 16);
+    CHECK_INIT_WRITES_ONLY(c10k_http_config_init, c10k_http_config, sizeof(c10k_http_config));
+}
+
 int main(void) {
     c10k_loop *lp = NULL;
     CHECK_RC(c10k_loop_new(&lp), 0);
     stats_take_the_callers_element_size();
     http_config_points_to_listen_options(lp);
+    init_writes_only_the_callers_size();
     return check_finish(lp);
 }

@@ -58,7 +58,7 @@ static void client_open(void *ud, uint64_t conn) {
 
 static void check_peers_through_a_header(void) {
     c10k_listen_options opts;
-    c10k_listen_options_init(&opts);
+    c10k_listen_options_init(&opts, sizeof opts);
     CHECK(!opts.proxy_protocol && opts.proxy_trusted == NULL && opts.proxy_untrusted == C10K_PROXY_REFUSE);
     opts.proxy_protocol = true;
     c10k_conn_callbacks server = {.size = sizeof server, .on_open = server_open, .on_data = server_data,
@@ -81,21 +81,21 @@ static void check_bad_options(void) {
     c10k_listen_options opts;
     c10k_listener *l = NULL;
     c10k_conn_callbacks cb = {.size = sizeof cb};
-    c10k_listen_options_init(&opts);
+    c10k_listen_options_init(&opts, sizeof opts);
     opts.proxy_untrusted = 9;
     CHECK_RC(c10k_listen(t.lp, "127.0.0.1:0", &opts, &cb, NULL, &l), C10K_EINVAL);
-    c10k_listen_options_init(&opts);
+    c10k_listen_options_init(&opts, sizeof opts);
     opts.proxy_trusted = "10.0.0.0/33";
     CHECK_RC(c10k_listen(t.lp, "127.0.0.1:0", &opts, &cb, NULL, &l), C10K_EINVAL);
     opts.proxy_trusted = "example.org";
     CHECK_RC(c10k_listen(t.lp, "127.0.0.1:0", &opts, &cb, NULL, &l), C10K_EINVAL);
-    c10k_listen_options_init(&opts);
+    c10k_listen_options_init(&opts, sizeof opts);
     opts.proxy_max_header_bytes = 8;
     CHECK_RC(c10k_listen(t.lp, "127.0.0.1:0", &opts, &cb, NULL, &l), C10K_EINVAL);
     CHECK(l == NULL);
 
     c10k_http_config http;
-    c10k_http_config_init(&http);
+    c10k_http_config_init(&http, sizeof http);
     CHECK(http.health_path == NULL);
     http.health_path = "no-slash";
     CHECK_RC(c10k_http_listen(t.lp, "127.0.0.1:0", &http, NULL, NULL, &l), C10K_EINVAL);

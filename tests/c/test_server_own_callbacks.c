@@ -66,7 +66,7 @@ static void *client_run(void *arg) {
 
 static void make_server(uint32_t workers) {
     c10k_server_config config;
-    c10k_server_config_init(&config);
+    c10k_server_config_init(&config, sizeof config);
     config.loops = 1;
     config.workers = workers;
     CHECK_RC(c10k_server_new(&config, &server), 0);

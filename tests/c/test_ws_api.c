@@ -80,7 +80,7 @@ static void on_request(void *user_data, c10k_request *req) {
     CHECK_RC(c10k_ws_subprotocol(req, 2, &p, &n), C10K_ENOENT);
 
     c10k_ws_options opts;
-    c10k_ws_options_init(&opts);
+    c10k_ws_options_init(&opts, sizeof opts);
     CHECK(opts.size == sizeof opts && opts.max_message_bytes > 0);
     opts.subprotocol = (const uint8_t *)"nope";
     opts.subprotocol_len = 4;
@@ -161,7 +161,7 @@ int main(void) {
     char addr[C10K_ADDRSTRLEN];
     uint64_t conn = 0;
 
-    c10k_ws_options_init(NULL); /* a no-op */
+    CHECK_RC(c10k_ws_options_init(NULL, sizeof(c10k_ws_options)), C10K_EINVAL);
     CHECK_RC(c10k_ws_accept(NULL, NULL, &ws_callbacks, NULL, NULL), C10K_EINVAL);
     CHECK(!c10k_ws_is_upgrade(NULL));
     CHECK_RC(c10k_loop_new(&t.lp), 0);

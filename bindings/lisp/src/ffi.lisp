@@ -236,7 +236,7 @@
   (on-close :pointer))
 
 ;;; Listeners and connections.
-(defc "c10k_listen_options_init" :void (opts :pointer))
+(defc "c10k_listen_options_init" :int32 (opts :pointer) (size :size))
 (defc "c10k_listen" :int32 (lp :pointer) (addr :string) (opts :pointer)
   (callbacks :pointer) (user-data :pointer) (out :pointer))
 (defc "c10k_listen_fd" :int32 (lp :pointer) (fd :int32) (opts :pointer)
@@ -264,7 +264,7 @@
 (defc "c10k_conn_pending" :int32 (conn :uint64) (out :pointer))
 
 ;;; HTTP.
-(defc "c10k_http_config_init" :void (config :pointer))
+(defc "c10k_http_config_init" :int32 (config :pointer) (size :size))
 (defc "c10k_http_listen" :int32 (lp :pointer) (addr :string) (config :pointer)
   (callbacks :pointer) (user-data :pointer) (out :pointer))
 (defc "c10k_request_get_info" :int32 (req :pointer) (out :pointer))
@@ -306,6 +306,8 @@
 (defc "c10k_reply_end" :int32 (reply :uint64))
 (defc "c10k_reply_abort" :int32 (reply :uint64))
 (defc "c10k_reply_resume_body" :int32 (reply :uint64))
+(defc "c10k_request_set_reason" :int32 (req :pointer) (reason :pointer) (len :size))
+(defc "c10k_reply_set_reason" :int32 (reply :uint64) (reason :pointer) (len :size))
 
 ;;; Loops and timers.
 (defc "c10k_loop_new" :int32 (out :pointer))
@@ -324,7 +326,7 @@
 (defc "c10k_timer_stop" :int32 (timer :uint64))
 
 ;;; Servers: several loops on library threads.
-(defc "c10k_server_config_init" :void (config :pointer))
+(defc "c10k_server_config_init" :int32 (config :pointer) (size :size))
 (defc "c10k_server_new" :int32 (config :pointer) (out :pointer))
 (defc "c10k_server_listen" :int32 (server :pointer) (addr :string) (opts :pointer)
   (callbacks :pointer) (user-data :pointer))
@@ -355,7 +357,7 @@
 (defc "c10k_request_proxy_info" :int32 (req :pointer) (out :pointer))
 
 ;;; WebSocket.
-(defc "c10k_ws_options_init" :void (opts :pointer))
+(defc "c10k_ws_options_init" :int32 (opts :pointer) (size :size))
 (defc "c10k_ws_is_upgrade" :bool (req :pointer))
 (defc "c10k_ws_subprotocol" :int32 (req :pointer) (index :size) (out :pointer)
   (out-len :pointer))

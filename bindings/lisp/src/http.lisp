@@ -124,8 +124,8 @@ every HTTP server, both valid while FUNCTION runs."
   (cffi:with-foreign-objects ((config '(:struct c10k-http-config))
                               (listen '(:struct c10k-listen-options))
                               (callbacks '(:struct c10k-http-callbacks)))
-    (c10k-http-config-init config)
-    (c10k-listen-options-init listen)
+    (c10k-http-config-init config (cffi:foreign-type-size '(:struct c10k-http-config)))
+    (c10k-listen-options-init listen (cffi:foreign-type-size '(:struct c10k-listen-options)))
     (setf (cffi:foreign-slot-value config '(:struct c10k-http-config) 'listen) listen)
     (progn
       (when backlog

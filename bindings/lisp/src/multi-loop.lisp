@@ -24,7 +24,7 @@ open, if a step fails (an address in use, for example)."
   (check-type loops (integer 0))
   (cffi:with-foreign-objects ((config '(:struct c10k-server-config)) (out :pointer)
                               (text :char +addrstrlen+))
-    (c10k-server-config-init config)
+    (c10k-server-config-init config (cffi:foreign-type-size '(:struct c10k-server-config)))
     (setf (cffi:foreign-slot-value config '(:struct c10k-server-config) 'loops) loops)
     (check (c10k-server-new config out) "c10k_server_new")
     (let ((pointer (cffi:mem-ref out :pointer)))

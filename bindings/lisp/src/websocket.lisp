@@ -36,7 +36,7 @@ order of preference."
                                           close-timeout-ms)
   "Calls FUNCTION with a c10k_ws_options holding these settings."
   (cffi:with-foreign-object (options '(:struct c10k-ws-options))
-    (c10k-ws-options-init options)
+    (c10k-ws-options-init options (cffi:foreign-type-size '(:struct c10k-ws-options)))
     (macrolet ((set-when (variable slot)
                  `(when ,variable
                     (setf (cffi:foreign-slot-value options '(:struct c10k-ws-options) ',slot)

@@ -157,7 +157,7 @@ class WsCycle:
                 "but receive() (the handshake is answered during the request's callback)"
             )
         opts = ffi.new("c10k_ws_options *")
-        lib.c10k_ws_options_init(opts)
+        lib.c10k_ws_options_init(opts, ffi.sizeof(opts[0]))
         keep = []
         subprotocol = message.get("subprotocol")
         if subprotocol:

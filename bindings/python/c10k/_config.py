@@ -50,8 +50,8 @@ def _read(struct: Any, names: tuple[str, ...]) -> dict[str, Any]:
 def http_defaults() -> dict[str, Any]:
     """Every option with the library's default (``c10k_http_config_init``)."""
     config, listen = ffi.new("c10k_http_config *"), ffi.new("c10k_listen_options *")
-    lib.c10k_http_config_init(config)
-    lib.c10k_listen_options_init(listen)
+    lib.c10k_http_config_init(config, ffi.sizeof(config[0]))
+    lib.c10k_listen_options_init(listen, ffi.sizeof(listen[0]))
     return {**_read(config, HTTP_OPTIONS), **_read(listen, LISTEN_OPTIONS)}
 
 
@@ -62,8 +62,8 @@ def http_config(options: dict[str, Any], stream_bodies: bool = False) -> Any:
     ``ValueError`` for a value out of the field's range.
     """
     config, listen = ffi.new("c10k_http_config *"), ffi.new("c10k_listen_options *")
-    lib.c10k_http_config_init(config)
-    lib.c10k_listen_options_init(listen)
+    lib.c10k_http_config_init(config, ffi.sizeof(config[0]))
+    lib.c10k_listen_options_init(listen, ffi.sizeof(listen[0]))
     config.listen = listen
     pointed = _POINTED[config] = [listen]  # alive as long as the config
     config.stream_bodies = stream_bodies

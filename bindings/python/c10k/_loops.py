@@ -122,7 +122,7 @@ class MultiLoop:
 
     def open(self) -> str:
         config = ffi.new("c10k_server_config *")
-        lib.c10k_server_config_init(config)
+        lib.c10k_server_config_init(config, ffi.sizeof(config[0]))
         config.loops = self._loops
         self._owner._configure(config)
         out = ffi.new("c10k_server **")

@@ -80,7 +80,7 @@ class AcceptWebSocket:
     def begin_upgrade(self, req: Any) -> None:
         """Accepts the request (during its callback)."""
         opts = ffi.new("c10k_ws_options *")
-        lib.c10k_ws_options_init(opts)
+        lib.c10k_ws_options_init(opts, ffi.sizeof(opts[0]))
         raw = (self.subprotocol or "").encode()
         if raw:
             opts.subprotocol = ffi.from_buffer(raw)

@@ -3,9 +3,8 @@
 
 use std::ffi::c_char;
 
-use super::super::cast::put_if;
 use super::super::conn::{c10k_listen_options, listen_options};
-use super::super::sized::read_sized;
+use super::super::sized::{init_sized, read_sized};
 use crate::error::*;
 use crate::http::Limits;
 use crate::http::server::{HttpConfig, MinRate};
@@ -94,17 +93,19 @@ pub struct c10k_http_config {
     pub min_rate_window_ms: u32,
 }
 
-/// Fills `config` with the defaults, `size` included. NULL is a no-op.
+/// Fills the first `size` bytes of `config` with the defaults and sets
+/// `config->size` to `size`. Pass `sizeof *config`: a program built against an
+/// older, smaller `c10k_http_config` gets only the fields it knows, and nothing past
+/// its struct is written. `C10K_EINVAL` for NULL or a `size` this library
+/// does not know (less than 4 bytes, or larger than its own struct).
 ///
 /// Added in 0.1.
+/// Changed in 0.2: takes the caller's `size`.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn c10k_http_config_init(config: *mut c10k_http_config) {
-    ffi!(else (), {
-        put_if(config, default_http_config());
-        Ok(())
-    })
+pub unsafe extern "C" fn c10k_http_config_init(config: *mut c10k_http_config, size: usize) -> i32 {
+    ffi!({ init_sized(config, size, default_http_config()) })
 }
 
 fn default_http_config() -> c10k_http_config {
