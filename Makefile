@@ -62,10 +62,8 @@ test-rust:
 
 # The same suite on polling's portable poll(2) backend (STYLE.md), in a
 # target directory of its own so the two builds do not invalidate each other.
-# One test at a time: the poll(2) backend is slower, and the load tests'
-# servers, sharing two CPUs, otherwise make each other miss their marks.
 test-rust-poll:
-	RUSTFLAGS="--cfg polling_test_poll_backend" CARGO_TARGET_DIR=target/poll-backend $(CARGO) test --lib --tests -- --test-threads=1
+	RUSTFLAGS="--cfg polling_test_poll_backend" CARGO_TARGET_DIR=target/poll-backend $(CARGO) test --lib --tests
 
 # Staleness, documentation and exported symbols (tests/header.rs); then the
 # header must compile on its own as strict C99 and as C++, and the README's

@@ -2,8 +2,12 @@
  *
  * Usage: static_files ROOT [ADDR] [--loops N] [--list]
  *
- * - Content-Type by extension; Last-Modified, and 304 for If-Modified-Since;
- *   a single "Range: bytes=..." gives 206 (or 416 when unsatisfiable).
+ * - Content-Type by extension; Last-Modified, and 304 for If-Modified-Since
+ *   (any HTTP-date form; ignored when in the future or with If-None-Match);
+ *   a single "Range: bytes=..." gives 206 (or 416 when unsatisfiable); a
+ *   malformed Range such as "bytes=-" is ignored (200, whole file).
+ * - Opening never blocks the loop: O_NONBLOCK, and anything but a regular
+ *   file or a directory (a FIFO, a device) is refused with 403.
  * - No escape from ROOT: the path is percent-decoded first, "..", and NUL
  *   bytes are refused (403/400), and every file is opened with openat2(2)
  *   and RESOLVE_BENEATH, so that no symlink can lead outside ROOT either: one
@@ -14,6 +18,7 @@
 #define _DEFAULT_SOURCE
 #include "common.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -95,7 +100,9 @@ static int safe_path(c10k_request *req, char *buf, size_t cap) {
 static int open_beneath(int dir, const char *rel) {
     struct open_how how;
     memset(&how, 0, sizeof how);
-    how.flags = O_RDONLY | O_CLOEXEC;
+    /* O_NONBLOCK: opening a FIFO would otherwise wait for a writer and
+     * freeze the loop; non-regular files are refused after fstat. */
+    how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
     long fd = syscall(SYS_openat2, dir, *rel ? rel : ".", &how, sizeof how);
     if (fd >= 0) {
@@ -110,15 +117,19 @@ static void http_date(time_t t, char *buf, size_t cap) {
     strftime(buf, cap, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
+/* RFC 9110 13.1.3: If-Modified-Since counts only without If-None-Match,
+ * when it is a valid HTTP-date (any of the three forms), and when that
+ * date is not in the future. */
 static int not_modified_since(c10k_request *req, time_t mtime) {
-    char value[64];
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    if (!header_value(req, "If-Modified-Since", value, sizeof value)) {
+    const uint8_t *value;
+    size_t len;
+    int64_t since;
+    if (c10k_request_header(req, "If-None-Match", &value, &len) == 0 ||
+        c10k_request_header(req, "If-Modified-Since", &value, &len) != 0 ||
+        c10k_http_date_parse(value, len, &since) != 0 || since > (int64_t)time(NULL)) {
         return 0;
     }
-    const char *end = strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    return end && *end == '\0' && mtime <= timegm(&tm);
+    return (int64_t)mtime <= since;
 }
 
 /* Parses a single "bytes=a-b" range against size: 1 and the range, 0 for
@@ -129,8 +140,9 @@ static int byte_range(c10k_request *req, off_t size, off_t *first, off_t *last) 
         return 0; /* absent, another unit, or several ranges: send it all */
     }
     char *dash = strchr(value + 6, '-');
-    if (!dash) {
-        return 0;
+    if (!dash || (dash == value + 6 && !isdigit((unsigned char)dash[1])) ||
+        (dash > value + 6 && !isdigit((unsigned char)value[6])) || (dash[1] && !isdigit((unsigned char)dash[1]))) {
+        return 0; /* "bytes=-" and other malformed ranges: ignored (RFC 9110 14.2) */
     }
     char *end;
     if (dash == value + 6) { /* "-N": the last N bytes */

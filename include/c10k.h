@@ -128,6 +128,19 @@
 // `proxy_untrusted`: serve them as direct clients, header not believed.
 #define C10K_PROXY_PLAIN 1
 
+// `/path?query`: the usual form. Added in 0.2.
+#define C10K_TARGET_ORIGIN 0
+
+// `http://host/path?query` (or `https`): path, query and host come from
+// the URI. Added in 0.2.
+#define C10K_TARGET_ABSOLUTE 1
+
+// `host:port`, only with CONNECT. Added in 0.2.
+#define C10K_TARGET_AUTHORITY 2
+
+// `*`, only with OPTIONS. Added in 0.2.
+#define C10K_TARGET_ASTERISK 3
+
 // A listening socket on a loop. Lifecycle: `c10k_listen` (or
 // `c10k_listen_fd`) → connections arrive with the callbacks given →
 // `c10k_listener_close`, which frees it. Connections it accepted stay open.
@@ -302,6 +315,26 @@ typedef struct c10k_http_config {
   // its connections close. Copied during the listen call. NULL
   // (default): none. Added in 0.2.
   const char *health_path;
+  // Ceiling on the request bodies the whole process buffers at once (all
+  // listeners and loops together; each listener compares the total with
+  // its own value). A body that would pass it is answered 503 before it
+  // is read. Streamed bodies (`stream_bodies`) are not counted: use them
+  // for bodies larger than this. Default 64 MiB. Added in 0.2.
+  uint64_t max_buffered_body_bytes;
+  // Bytes per second a request body must arrive at, measured over each
+  // `min_rate_window_ms` once `min_rate_grace_ms` have passed since it
+  // began; slower gets 408 and the connection closes. 0 turns it off.
+  // Default 240. Added in 0.2.
+  uint32_t min_body_rate;
+  // Bytes per second a client must read a response at while output
+  // waits for it (same window and grace); slower aborts the connection.
+  // 0 turns it off. Default 240. Added in 0.2.
+  uint32_t min_response_rate;
+  // Time from a transfer's start before the rates are enforced.
+  // Default 5000. Added in 0.2.
+  uint32_t min_rate_grace_ms;
+  // The span each rate is measured over. Default 5000. Added in 0.2.
+  uint32_t min_rate_window_ms;
 } c10k_http_config;
 
 // What an HTTP server reports, on the loop thread (or, for `on_request`
@@ -374,6 +407,24 @@ typedef struct c10k_request_info {
   size_t header_count;
   // Read them with `c10k_request_trailer_at`.
   size_t trailer_count;
+  // Which form the request-target has: `C10K_TARGET_ORIGIN`,
+  // `_ABSOLUTE`, `_AUTHORITY` (CONNECT) or `_ASTERISK` (OPTIONS). With
+  // absolute-form, `path` and `query` come from the URI (`path` is `/`
+  // when the URI has none). Added in 0.2.
+  uint32_t target_form;
+  // `http` or `https` as sent, for an absolute-form target; NULL
+  // otherwise. Added in 0.2.
+  const uint8_t *scheme;
+  size_t scheme_len;
+  // The effective host (RFC 9112 section 3.3): the target's authority
+  // when it has one, else the Host field's, without the port; an IPv6
+  // literal keeps its brackets. Empty for an empty Host field; NULL only
+  // for an HTTP/1.0 request without Host. Added in 0.2.
+  const uint8_t *host;
+  size_t host_len;
+  // The effective port, from the same place as `host`; -1 when none is
+  // named. Added in 0.2.
+  int32_t port;
 } c10k_request_info;
 
 // One header field, borrowed for the call it is passed to.
@@ -784,6 +835,18 @@ int32_t c10k_conn_set_write_marks(uint64_t conn, uint32_t low, uint32_t high);
 // Thread safety: loop thread only.
 int32_t c10k_conn_pending(uint64_t conn, uint64_t *out);
 
+// Parses an HTTP-date (an `If-Modified-Since` or `Last-Modified` value) in
+// any of the three forms RFC 9110 section 5.6.7 says recipients accept:
+// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850
+// (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime
+// (`Sun Nov  6 08:49:37 1994`). On success stores the Unix time in
+// `*out_secs` and returns 0; `C10K_EINVAL` for anything else (the caller
+// then ignores the field, as the RFC says) or a NULL pointer, with
+// `*out_secs` untouched. The text is read, not kept. Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_http_date_parse(const uint8_t *text, size_t len, int64_t *out_secs);
+
 // Marks the loop as draining (or, with false, serving again): its HTTP
 // listeners' `health_path` answers 503 and their responses close their
 // connections, while everything else is served as before. For hosts
@@ -890,7 +953,9 @@ int32_t c10k_request_method(const struct c10k_request *req, const uint8_t **out,
 // Thread safety: the thread running `on_request`.
 int32_t c10k_request_target(const struct c10k_request *req, const uint8_t **out, size_t *out_len);
 
-// Stores the target's path, not decoded (see `c10k_percent_decode`).
+// Stores the target's path, not decoded (see `c10k_percent_decode`):
+// the URI's path for an absolute-form target (`/` when it has none), `*`
+// for `OPTIONS *`, empty for CONNECT's `host:port`.
 //
 // Added in 0.1.
 //
@@ -1041,7 +1106,9 @@ int32_t c10k_respond_file(struct c10k_request *req,
 // Answers with the whole file at `path` (NUL-terminated), sent with
 // `sendfile(2)`. If the file cannot be opened nothing is sent and the
 // error is returned (`C10K_ENOENT`, `C10K_EACCES`, `C10K_EISDIR`), so the
-// handler can answer 404 or 403 itself.
+// handler can answer 404 or 403 itself. The open never blocks the loop:
+// anything but a regular file (a FIFO, a device, a socket) is refused
+// with `C10K_EACCES`.
 //
 // Added in 0.1.
 //
@@ -1336,6 +1403,28 @@ int32_t c10k_conn_proxy_info(uint64_t conn, struct c10k_proxy_info *out);
 //
 // Thread safety: the thread running `on_request`.
 int32_t c10k_request_proxy_info(const struct c10k_request *req, struct c10k_proxy_info *out);
+
+// Gives the response to `req` the reason phrase `reason` (`len` bytes,
+// copied) instead of the status code's standard one; call it before
+// answering (or deferring). An empty phrase is allowed.
+//
+// Returns 0; `C10K_EINVAL` for a NULL request or view, a CR, LF or other
+// control byte in `reason` (HTAB is fine), or a request already answered;
+// `C10K_ECLOSED` if its client left. Added in 0.2.
+//
+// Thread safety: the thread running `on_request`.
+int32_t c10k_request_set_reason(struct c10k_request *req, const uint8_t *reason, size_t len);
+
+// Gives the response of the deferred `reply` the reason phrase `reason`
+// (`len` bytes, copied) instead of the standard one; call it before
+// `c10k_reply_send`, `c10k_reply_send_file` or `c10k_reply_start`.
+//
+// Returns 0; `C10K_EINVAL` for a NULL view, a CR, LF or other control byte
+// (HTAB is fine), or a reply whose head went out; `C10K_ECLOSED` if the
+// client left or the reply ended. Added in 0.2.
+//
+// Thread safety: any thread.
+int32_t c10k_reply_set_reason(uint64_t reply, const uint8_t *reason, size_t len);
 
 // Fills `config` with the defaults, `size` included. NULL is a no-op.
 //

@@ -30,7 +30,7 @@ fn corpus() -> Vec<Case> {
 fn the_corpus_is_big_enough_and_covers_every_status() {
     let cases = corpus();
     assert!(cases.len() >= 30, "{} cases", cases.len());
-    for status in [400, 413, 431, 501, 505] {
+    for status in [400, 413, 414, 431, 501, 505] {
         assert!(cases.iter().any(|c| c.status == status), "no case for {status}");
     }
 }

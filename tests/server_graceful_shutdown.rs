@@ -1,11 +1,12 @@
 //! Graceful shutdown: with 1,000 requests in flight, a stop lets every one
-//! of them finish and reach its client; idle connections are closed.
+//! of them finish and reach its client, each told that the connection
+//! closes; idle connections are closed.
 
 mod server_support;
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::sync::Arc;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -13,17 +14,39 @@ use c10k::http::server::{Body, HttpHandler, Request, reply};
 use c10k::server::ServerConfig;
 use server_support::*;
 
-/// Answers every request 300 ms later, from a thread of its own.
+/// Set once the stop has begun (the server refuses new connections).
+static STOPPING: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+
+/// Answers every request from a thread of its own, once the stop has
+/// begun: every request is in flight when it starts, however slow the
+/// machine.
 struct Later;
 
 impl HttpHandler for Later {
     fn on_request(&self, req: &mut Request<'_>) {
         let id = req.defer().unwrap();
         thread::spawn(move || {
-            thread::sleep(Duration::from_millis(300));
+            let mut stopping = STOPPING.0.lock().unwrap();
+            while !*stopping {
+                stopping = STOPPING.1.wait(stopping).unwrap();
+            }
+            drop(stopping);
             reply::send(id, 200, &[], Body::Bytes(b"finished")).unwrap();
         });
     }
+}
+
+/// Sets `STOPPING` once `addr` refuses connections: the listeners are
+/// closed, which the server does only after marking the pending replies
+/// to close their connections.
+fn release_when_refused(addr: SocketAddr) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        while TcpStream::connect(addr).is_ok() {
+            thread::sleep(Duration::from_millis(5));
+        }
+        *STOPPING.0.lock().unwrap() = true;
+        STOPPING.1.notify_all();
+    })
 }
 
 fn raise_fd_limit() {
@@ -44,9 +67,11 @@ fn a_thousand_requests_in_flight_all_finish() {
     while server.stats().1.requests < 1000 {
         thread::sleep(Duration::from_millis(5));
     }
-    // A deadline far beyond the 300 ms answers: stop returns as soon as they
-    // are out, and a loaded machine cannot turn slowness into lost answers.
+    // A deadline far beyond the answers: stop returns as soon as they are
+    // out, and a loaded machine cannot turn slowness into lost answers.
+    let release = release_when_refused(addr);
     server.stop(60_000).unwrap();
+    release.join().unwrap();
 
     for (i, c) in clients.iter_mut().enumerate() {
         c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();

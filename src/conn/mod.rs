@@ -71,6 +71,8 @@ pub(crate) struct Conn {
     /// What a PROXY protocol header said of the client; boxed, since few
     /// connections have one and every connection pays for the field.
     pub proxy: Option<Box<ProxyHeader>>,
+    /// Bytes written to the socket so far (for minimum data rates).
+    pub bytes_out: u64,
 }
 
 /// When a connection times out.
@@ -125,6 +127,7 @@ impl Conn {
             high_water: DEFAULT_HIGH_WATER,
             flags: Flags::default(),
             proxy: None,
+            bytes_out: 0,
         }
     }
 

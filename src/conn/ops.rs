@@ -171,6 +171,7 @@ impl Loop {
             let result = c.wq.flush(c.fd);
             if let Ok((n, state)) = &result {
                 add(&self.stats().bytes_out, *n);
+                c.bytes_out += *n;
                 if *n > 0 {
                     c.touch(now);
                 }
@@ -375,6 +376,17 @@ impl Loop {
     /// Bytes queued and not yet written.
     pub fn conn_pending(&self, id: ConnId) -> Result<u64> {
         self.with_conn(id, |c| c.wq.pending())
+    }
+
+    /// Bytes written to the connection's socket since it opened.
+    pub fn conn_bytes_out(&self, id: ConnId) -> Result<u64> {
+        self.with_conn(id, |c| c.bytes_out)
+    }
+
+    /// Whether the kernel would take more output now: false when the
+    /// socket's send buffer is full, that is when the peer is not reading.
+    pub fn conn_writable_now(&self, id: ConnId) -> Result<bool> {
+        self.with_conn(id, |c| net::writable_now(c.fd))
     }
 
     /// Stops (`paused`) or restarts reading.

@@ -11,23 +11,28 @@
 mod boundary;
 mod cast;
 mod conn;
+mod date;
 mod drain;
 mod handoff;
 mod http;
 mod loop_;
 mod proxy;
+mod reason;
 mod server;
 mod sized;
+mod target;
 mod version;
 mod ws;
 
 pub use conn::*;
+pub use date::*;
 pub use drain::*;
 pub use handoff::*;
 pub use http::*;
 pub use loop_::*;
 pub use proxy::*;
 pub use server::*;
+pub use target::*;
 pub use version::*;
 pub use ws::*;
 

@@ -109,6 +109,13 @@ fn big_head() -> Vec<u8> {
     r
 }
 
+fn long_target() -> Vec<u8> {
+    let mut r = b"GET /".to_vec();
+    r.resize(r.len() + 8200, b'a');
+    r.extend_from_slice(b" HTTP/1.1\r\nHost: a\r\n\r\n");
+    r
+}
+
 fn many_headers() -> Vec<u8> {
     let mut r = b"GET / HTTP/1.1\r\nHost: a\r\n".to_vec();
     for i in 0..100 {
@@ -180,7 +187,17 @@ fn malformed() -> Vec<(Vec<u8>, u16)> {
         (b"GET / http/1.1\r\nHost: a\r\n\r\n", 400),
         (b"GET / HTTP/1.1 \r\nHost: a\r\n\r\n", 400),
         (b"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505),
-        (b"GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505),
+        (b"GET / HTTP/3.0\r\nHost: a\r\n\r\n", 505),
+        // Request targets and Host.
+        (b"GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        (b"GET a HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        (b"GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        (b"GET a:80 HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        (b"CONNECT / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: a, b\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: a:99999\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400),
         (b"GET / HTTP/3\r\nHost: a\r\n\r\n", 505),
         (b"GET / HTTP/0.9\r\n\r\n", 505),
         // Sizes.
@@ -197,6 +214,7 @@ fn malformed() -> Vec<(Vec<u8>, u16)> {
     ];
     let mut all: Vec<(Vec<u8>, u16)> = fixed.iter().map(|(r, s)| (r.to_vec(), *s)).collect();
     all.push((big_head(), 431));
+    all.push((long_target(), 414));
     all.push((many_headers(), 431));
     all.push((big_trailer(), 431));
     all

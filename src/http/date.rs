@@ -124,30 +124,91 @@ fn digits(b: &[u8]) -> Option<u64> {
     b.iter().try_fold(0u64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u64::from(c - b'0')))
 }
 
-/// Unix seconds of an IMF-fixdate such as an `If-Modified-Since` value.
-///
-/// Only the IMF-fixdate form is accepted (not the obsolete RFC 850 and
-/// asctime forms): every current client sends it, and a date we cannot read
-/// only costs a full response instead of a 304. Dates before 1970 give `None`.
+/// Unix seconds of an HTTP-date such as an `If-Modified-Since` value, in
+/// any of the three forms recipients must accept (RFC 9110 §5.6.7):
+/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the obsolete RFC 850
+/// form (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime's
+/// (`Sun Nov  6 08:49:37 1994`). Dates before 1970 give `None`.
 pub fn parse_http_date(b: &[u8]) -> Option<u64> {
-    if b.len() != HTTP_DATE_LEN
-        || &b[3..5] != b", "
-        || b[7] != b' '
-        || b[11] != b' '
-        || b[16] != b' '
-        || b[19] != b':'
-        || b[22] != b':'
-        || &b[25..] != b" GMT"
-    {
+    parse_http_date_at(b, unix_secs(SystemTime::now()))
+}
+
+/// [`parse_http_date`] with the current time given: an RFC 850 two-digit
+/// year is read in the century that puts it at most 50 years ahead of `now`.
+pub fn parse_http_date_at(b: &[u8], now: u64) -> Option<u64> {
+    let fields = if b.get(3) == Some(&b',') {
+        imf_fixdate(b)?
+    } else if b.get(3) == Some(&b' ') {
+        asctime(b)?
+    } else {
+        rfc850(b, civil_from_days(now / 86_400).0)?
+    };
+    to_secs(fields)
+}
+
+/// Year, month (1-12), day, hour, minute, second.
+type Fields = (u64, u64, u64, u64, u64, u64);
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT`.
+fn imf_fixdate(b: &[u8]) -> Option<Fields> {
+    if b.len() != HTTP_DATE_LEN || &b[3..5] != b", " || b[7] != b' ' || b[11] != b' ' || b[16] != b' ' {
         return None;
     }
-    if !DAY_NAMES.iter().any(|d| d[..] == b[0..3]) {
+    short_day(&b[0..3])?;
+    let (hour, min, sec) = time_of_day(&b[17..25])?;
+    (&b[25..] == b" GMT").then_some(())?;
+    Some((digits(&b[12..16])?, month(&b[8..11])?, digits(&b[5..7])?, hour, min, sec))
+}
+
+/// `Sunday, 06-Nov-94 08:49:37 GMT`.
+fn rfc850(b: &[u8], this_year: u64) -> Option<Fields> {
+    let comma = b.iter().position(|&c| c == b',')?;
+    const LONG_DAYS: [&[u8]; 7] = [b"Sunday", b"Monday", b"Tuesday", b"Wednesday", b"Thursday", b"Friday", b"Saturday"];
+    LONG_DAYS.contains(&&b[..comma]).then_some(())?;
+    let r = &b[comma..];
+    if r.len() != 24 || r[1] != b' ' || r[4] != b'-' || r[8] != b'-' || r[11] != b' ' || &r[20..] != b" GMT" {
         return None;
     }
-    let month = MONTH_NAMES.iter().position(|m| m[..] == b[8..11])? as u64 + 1;
-    let day = digits(&b[5..7])?;
-    let year = digits(&b[12..16])?;
-    let (hour, min, sec) = (digits(&b[17..19])?, digits(&b[20..22])?, digits(&b[23..25])?);
+    let (hour, min, sec) = time_of_day(&r[12..20])?;
+    // RFC 9110 §5.6.7: a year more than 50 years ahead is in the past century.
+    let mut year = this_year / 100 * 100 + digits(&r[9..11])?;
+    if year > this_year + 50 {
+        year -= 100;
+    }
+    Some((year, month(&r[5..8])?, digits(&r[2..4])?, hour, min, sec))
+}
+
+/// `Sun Nov  6 08:49:37 1994` (the day padded with a space).
+fn asctime(b: &[u8]) -> Option<Fields> {
+    if b.len() != 24 || b[3] != b' ' || b[7] != b' ' || b[10] != b' ' || b[19] != b' ' {
+        return None;
+    }
+    short_day(&b[0..3])?;
+    let day = match &b[8..10] {
+        [b' ', d] => digits(&[*d])?,
+        d => digits(d)?,
+    };
+    let (hour, min, sec) = time_of_day(&b[11..19])?;
+    Some((digits(&b[20..24])?, month(&b[4..7])?, day, hour, min, sec))
+}
+
+fn short_day(b: &[u8]) -> Option<()> {
+    DAY_NAMES.iter().any(|d| d[..] == *b).then_some(())
+}
+
+fn month(b: &[u8]) -> Option<u64> {
+    MONTH_NAMES.iter().position(|m| m[..] == *b).map(|m| m as u64 + 1)
+}
+
+/// `HH:MM:SS`.
+fn time_of_day(b: &[u8]) -> Option<(u64, u64, u64)> {
+    if b.len() != 8 || b[2] != b':' || b[5] != b':' {
+        return None;
+    }
+    Some((digits(&b[0..2])?, digits(&b[3..5])?, digits(&b[6..8])?))
+}
+
+fn to_secs((year, month, day, hour, min, sec): Fields) -> Option<u64> {
     // Second 60 is a leap second in the grammar; it counts as the next second.
     if year < 1970 || day == 0 || day > days_in_month(year, month) || hour > 23 || min > 59 || sec > 60 {
         return None;
@@ -193,11 +254,43 @@ mod tests {
     }
 
     #[test]
-    fn parse_rejects_other_forms_and_impossible_dates() {
+    fn parse_accepts_the_three_forms_of_the_rfc_example() {
         assert_eq!(parse_http_date(b"Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(parse_http_date(b"Sunday, 06-Nov-94 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(parse_http_date(b"Sun Nov  6 08:49:37 1994"), Some(784_111_777));
+        assert_eq!(parse_http_date(b"Thu Jan 01 00:00:00 1970"), Some(0));
+    }
+
+    #[test]
+    fn rfc850_years_are_at_most_50_years_ahead() {
+        let now_2026 = 1_780_000_000; // in 2026
+        let year = |yy: &str| {
+            let t = parse_http_date_at(format!("Friday, 01-Jan-{yy} 00:00:00 GMT").as_bytes(), now_2026).unwrap();
+            civil_from_days(t / 86_400).0
+        };
+        assert_eq!(year("70"), 2070);
+        assert_eq!(year("76"), 2076);
+        assert_eq!(year("77"), 1977);
+        assert_eq!(year("99"), 1999);
+        assert_eq!(year("00"), 2000);
+        assert_eq!(year("26"), 2026);
+    }
+
+    #[test]
+    fn parse_rejects_malformed_forms_and_impossible_dates() {
         for bad in [
-            &b"Sunday, 06-Nov-94 08:49:37 GMT"[..],
-            b"Sun Nov  6 08:49:37 1994",
+            &b"Sunday, 06-Nov-1994 08:49:37 GMT"[..],
+            b"Sun, 06-Nov-94 08:49:37 GMT",
+            b"Sunday, 06 Nov 94 08:49:37 GMT",
+            b"Sunday, 06-Nov-94 08:49:37 UTC",
+            b"Sunday, 31-Nov-94 08:49:37 GMT",
+            b"Sun Nov 6 08:49:37 1994",
+            b"Sun Nov  6 08:49:37 1994 ",
+            b"Sun Nov  x 08:49:37 1994",
+            b"Sun Foo  6 08:49:37 1994",
+            b"Sun Nov  6 08:49 37 1994",
+            b"",
+            b"Sun",
             b"Sun, 06 Nov 1994 08:49:37 UTC",
             b"Sun, 06 Nov 1994 08:49:37 GMT ",
             b"Xyz, 06 Nov 1994 08:49:37 GMT",

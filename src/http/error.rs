@@ -9,7 +9,7 @@ use std::fmt;
 /// A request the server refuses, with the status to answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HttpError {
-    /// 400, 413, 431, 501 or 505.
+    /// 400, 413, 414, 431, 501 or 505.
     pub status: u16,
     /// Short human message for logs and for the error body.
     pub reason: &'static str,
@@ -24,6 +24,11 @@ impl HttpError {
     /// 413 Content Too Large: the body exceeds `Limits::max_body_bytes`.
     pub const fn content_too_large(reason: &'static str) -> Self {
         HttpError { status: 413, reason }
+    }
+
+    /// 414 URI Too Long: the request line does not fit in `Limits::max_head_bytes`.
+    pub const fn uri_too_long(reason: &'static str) -> Self {
+        HttpError { status: 414, reason }
     }
 
     /// 431 Request Header Fields Too Large: head or trailers over a limit.
@@ -58,6 +63,7 @@ mod tests {
     fn constructors_carry_their_status() {
         assert_eq!(HttpError::bad_request("x").status, 400);
         assert_eq!(HttpError::content_too_large("x").status, 413);
+        assert_eq!(HttpError::uri_too_long("x").status, 414);
         assert_eq!(HttpError::header_fields_too_large("x").status, 431);
         assert_eq!(HttpError::not_implemented("x").status, 501);
         assert_eq!(HttpError::version_not_supported("x").status, 505);

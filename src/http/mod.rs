@@ -1,9 +1,10 @@
 //! The HTTP/1.1 codec: pure functions over byte slices, no sockets.
 //!
 //! - [`request`]: parse a request head into positions ([`Head`]).
+//! - [`target`]: the request-target forms and the Host/authority syntax.
 //! - [`body`]: decode a Content-Length or chunked body incrementally.
 //! - [`response`]: serialise response heads, chunks and error responses.
-//! - [`date`]: IMF-fixdate formatting, caching and parsing.
+//! - [`date`]: IMF-fixdate formatting and caching; parsing of all three HTTP-date forms.
 //! - [`limits`], [`error`]: the bounds and the status-carrying error.
 
 pub mod body;
@@ -13,6 +14,7 @@ pub mod limits;
 pub mod request;
 pub mod response;
 pub mod server;
+pub mod target;
 
 #[cfg(test)]
 mod corpus;
@@ -23,6 +25,7 @@ pub use error::HttpError;
 pub use limits::Limits;
 pub use request::{BodyKind, HEADER_CAPACITY, Head, Method, Span, parse_head, percent_decode};
 pub use response::{
-    BodyMode, CONTINUE, HeadOptions, InvalidHead, ResponseFraming, WrittenHead, head_size, reason_phrase,
+    BodyMode, CONTINUE, HeadOptions, InvalidHead, ResponseFraming, WrittenHead, head_size, reason_phrase, valid_reason,
     validate_header, write_chunk, write_error, write_head, write_last_chunk,
 };
+pub use target::TargetForm;

@@ -17,6 +17,7 @@
 use std::mem::MaybeUninit;
 use std::ops::Range;
 
+use super::target::{Authority, TargetForm, parse_authority, parse_target};
 use super::{HttpError, Limits};
 
 /// Most header fields a [`Head`] can hold; `Limits::max_headers` is capped
@@ -101,7 +102,8 @@ pub enum BodyKind {
 pub struct Head {
     /// Bytes of `buf` the head occupies; the body or next request follows.
     pub head_len: usize,
-    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1 (and for later 1.x minors, which
+    /// are processed as HTTP/1.1).
     pub version_minor: u8,
     pub method_kind: Method,
     pub body: BodyKind,
@@ -113,11 +115,18 @@ pub struct Head {
     pub expect_continue: bool,
     /// `Connection: upgrade` together with an `Upgrade` header.
     pub upgrade: bool,
+    /// Which request-target form the request used.
+    pub form: TargetForm,
+    /// The effective port: from an absolute- or authority-form target,
+    /// else from `Host`; `None` when neither names one.
+    pub port: Option<u16>,
     method: Span,
     target: Span,
     path: Span,
     query: Option<Span>,
+    scheme: Option<Span>,
     host: Option<Span>,
+    host_header: Option<Span>,
     header_count: usize,
     headers: [(Span, Span); HEADER_CAPACITY],
 }
@@ -132,9 +141,14 @@ impl Head {
         self.target.get(buf)
     }
 
-    /// The target up to the first `?`, not decoded (see [`percent_decode`]).
+    /// The target's path, not decoded (see [`percent_decode`]): up to the
+    /// first `?` in origin-form, the URI's path in absolute-form (`/` when
+    /// the URI has none), `*` in asterisk-form, empty in authority-form.
     pub fn path<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
-        self.path.get(buf)
+        match self.form {
+            TargetForm::Absolute if self.path.start == self.path.end => b"/",
+            _ => self.path.get(buf),
+        }
     }
 
     /// The target after the first `?` (possibly empty), or `None` without `?`.
@@ -142,13 +156,26 @@ impl Head {
         self.query.map(|s| s.get(buf))
     }
 
-    /// The Host header value, if present.
+    /// `http` or `https` as sent, for an absolute-form target.
+    pub fn scheme<'b>(&self, buf: &'b [u8]) -> Option<&'b [u8]> {
+        self.scheme.map(|s| s.get(buf))
+    }
+
+    /// The effective host (RFC 9112 §3.3): the target's authority when it
+    /// has one (absolute- and authority-form), else the Host field's, without
+    /// the port; an IP literal keeps its brackets. `None` for an HTTP/1.0
+    /// request without Host; empty for an empty Host field.
     pub fn host<'b>(&self, buf: &'b [u8]) -> Option<&'b [u8]> {
         self.host.map(|s| s.get(buf))
     }
 
+    /// The Host header value as sent, if present.
+    pub fn host_header<'b>(&self, buf: &'b [u8]) -> Option<&'b [u8]> {
+        self.host_header.map(|s| s.get(buf))
+    }
+
     pub fn has_host(&self) -> bool {
-        self.host.is_some()
+        self.host_header.is_some()
     }
 
     pub fn header_count(&self) -> usize {
@@ -185,20 +212,24 @@ impl Head {
 ///
 /// `Ok(None)`: incomplete, read more and call again with the grown buffer.
 /// `Err`: answer `status` and close; the stream cannot be framed any more.
-/// No allocation happens on any path.
+/// No allocation happens, except for the rare HTTP/1.2+ request line
+/// (parsed from a copy that says HTTP/1.1).
 pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<Head>, HttpError> {
     let max_head = limits.max_head_bytes.min(u32::MAX as usize);
     // Parse no further than the limit: bytes past it can only earn a 431.
     let window = &buf[..buf.len().min(max_head)];
-    let too_large = buf.len() > max_head;
+    parse_window(window, buf.len() > max_head, limits)
+}
+
+/// [`parse_head`] over the first `max_head_bytes` of the input; `too_large`
+/// when the input went on past them.
+fn parse_window(window: &[u8], too_large: bool, limits: &Limits) -> Result<Option<Head>, HttpError> {
     let max_headers = limits.max_headers.min(HEADER_CAPACITY);
     let mut raw = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; HEADER_CAPACITY];
     let mut req = httparse::Request::new(&mut []);
     let head_len = match req.parse_with_uninit_headers(window, &mut raw[..max_headers]) {
         Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) if too_large => {
-            return Err(HttpError::header_fields_too_large("request head too large"));
-        }
+        Ok(httparse::Status::Partial) if too_large => return Err(too_large_error(window)),
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => {
             return Err(HttpError::header_fields_too_large("too many header fields"));
@@ -206,6 +237,12 @@ pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<Head>, HttpError
         Err(httparse::Error::Version) => {
             return match classify_version(window) {
                 VersionToken::Unsupported => Err(HttpError::version_not_supported("HTTP version not supported")),
+                // RFC 9112 §2.3: a later 1.x minor is processed as HTTP/1.1.
+                VersionToken::LaterMinor(at) => {
+                    let mut copy = window.to_vec();
+                    copy[at] = b'1';
+                    parse_window(&copy, too_large, limits)
+                }
                 VersionToken::Incomplete if too_large => {
                     Err(HttpError::header_fields_too_large("request head too large"))
                 }
@@ -228,29 +265,30 @@ pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<Head>, HttpError
     let (Some(method), Some(target), Some(version_minor)) = (req.method, req.path, req.version) else {
         return Err(HttpError::bad_request("invalid request line"));
     };
+    let buf = window;
     let method = Span::of(buf, method.as_bytes());
+    let method_kind = Method::from_bytes(method.get(buf));
     let target = Span::of(buf, target.as_bytes());
-    let (path, query) = match target.get(buf).iter().position(|&b| b == b'?') {
-        Some(q) => {
-            let q = target.start + q as u32;
-            (Span { start: target.start, end: q }, Some(Span { start: q + 1, end: target.end }))
-        }
-        None => (target, None),
-    };
+    let parsed = parse_target(target.get(buf), method_kind == Method::Connect, method_kind == Method::Options)?;
+    let at = |r: Range<usize>| Span { start: target.start + r.start as u32, end: target.start + r.end as u32 };
 
     let mut head = Head {
         head_len,
         version_minor,
-        method_kind: Method::from_bytes(method.get(buf)),
+        method_kind,
         body: BodyKind::None,
         keep_alive: false,
         expect_continue: false,
         upgrade: false,
+        form: parsed.form,
+        port: None,
         method,
         target,
-        path,
-        query,
+        path: at(parsed.path),
+        query: parsed.query.map(at),
+        scheme: parsed.scheme.map(at),
         host: None,
+        host_header: None,
         header_count: req.headers.len(),
         headers: [(Span::default(), Span::default()); HEADER_CAPACITY],
     };
@@ -259,19 +297,41 @@ pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<Head>, HttpError
         *slot = (Span::of(buf, h.name.as_bytes()), Span::of(buf, h.value));
         fr.field(h.name.as_bytes(), h.value, slot.1)?;
     }
-    fr.finish(&mut head, limits)?;
+    let host_field = fr.finish(&mut head, limits)?;
+    // RFC 9112 §3.2.2: a target with an authority overrides Host.
+    let effective = match parsed.authority {
+        Some(a) => Some((target.start, a)),
+        None => host_field.zip(head.host_header).map(|(a, s)| (s.start, a)),
+    };
+    if let Some((base, a)) = effective {
+        head.host = Some(Span { start: base + a.host.start as u32, end: base + a.host.end as u32 });
+        head.port = a.port;
+    }
     Ok(Some(head))
+}
+
+/// The answer to a head still incomplete at `max_head_bytes`: 414 when the
+/// request line itself does not fit (the target is what is long), else 431.
+fn too_large_error(window: &[u8]) -> HttpError {
+    let line_start = window.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(window.len());
+    let line = &window[line_start..];
+    if !line.contains(&b'\n') && line.contains(&b' ') {
+        HttpError::uri_too_long("request target too long")
+    } else {
+        HttpError::header_fields_too_large("request head too large")
+    }
 }
 
 /// What the framing-relevant headers said, gathered in one pass.
 #[derive(Default)]
-struct Framing {
+struct Framing<'b> {
     content_length: Option<u64>,
     te_present: bool,
     te_last_chunked: bool,
     te_other: bool,
     hosts: u32,
     host: Option<Span>,
+    host_value: &'b [u8],
     conn_close: bool,
     conn_keep_alive: bool,
     conn_upgrade: bool,
@@ -279,13 +339,14 @@ struct Framing {
     expect_continue: bool,
 }
 
-impl Framing {
-    fn field(&mut self, name: &[u8], value: &[u8], value_span: Span) -> Result<(), HttpError> {
+impl<'b> Framing<'b> {
+    fn field(&mut self, name: &[u8], value: &'b [u8], value_span: Span) -> Result<(), HttpError> {
         // Dispatch on length first: most headers are skipped after one compare.
         match name.len() {
             4 if name.eq_ignore_ascii_case(b"host") => {
                 self.hosts += 1;
                 self.host = Some(value_span);
+                self.host_value = value;
             }
             6 if name.eq_ignore_ascii_case(b"expect") => {
                 self.expect_continue |= value.eq_ignore_ascii_case(b"100-continue");
@@ -326,7 +387,9 @@ impl Framing {
         Ok(())
     }
 
-    fn finish(self, head: &mut Head, limits: &Limits) -> Result<(), HttpError> {
+    /// Applies the framing rules to `head`; returns the Host field's
+    /// authority, checked (RFC 9110 §7.2: an invalid one is a 400).
+    fn finish(self, head: &mut Head, limits: &Limits) -> Result<Option<Authority>, HttpError> {
         let v11 = head.version_minor == 1;
         if self.hosts > 1 {
             return Err(HttpError::bad_request("more than one Host header"));
@@ -334,6 +397,10 @@ impl Framing {
         if v11 && self.hosts == 0 {
             return Err(HttpError::bad_request("missing Host header"));
         }
+        let host = match self.host {
+            Some(_) => Some(parse_authority(self.host_value).ok_or(HttpError::bad_request("invalid Host header"))?),
+            None => None,
+        };
         head.body = if self.te_present {
             // Both a length and a coding is the classic smuggling vector.
             if self.content_length.is_some() {
@@ -358,11 +425,11 @@ impl Framing {
         } else {
             BodyKind::None
         };
-        head.host = self.host;
+        head.host_header = self.host;
         head.keep_alive = !self.conn_close && (v11 || self.conn_keep_alive);
         head.expect_continue = v11 && self.expect_continue;
         head.upgrade = self.conn_upgrade && self.upgrade_header;
-        Ok(())
+        Ok(host)
     }
 }
 
@@ -400,8 +467,10 @@ fn parse_decimal(s: &[u8]) -> Option<u64> {
 }
 
 enum VersionToken {
-    /// `HTTP/d` or `HTTP/d.d` that is not 1.0 or 1.1: answer 505.
+    /// `HTTP/d` or `HTTP/d.d` that is not 1.x: answer 505.
     Unsupported,
+    /// `HTTP/1.d` past 1.1; the minor digit is at this offset.
+    LaterMinor(usize),
     /// Could still become such a version: wait for more bytes, so the
     /// answer does not depend on where the reads split the request.
     Incomplete,
@@ -424,6 +493,10 @@ fn classify_version(window: &[u8]) -> VersionToken {
     let prefix_ok = token.len() <= 8
         && token.iter().zip(b"HTTP/0.0").all(|(&t, &p)| if p == b'0' { t.is_ascii_digit() } else { t == p });
     match end {
+        Some(_) if prefix_ok && token.len() == 8 && token.starts_with(b"HTTP/1.") => {
+            let token_start = token.as_ptr() as usize - window.as_ptr() as usize;
+            VersionToken::LaterMinor(token_start + 7)
+        }
         Some(_) if prefix_ok && (token.len() == 6 || token.len() == 8) => VersionToken::Unsupported,
         None if prefix_ok => VersionToken::Incomplete,
         _ => VersionToken::Invalid,
@@ -530,7 +603,8 @@ mod tests {
             ("get", Method::Other),
             ("PROPFIND", Method::Other),
         ] {
-            let buf = format!("{m} / HTTP/1.1\r\nHost: h\r\n\r\n");
+            let target = if m == "CONNECT" { "h:443" } else { "/" };
+            let buf = format!("{m} {target} HTTP/1.1\r\nHost: h\r\n\r\n");
             assert_eq!(ok(buf.as_bytes()).method_kind, k, "{m}");
         }
     }
@@ -616,7 +690,12 @@ mod tests {
     #[test]
     fn versions() {
         assert_eq!(ok(b"GET / HTTP/1.0\r\n\r\n").version_minor, 0);
-        for v in ["HTTP/2.0", "HTTP/1.2", "HTTP/3", "HTTP/0.9", "HTTP/9.9"] {
+        for v in ["HTTP/1.2", "HTTP/1.9"] {
+            let buf = format!("GET /v HTTP/1.1\r\nHost: h\r\n\r\n").replace("HTTP/1.1", v);
+            let h = ok(buf.as_bytes());
+            assert_eq!((h.version_minor, h.path(buf.as_bytes()), h.keep_alive), (1, &b"/v"[..], true), "{v}");
+        }
+        for v in ["HTTP/2.0", "HTTP/3.0", "HTTP/3", "HTTP/0.9", "HTTP/9.9"] {
             assert_eq!(status(format!("GET / {v}\r\nHost: h\r\n\r\n").as_bytes()), 505, "{v}");
         }
         for v in ["HTTP/1.x", "http/1.1", "HTTP/", "HTTP/11", "HTTPS/1.1", "FOO", "HTTP/2.0.1", "HTTP/1.10"] {
@@ -732,6 +811,71 @@ mod tests {
         assert_eq!(status(b"GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n"), 400);
         assert!(!ok(b"GET / HTTP/1.0\r\n\r\n").has_host());
         assert!(ok(b"GET / HTTP/1.1\r\nHost:\r\n\r\n").has_host());
+    }
+
+    #[test]
+    fn host_field_must_be_a_valid_authority() {
+        for good in ["example.com", "example.com:8080", "127.0.0.1", "[::1]:80", "h:", ""] {
+            assert_eq!(status(format!("GET / HTTP/1.1\r\nHost: {good}\r\n\r\n").as_bytes()), 200, "{good:?}");
+        }
+        for bad in ["a, b", "a,b", "a b", "a/b", "u@h", "h:x", "h:65536", "[::1", "h\"", "h:80:80"] {
+            assert_eq!(status(format!("GET / HTTP/1.1\r\nHost: {bad}\r\n\r\n").as_bytes()), 400, "{bad:?}");
+            assert_eq!(status(format!("GET / HTTP/1.0\r\nHost: {bad}\r\n\r\n").as_bytes()), 400, "{bad:?}");
+        }
+        let buf = b"GET / HTTP/1.1\r\nHost: Example.com:8080\r\n\r\n";
+        let h = ok(buf);
+        assert_eq!(
+            (h.host(buf), h.port, h.host_header(buf)),
+            (Some(&b"Example.com"[..]), Some(8080), Some(&b"Example.com:8080"[..]))
+        );
+    }
+
+    #[test]
+    fn absolute_form_overrides_host() {
+        let buf = b"GET http://other.example:81/p?q=1 HTTP/1.1\r\nHost: h\r\n\r\n";
+        let h = ok(buf);
+        assert_eq!(h.form, TargetForm::Absolute);
+        assert_eq!((h.scheme(buf), h.host(buf), h.port), (Some(&b"http"[..]), Some(&b"other.example"[..]), Some(81)));
+        assert_eq!((h.path(buf), h.query(buf)), (&b"/p"[..], Some(&b"q=1"[..])));
+        let buf = b"GET https://h2 HTTP/1.1\r\nHost: h\r\n\r\n";
+        let h = ok(buf);
+        assert_eq!(
+            (h.scheme(buf), h.host(buf), h.path(buf), h.query(buf)),
+            (Some(&b"https"[..]), Some(&b"h2"[..]), &b"/"[..], None)
+        );
+        // Host is still required and still checked.
+        assert_eq!(status(b"GET http://h/ HTTP/1.1\r\n\r\n"), 400);
+        assert_eq!(status(b"GET http://h/ HTTP/1.1\r\nHost: a b\r\n\r\n"), 400);
+        assert_eq!(status(b"GET http://u@h/ HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
+    }
+
+    #[test]
+    fn target_forms_are_checked_against_the_method() {
+        let buf = b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n";
+        assert_eq!((ok(buf).form, ok(buf).path(buf)), (TargetForm::Asterisk, &b"*"[..]));
+        let buf = b"CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n";
+        let h = ok(buf);
+        assert_eq!(
+            (h.form, h.host(buf), h.port, h.path(buf)),
+            (TargetForm::Authority, Some(&b"h"[..]), Some(443), &b""[..])
+        );
+        for bad in
+            ["GET *", "HEAD *", "GET h:443", "CONNECT /", "CONNECT *", "GET a/b", "GET /a#b", "POST index", "GET /%zz"]
+        {
+            assert_eq!(status(format!("{bad} HTTP/1.1\r\nHost: h\r\n\r\n").as_bytes()), 400, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_request_line_past_the_head_limit_is_414() {
+        let limits = Limits { max_head_bytes: 64, ..Limits::default() };
+        let long = format!("GET /{} HTTP/1.1\r\nHost: h\r\n\r\n", "a".repeat(100));
+        assert_eq!(parse_head(long.as_bytes(), &limits).unwrap_err().status, 414);
+        assert_eq!(parse_head(&long.as_bytes()[..65], &limits).unwrap_err().status, 414);
+        let long_method = "A".repeat(100);
+        assert_eq!(parse_head(long_method.as_bytes(), &limits).unwrap_err().status, 431);
+        let long_header = format!("GET / HTTP/1.1\r\nHost: h\r\nX: {}\r\n\r\n", "a".repeat(100));
+        assert_eq!(parse_head(long_header.as_bytes(), &limits).unwrap_err().status, 431);
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub struct HeadOptions<'a> {
     pub head_request: bool,
     /// The current `Date` value, from a [`crate::http::DateCache`].
     pub date: &'a [u8; HTTP_DATE_LEN],
+    /// A reason phrase instead of the status code's standard one (checked
+    /// with [`valid_reason`]).
+    pub reason: Option<&'a [u8]>,
 }
 
 impl<'a> HeadOptions<'a> {
@@ -61,6 +64,7 @@ impl<'a> HeadOptions<'a> {
             keep_alive: head.keep_alive,
             head_request: head.method_kind == Method::Head,
             date,
+            reason: None,
         }
     }
 }
@@ -80,6 +84,12 @@ pub enum InvalidHead {
     Status,
     /// Header at this index failed [`validate_header`].
     Header(usize),
+}
+
+/// Whether `reason` may stand in a status line: RFC 9110's
+/// `*( HTAB / SP / VCHAR / obs-text )`, so no CR, LF or other control byte.
+pub fn valid_reason(reason: &[u8]) -> bool {
+    reason.iter().all(|&b| b == b'\t' || b == b' ' || (0x21..=0x7e).contains(&b) || b >= 0x80)
 }
 
 /// Standard reason phrase of `status`, or `""` for codes without one (an
@@ -201,7 +211,9 @@ pub fn write_head(
     // that disagree (1xx keep theirs: a 101 names its upgrade there).
     let drop_connection = !interim && !keep_alive && !said_close;
     let mut has_date = false;
-    let _ = write!(out, "HTTP/1.1 {status} {}\r\n", reason_phrase(status));
+    let _ = write!(out, "HTTP/1.1 {status} ");
+    out.extend_from_slice(opts.reason.unwrap_or(reason_phrase(status).as_bytes()));
+    out.extend_from_slice(b"\r\n");
     for &(name, value) in headers {
         let framing_header =
             name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"transfer-encoding");
@@ -280,7 +292,7 @@ mod tests {
     const DATE: &[u8; 29] = b"Sun, 06 Nov 1994 08:49:37 GMT";
 
     fn opts(version_minor: u8, keep_alive: bool) -> HeadOptions<'static> {
-        HeadOptions { version_minor, keep_alive, head_request: false, date: DATE }
+        HeadOptions { version_minor, keep_alive, head_request: false, date: DATE, reason: None }
     }
 
     fn head(

@@ -298,6 +298,10 @@ impl Loop {
             match self.shared.poller.wait(&mut events, timeout) {
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                // polling's poll(2) backend answers WouldBlock when a notify
+                // from another thread raced its wake-up byte (flag seen, byte
+                // not yet written): a spurious wake-up, not a dead loop.
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                 Err(e) => return Err(from_io(&e)),
             }
             ready.clear();

@@ -491,6 +491,11 @@ impl Inner {
             on_each(|lp| lp.set_draining(true));
             wait_until(Instant::now() + Duration::from_millis(self.config.drain_delay_ms as u64), &|| false);
         }
+        // Replies completed from now on say `Connection: close`, even
+        // those serialised before their loop runs `begin_shutdown`.
+        for h in &handles {
+            crate::http::server::reply::close_after_on(h);
+        }
         on_each(Loop::begin_shutdown);
         let end = Instant::now() + Duration::from_millis(self.deadline_ms.load(Ordering::Acquire) as u64);
         wait_until(end, &|| handles.iter().map(|h| h.stats().open_connections).sum::<u64>() == 0);

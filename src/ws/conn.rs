@@ -230,3 +230,14 @@ impl ConnHandler for WsConn {
         s.handler.on_close(&cx, code, &reason);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_idle_websocket_is_small() {
+        // Boxed once per connection, beside the connection's own state; no
+        // buffer hangs off it while idle (decoder tests show that).
+        let size = std::mem::size_of::<super::WsConn>();
+        assert!(size <= 256, "WsConn is {size} bytes");
+    }
+}

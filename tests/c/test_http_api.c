@@ -57,6 +57,8 @@ static void check_views(c10k_request *req) {
     CHECK(view_is(info.target, info.target_len, "/hello?x=%41b"));
     CHECK(view_is(info.path, info.path_len, "/hello"));
     CHECK(info.version_minor == 1 && info.keep_alive && info.header_count == 2 && info.body_len == 0);
+    CHECK(info.target_form == C10K_TARGET_ORIGIN && info.scheme == NULL && info.port == -1);
+    CHECK(view_is(info.host, info.host_len, "t"));
 
     char peer[C10K_ADDRSTRLEN];
     CHECK_RC(c10k_request_peer_addr(req, peer, sizeof peer), 0);

@@ -137,6 +137,35 @@ class StaticFiles(unittest.TestCase):
             self.assertEqual(srv.request("GET", "/nothing")[0].status, 404)
             self.assertEqual(srv.request("DELETE", "/")[0].status, 405)
 
+    def test_malformed_range_and_future_dates_are_ignored(self):
+        with Example("static_files", self.root.name, *port0()) as srv:
+            # RFC 9110 14.2: "bytes=-" is not a valid range: answer 200, whole.
+            for bad in ["bytes=-", "bytes=a-5", "bytes=5-x", "bytes=--5"]:
+                resp, body = srv.request("GET", "/files/big.bin", headers={"Range": bad})
+                self.assertEqual((resp.status, len(body), resp.getheader("Content-Range")), (200, len(self.data), None), bad)
+            # A date in the future is invalid (RFC 9110 13.1.3): a full answer.
+            future = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 86400 * 365))
+            resp, body = srv.request("GET", "/files/big.bin", headers={"If-Modified-Since": future})
+            self.assertEqual((resp.status, len(body)), (200, len(self.data)))
+            # The obsolete RFC 850 and asctime forms are understood.
+            now = time.gmtime(time.time())
+            for form in ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y", "%a, %d %b %Y %H:%M:%S GMT"]:
+                since = time.strftime(form, now)
+                resp, body = srv.request("GET", "/files/big.bin", headers={"If-Modified-Since": since})
+                self.assertEqual((resp.status, body), (304, b""), since)
+            # If-None-Match takes precedence: If-Modified-Since is then ignored.
+            headers = {"If-Modified-Since": time.strftime("%a, %d %b %Y %H:%M:%S GMT", now), "If-None-Match": '"x"'}
+            self.assertEqual(srv.request("GET", "/files/big.bin", headers=headers)[0].status, 200)
+
+    def test_a_fifo_in_root_does_not_freeze_the_server(self):
+        os.mkfifo(os.path.join(self.root.name, "pipe"))
+        os.mkfifo(os.path.join(self.root.name, "files", "index.html"))
+        with Example("static_files", self.root.name, *port0()) as srv:
+            self.assertEqual(srv.request("GET", "/pipe")[0].status, 403)
+            self.assertEqual(srv.request("GET", "/files/")[0].status, 403)
+            resp, body = srv.request("GET", "/")
+            self.assertEqual((resp.status, body), (200, b"<h1>home</h1>\n"))
+
     def test_no_escape_from_root(self):
         with Example("static_files", self.root.name, *port0()) as srv:
             for target in ["/../secret.txt", "/%2e%2e/secret.txt", "/files/%2E%2E/%2e%2e/secret.txt", "/escape", "/a%00b"]:

@@ -55,6 +55,10 @@
 (defconst "C10K_PROXY_REFUSE" 0)
 (defconst "C10K_PROXY_PLAIN" 1)
 (defconst "C10K_LISTEN_FDS_START" 3)
+(defconst "C10K_TARGET_ORIGIN" 0)
+(defconst "C10K_TARGET_ABSOLUTE" 1)
+(defconst "C10K_TARGET_AUTHORITY" 2)
+(defconst "C10K_TARGET_ASTERISK" 3)
 
 ;;; Error codes.
 (defconst "C10K_OK" 0)
@@ -127,7 +131,12 @@
   (stream-bodies :bool)
   (access-log-fd :int32)
   (answer-half-closed :bool)
-  (health-path :pointer))
+  (health-path :pointer)
+  (max-buffered-body-bytes :uint64)
+  (min-body-rate :uint32)
+  (min-response-rate :uint32)
+  (min-rate-grace-ms :uint32)
+  (min-rate-window-ms :uint32))
 
 (defstruct-c "c10k_http_callbacks"
   (size :uint32)
@@ -153,7 +162,13 @@
   (body :pointer)
   (body-len :size)
   (header-count :size)
-  (trailer-count :size))
+  (trailer-count :size)
+  (target-form :uint32)
+  (scheme :pointer)
+  (scheme-len :size)
+  (host :pointer)
+  (host-len :size)
+  (port :int32))
 
 (defstruct-c "c10k_header"
   (name :pointer)
@@ -269,6 +284,7 @@
 (defc "c10k_request_version" :int32 (req :pointer) (out-minor :pointer))
 (defc "c10k_request_keep_alive" :bool (req :pointer))
 (defc "c10k_request_peer_addr" :int32 (req :pointer) (buf :pointer) (len :size))
+(defc "c10k_http_date_parse" :int32 (text :pointer) (len :size) (out-secs :pointer))
 (defc "c10k_percent_decode" :int32 (input :pointer) (len :size) (plus-as-space :bool)
   (out :pointer) (cap :size) (out-len :pointer))
 (defc "c10k_respond" :int32 (req :pointer) (status :uint16) (headers :pointer) (n :size)

@@ -24,7 +24,7 @@ from ._errors import C10kError
 from ._ffi import ffi, lib
 from ._request import _percent_decode, _scratch, parse_addr
 from ._asgi_ws import WsProtocol, settle
-from ._send import c_headers
+from ._send import CHeaders, c_headers
 
 log = logging.getLogger("c10k")
 
@@ -201,7 +201,7 @@ class HttpCycle:
             start = self.start
             assert start is not None
             status = start["status"]
-            array, n, _keep = c_headers(list(start.get("headers", ())))
+            array, n, _keep = self.protocol.c_headers(start.get("headers", ()))
             declared = self.declared
             if not more and (declared is None or (declared == len(body) and not self.head)):
                 self._check(lib.c10k_reply_send(reply, status, array, n, body, len(body)), "c10k_reply_send")
@@ -275,7 +275,17 @@ class HttpProtocol:
         self.kick: Callable[[], None] = lambda: None
         self.cycles: dict[int, HttpCycle] = {}
         self.websockets: Optional[WsProtocol] = None
+        self._last_headers: tuple[list[Any], CHeaders] = ([], c_headers([]))
+        self._out = ffi.new(_U64)
         self._idle: Optional[asyncio.Event] = None
+
+    def c_headers(self, headers: Any) -> CHeaders:
+        """``c_headers`` of a response's headers, the last ones kept: an app
+        answering with the same constant headers converts them once."""
+        pairs = list(headers)
+        if pairs != self._last_headers[0]:
+            self._last_headers = (pairs, c_headers(pairs))
+        return self._last_headers[1]
 
     def bind(self, aloop: asyncio.AbstractEventLoop, kick: Callable[[], None]) -> None:
         self.aloop = aloop
@@ -303,7 +313,7 @@ class HttpProtocol:
                 self.websockets = WsProtocol(self)
             self.websockets.on_request(req, scope)
             return
-        out = ffi.new(_U64)
+        out = self._out
         if lib.c10k_request_defer(req, out) != 0:
             return
         reply = out[0]

@@ -30,12 +30,21 @@ HTTP_OPTIONS: tuple[str, ...] = tuple(_fields(_CONFIG))
 LISTEN_OPTIONS: tuple[str, ...] = tuple(_fields(_LISTEN))
 
 
-# Each config's c10k_listen_options, which it points to: kept while it lives.
-_LISTEN_OPTIONS: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+# What each config points to (its c10k_listen_options, its strings): kept
+# while it lives.
+_POINTED: "weakref.WeakKeyDictionary[Any, list[Any]]" = weakref.WeakKeyDictionary()
+_CHAR_P = ffi.typeof("char *")
+
+
+def _value(field: Any) -> Any:
+    """A field as Python sees it: a C string as ``str`` (or None)."""
+    if isinstance(field, ffi.CData) and ffi.typeof(field) in (_CHAR_P, ffi.typeof("const char *")):
+        return None if field == ffi.NULL else ffi.string(field).decode()
+    return field
 
 
 def _read(struct: Any, names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: getattr(struct, name) for name in names}
+    return {name: _value(getattr(struct, name)) for name in names}
 
 
 def http_defaults() -> dict[str, Any]:
@@ -56,7 +65,7 @@ def http_config(options: dict[str, Any], stream_bodies: bool = False) -> Any:
     lib.c10k_http_config_init(config)
     lib.c10k_listen_options_init(listen)
     config.listen = listen
-    _LISTEN_OPTIONS[config] = listen  # alive as long as the config
+    pointed = _POINTED[config] = [listen]  # alive as long as the config
     config.stream_bodies = stream_bodies
     for name, value in options.items():
         if value is None:
@@ -68,8 +77,12 @@ def http_config(options: dict[str, Any], stream_bodies: bool = False) -> Any:
         else:
             known = ", ".join(sorted(HTTP_OPTIONS + LISTEN_OPTIONS))
             raise TypeError(f"unknown HTTP option {name!r}; the library's options are: {known}")
-        if isinstance(getattr(target, name), bool) and not isinstance(value, bool):
+        current = getattr(target, name)
+        if isinstance(current, bool) and not isinstance(value, bool):
             raise TypeError(f"{name} takes a bool, not {type(value).__name__}")
+        if isinstance(current, ffi.CData):  # a C string: kept with the config
+            value = ffi.new("char[]", value.encode() if isinstance(value, str) else bytes(value))
+            pointed.append(value)
         try:
             setattr(target, name, value)
         except OverflowError as err:

@@ -37,6 +37,7 @@ static inline PyObject *Py_NewRef(PyObject *o) {
     X(c10k_request_peer_addr) \
     X(c10k_percent_decode)    \
     X(c10k_respond)           \
+    X(c10k_request_set_reason) \
     X(c10k_strerror)
 
 #define DECLARE(name) static __typeof__(name) *p_##name;
@@ -833,6 +834,13 @@ static int wsgi_respond_fast(c10k_request *req, ExchangeObject *e, PyObject *res
         if (!PyBytes_CheckExact(items[i])) return 0;
     int code = status_code(e->status);
     if (code < 0) return -1;
+    const uint8_t *status;
+    size_t status_len;
+    latin1_view(e->status, &status, &status_len);
+    /* The application's reason phrase ("200 OK" needs no call). */
+    if (status_len > 4 && !(status_len == 6 && memcmp(status + 4, "OK", 2) == 0) &&
+        p_c10k_request_set_reason(req, status + 4, status_len - 4) != 0)
+        return 0; /* Python reports the bad phrase */
     HeaderArray h;
     if (!header_array(e->headers, &h)) return 0;
     PyObject *joined = NULL;

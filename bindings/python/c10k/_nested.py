@@ -58,6 +58,7 @@ class NestedLoop(OwnLoop):
         self._listener: Any = None
         self._fd = -1
         self._turn_soon = False
+        self._wait = ffi.new("int64_t *")
         self._timer: Optional[asyncio.TimerHandle] = None
         self._stopped: Optional[asyncio.Future[None]] = None
 
@@ -104,7 +105,7 @@ class NestedLoop(OwnLoop):
 
     def _schedule(self) -> None:
         """Arms the asyncio timer for the c10k loop's next deadline."""
-        wait = ffi.new("int64_t *")
+        wait = self._wait
         check(lib.c10k_loop_next_timeout(self._loop, wait), "c10k_loop_next_timeout")
         ms = wait[0]
         if ms == 0:

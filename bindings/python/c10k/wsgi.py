@@ -272,6 +272,13 @@ def _result_response(exchange: Any, result: Iterable[bytes]) -> tuple[AnyRespons
     return StreamResponse(status, exchange.headers, _Body(first, iterator, result, exchange)), None
 
 
+def _set_reason(req: Any, status: str) -> None:
+    """Keeps the application's reason phrase ("299 Custom Thing")."""
+    reason = status[4:].encode("latin-1")
+    if reason and reason != b"OK":
+        check(lib.c10k_request_set_reason(req, reason, len(reason)), "c10k_request_set_reason")
+
+
 def _send_file(req: Any, exchange: Any, wrapper: FileWrapper) -> bool:
     """Answers a file_wrapper result with sendfile; False if it is no file."""
     if exchange.status is None:
@@ -281,6 +288,7 @@ def _send_file(req: Any, exchange: Any, wrapper: FileWrapper) -> bool:
     if found is None:
         return False
     fd, offset, length = found
+    _set_reason(req, exchange.status)
     array, n, _keep = c_headers(pairs)
     code = lib.c10k_respond_file(req, _native.status_code(exchange.status), array, n, fd, offset, length)
     if code not in (0, lib.C10K_ECLOSED, lib.C10K_EPIPE):
@@ -298,6 +306,7 @@ def _answer(address: int, environ: dict[str, Any], exchange: Any, result: Iterab
         if isinstance(result, FileWrapper) and _send_file(req, exchange, result):
             return
         response, owned = _result_response(exchange, result)
+        _set_reason(req, exchange.status)
         respond(req, response)
     except Exception:
         log.exception("c10k: WSGI application failed for %s %s", environ.get("REQUEST_METHOD"), environ.get("RAW_URI"))

@@ -89,3 +89,15 @@ def test_access_log_to_a_path(tmp_path: Path, kind: str) -> None:
     line = log.read_bytes().decode()
     assert '"GET /logged?x=1 HTTP/1.1"' in line
     assert (" 200 " if kind == "http" else " 201 ") in line
+
+
+def test_string_options_reach_the_library() -> None:
+    assert c10k.http_defaults()["health_path"] is None
+    with running(c10k.HttpServer(hello, port=0, health_path="/healthz")) as server:
+        conn = http.client.HTTPConnection(*server.address, timeout=10)
+        conn.request("GET", "/healthz")
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200
+        conn.request("GET", "/")
+        assert conn.getresponse().read() == b"Hello, World!"

@@ -1,6 +1,6 @@
 """PEP 3333 from the application's side: a plain app passes under
 wsgiref.validate (which checks the environ, start_response, the input
-stream and the result), any status code, and wsgi.file_wrapper answered
+stream and the result), reason phrases, and wsgi.file_wrapper answered
 with sendfile, in both modes (pool threads and the loop thread)."""
 
 from __future__ import annotations
@@ -57,14 +57,21 @@ def test_a_plain_app_passes_wsgiref_validate(threads: int) -> None:
 
 
 @MODES
-def test_an_unregistered_status_passes_through(threads: int) -> None:
-    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        start_response("299 Custom Thing", [("Content-Type", "text/plain")])
+def test_reason_phrases_are_kept(threads: int) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ["PATH_INFO"]
+        status = {"/custom": "299 Custom Thing", "/renamed": "404 Nothing Here", "/plain": "200 OK"}[path]
+        start_response(status, [("Content-Type", "text/plain")])
+        if environ["QUERY_STRING"] == "stream":
+            return iter([b"a", b"b", b"c"])
         return [b"x"]
 
     with running(WSGIServer(app, port=0, threads=threads)) as server:
-        response = _request(server, "GET", "/")
-    assert response.status == 299
+        for query in ("", "stream"):
+            for path, status, reason in (("/custom", 299, "Custom Thing"), ("/renamed", 404, "Nothing Here"),
+                                         ("/plain", 200, "OK")):
+                response = _request(server, "GET", f"{path}?{query}")
+                assert (response.status, response.reason) == (status, reason)
 
 
 @MODES

@@ -8,7 +8,7 @@ use super::super::conn::{c10k_listen_options, listen_options};
 use super::super::sized::read_sized;
 use crate::error::*;
 use crate::http::Limits;
-use crate::http::server::HttpConfig;
+use crate::http::server::{HttpConfig, MinRate};
 
 /// The largest `max_head_bytes` of `c10k_http_config`: 1 MiB.
 pub const C10K_MAX_HEAD_BYTES_LIMIT: u32 = 1 << 20;
@@ -72,6 +72,26 @@ pub struct c10k_http_config {
     /// its connections close. Copied during the listen call. NULL
     /// (default): none. Added in 0.2.
     pub health_path: *const c_char,
+    /// Ceiling on the request bodies the whole process buffers at once (all
+    /// listeners and loops together; each listener compares the total with
+    /// its own value). A body that would pass it is answered 503 before it
+    /// is read. Streamed bodies (`stream_bodies`) are not counted: use them
+    /// for bodies larger than this. Default 64 MiB. Added in 0.2.
+    pub max_buffered_body_bytes: u64,
+    /// Bytes per second a request body must arrive at, measured over each
+    /// `min_rate_window_ms` once `min_rate_grace_ms` have passed since it
+    /// began; slower gets 408 and the connection closes. 0 turns it off.
+    /// Default 240. Added in 0.2.
+    pub min_body_rate: u32,
+    /// Bytes per second a client must read a response at while output
+    /// waits for it (same window and grace); slower aborts the connection.
+    /// 0 turns it off. Default 240. Added in 0.2.
+    pub min_response_rate: u32,
+    /// Time from a transfer's start before the rates are enforced.
+    /// Default 5000. Added in 0.2.
+    pub min_rate_grace_ms: u32,
+    /// The span each rate is measured over. Default 5000. Added in 0.2.
+    pub min_rate_window_ms: u32,
 }
 
 /// Fills `config` with the defaults, `size` included. NULL is a no-op.
@@ -103,6 +123,11 @@ fn default_http_config() -> c10k_http_config {
         access_log_fd: -1,
         answer_half_closed: d.answer_half_closed,
         health_path: std::ptr::null(),
+        max_buffered_body_bytes: d.max_buffered_body_bytes,
+        min_body_rate: d.min_body_rate.bytes_per_sec,
+        min_response_rate: d.min_response_rate.bytes_per_sec,
+        min_rate_grace_ms: d.min_body_rate.grace_ms,
+        min_rate_window_ms: d.min_body_rate.window_ms,
     }
 }
 
@@ -133,6 +158,17 @@ pub(crate) fn http_config(config: *const c10k_http_config) -> Result<(crate::net
         access_log_fd: (c.access_log_fd >= 0).then_some(c.access_log_fd),
         answer_half_closed: c.answer_half_closed,
         health_path: super::super::drain::health_path(c.health_path)?,
+        max_buffered_body_bytes: c.max_buffered_body_bytes,
+        min_body_rate: MinRate {
+            bytes_per_sec: c.min_body_rate,
+            grace_ms: c.min_rate_grace_ms,
+            window_ms: c.min_rate_window_ms,
+        },
+        min_response_rate: MinRate {
+            bytes_per_sec: c.min_response_rate,
+            grace_ms: c.min_rate_grace_ms,
+            window_ms: c.min_rate_window_ms,
+        },
     };
     Ok((listen, config))
 }

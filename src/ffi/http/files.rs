@@ -1,18 +1,30 @@
 //! Opening the files a response sends.
 
 use std::ffi::{CStr, OsStr};
-use std::fs::File;
+use std::fs::OpenOptions;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 
 use crate::error::*;
 
 /// Opens a regular file for reading and returns it with its length.
+///
+/// `O_NONBLOCK`, so that opening a FIFO (which waits for a writer) or a
+/// device cannot stall the loop; anything but a regular file is then
+/// refused before a byte is read.
 pub(super) fn open_regular(path: &CStr) -> Result<(OwnedFd, u64)> {
-    let file = File::open(OsStr::from_bytes(path.to_bytes())).map_err(|e| from_io(&e))?;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(OsStr::from_bytes(path.to_bytes()))
+        .map_err(|e| from_io(&e))?;
     let meta = file.metadata().map_err(|e| from_io(&e))?;
     if meta.is_dir() {
         return Err(C10K_EISDIR);
+    }
+    if !meta.is_file() {
+        return Err(C10K_EACCES);
     }
     Ok((file.into(), meta.len()))
 }

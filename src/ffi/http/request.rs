@@ -4,6 +4,7 @@ use std::ffi::c_char;
 
 use super::super::cast::{put, put_addr, put_view, try_cstr};
 use super::super::sized::write_sized;
+use super::super::target::target_form_code;
 use crate::error::*;
 use crate::http::server::Request;
 
@@ -77,6 +78,24 @@ pub struct c10k_request_info {
     pub header_count: usize,
     /// Read them with `c10k_request_trailer_at`.
     pub trailer_count: usize,
+    /// Which form the request-target has: `C10K_TARGET_ORIGIN`,
+    /// `_ABSOLUTE`, `_AUTHORITY` (CONNECT) or `_ASTERISK` (OPTIONS). With
+    /// absolute-form, `path` and `query` come from the URI (`path` is `/`
+    /// when the URI has none). Added in 0.2.
+    pub target_form: u32,
+    /// `http` or `https` as sent, for an absolute-form target; NULL
+    /// otherwise. Added in 0.2.
+    pub scheme: *const u8,
+    pub scheme_len: usize,
+    /// The effective host (RFC 9112 section 3.3): the target's authority
+    /// when it has one, else the Host field's, without the port; an IPv6
+    /// literal keeps its brackets. Empty for an empty Host field; NULL only
+    /// for an HTTP/1.0 request without Host. Added in 0.2.
+    pub host: *const u8,
+    pub host_len: usize,
+    /// The effective port, from the same place as `host`; -1 when none is
+    /// named. Added in 0.2.
+    pub port: i32,
 }
 
 /// Fills `*out` (whose `size` the caller set to
@@ -90,7 +109,10 @@ pub unsafe extern "C" fn c10k_request_get_info(req: *const c10k_request, out: *m
     ffi!({
         let r = request(req)?;
         {
-            let (query, query_len) = r.query().map_or((std::ptr::null(), 0), |q| (q.as_ptr(), q.len()));
+            let view = |b: Option<&[u8]>| b.map_or((std::ptr::null(), 0), |b| (b.as_ptr(), b.len()));
+            let (query, query_len) = view(r.query());
+            let (scheme, scheme_len) = view(r.scheme());
+            let (host, host_len) = view(r.host());
             let info = c10k_request_info {
                 size: size_of::<c10k_request_info>() as u32,
                 version_minor: r.version_minor() as u32,
@@ -107,6 +129,12 @@ pub unsafe extern "C" fn c10k_request_get_info(req: *const c10k_request, out: *m
                 body_len: r.body().len(),
                 header_count: r.header_count(),
                 trailer_count: r.trailers().len(),
+                target_form: target_form_code(r.target_form()),
+                scheme,
+                scheme_len,
+                host,
+                host_len,
+                port: r.port().map_or(-1, i32::from),
             };
             write_sized(out, info)
         }
@@ -143,7 +171,9 @@ pub unsafe extern "C" fn c10k_request_target(
     ffi!({ view(req, out, out_len, |r| Some(r.target())) })
 }
 
-/// Stores the target's path, not decoded (see `c10k_percent_decode`).
+/// Stores the target's path, not decoded (see `c10k_percent_decode`):
+/// the URI's path for an absolute-form target (`/` when it has none), `*`
+/// for `OPTIONS *`, empty for CONNECT's `host:port`.
 ///
 /// Added in 0.1.
 ///

@@ -107,7 +107,9 @@ pub unsafe extern "C" fn c10k_respond_file(
 /// Answers with the whole file at `path` (NUL-terminated), sent with
 /// `sendfile(2)`. If the file cannot be opened nothing is sent and the
 /// error is returned (`C10K_ENOENT`, `C10K_EACCES`, `C10K_EISDIR`), so the
-/// handler can answer 404 or 403 itself.
+/// handler can answer 404 or 403 itself. The open never blocks the loop:
+/// anything but a regular file (a FIFO, a device, a socket) is refused
+/// with `C10K_EACCES`.
 ///
 /// Added in 0.1.
 ///

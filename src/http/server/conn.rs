@@ -7,10 +7,12 @@
 use std::mem;
 use std::rc::Rc;
 
+use super::budget::{self, BodyBuffer};
 use super::health;
+use super::rate::{OutputWatch, RateMeter, Tick, Verdict};
 use super::reply::{self, ReplyId, ReplyState};
 use super::request::{Answer, Outcome, request_line};
-use super::{ReqInfo, Request, Service, batch, count_response};
+use super::{HttpConfig, ReqInfo, Request, Service, batch, count_response};
 use crate::conn::{ConnHandler, DEFAULT_HIGH_WATER};
 use crate::http::{BodyDecoder, BodyKind, CONTINUE, Head, HttpError, parse_head, write_error};
 use crate::reactor::stats::add;
@@ -20,9 +22,11 @@ use crate::reactor::{ConnId, Loop};
 /// one that is still being answered).
 const MAX_BUFFERED_INPUT: usize = 64 * 1024;
 /// How long a connection we are closing may take to take our last bytes.
-const CLOSE_LINGER_MS: u32 = 5_000;
+pub(super) const CLOSE_LINGER_MS: u32 = 5_000;
 /// How much a client may still send once we are closing, before a reset.
 const LINGER_MAX_BYTES: u64 = 256 * 1024;
+/// The answer to a body the process-wide budget cannot take.
+const OVER_BUDGET: HttpError = HttpError { status: 503, reason: "request bodies over the memory budget, retry later" };
 
 pub(crate) struct HttpConn {
     svc: Rc<Service>,
@@ -39,6 +43,9 @@ pub(crate) struct HttpConn {
     log_line: Option<Vec<u8>>,
     /// Graceful shutdown: close after the exchange in flight.
     draining: bool,
+    /// Idle time and response rate, between requests and while a reply is
+    /// pending.
+    watch: OutputWatch,
 }
 
 enum Phase {
@@ -61,7 +68,11 @@ struct BodyState {
     head_bytes: Vec<u8>,
     info: ReqInfo,
     decoder: BodyDecoder,
-    body: Vec<u8>,
+    body: BodyBuffer,
+    /// The body's rate, against `HttpConfig::min_body_rate`.
+    meter: RateMeter,
+    /// Loop time of the last body bytes, against `body_timeout_ms`.
+    last_data_ms: u64,
     /// With streaming bodies: the reply whose handler receives the pieces.
     stream: Option<ReplyId>,
     /// The handler asked to pause the stream.
@@ -79,6 +90,7 @@ impl HttpConn {
             output_blocked: false,
             log_line: None,
             draining: false,
+            watch: OutputWatch::new(0, 0, false),
         }
     }
 
@@ -144,10 +156,17 @@ impl HttpConn {
                         }
                     };
                     off += decoded.consumed;
+                    state.meter.record(decoded.consumed as u64);
+                    state.last_data_ms = lp.now_ms();
                     if let Some(data) = decoded.data {
                         match state.stream {
                             Some(reply) => state.paused = !self.svc.handler.on_body(reply, data, false),
-                            None => state.body.extend_from_slice(data),
+                            None => {
+                                if state.body.extend(data, self.svc.config.max_buffered_body_bytes).is_err() {
+                                    self.fail(lp, conn, &OVER_BUDGET);
+                                    return input.len();
+                                }
+                            }
                         }
                     }
                     if decoded.done {
@@ -174,20 +193,37 @@ impl HttpConn {
             BodyKind::Length(0) | BodyKind::None => return self.dispatch(lp, conn, &head, head_bytes, &[], &[], info),
             kind => kind,
         };
+        let config = &self.svc.config;
+        // Charged before the body is read, or 100-continue asked for.
+        let body = match kind {
+            BodyKind::Length(n) if !config.stream_bodies => {
+                match BodyBuffer::declared(&budget::PROCESS, n, config.max_buffered_body_bytes) {
+                    Ok(body) => body,
+                    Err(_) => {
+                        self.fail_logged(lp, conn, &OVER_BUDGET, &request_line(&head, head_bytes));
+                        return None;
+                    }
+                }
+            }
+            _ => BodyBuffer::growing(&budget::PROCESS),
+        };
         if head.expect_continue {
             let _ = lp.conn_write(conn, CONTINUE);
         }
-        let _ = lp.conn_set_timeout(conn, self.svc.config.body_timeout_ms, true);
-        let decoder = BodyDecoder::new(kind, &self.svc.config.limits);
+        let decoder = BodyDecoder::new(kind, &config.limits);
+        let now = lp.now_ms();
         let mut state = Box::new(BodyState {
             head,
             head_bytes: head_bytes.to_vec(),
             info,
             decoder,
-            body: Vec::new(),
+            body,
+            meter: RateMeter::new(now),
+            last_data_ms: now,
             stream: None,
             paused: false,
         });
+        arm_body_timer(config, lp, conn, &mut state);
         if self.svc.config.stream_bodies {
             self.dispatch(lp, conn, &state.head, head_bytes, &[], &[], info);
             match self.phase {
@@ -218,7 +254,7 @@ impl HttpConn {
                     conn,
                     &state.head,
                     &state.head_bytes,
-                    &state.body,
+                    state.body.as_slice(),
                     state.decoder.trailers(),
                     state.info,
                 );
@@ -260,7 +296,7 @@ impl HttpConn {
             Outcome::Done { keep_alive } => self.finish(lp, conn, keep_alive),
             Outcome::Deferred(reply) => {
                 self.phase = Phase::Waiting(reply);
-                let _ = lp.conn_set_timeout(conn, self.svc.config.keepalive_timeout_ms, true);
+                self.watch_output(lp, conn);
                 if self.svc.log.is_some() {
                     self.log_line = Some(request_line(head, buf));
                 }
@@ -296,7 +332,37 @@ impl HttpConn {
             return self.close(lp, conn);
         }
         self.phase = Phase::Head { started: false };
-        let _ = lp.conn_set_timeout(conn, self.svc.config.keepalive_timeout_ms, true);
+        self.watch_output(lp, conn);
+    }
+
+    /// Between requests and while a reply is pending: closes after the
+    /// keep-alive time without traffic, and cuts a client that reads what
+    /// waits for it slower than `min_response_rate`.
+    fn watch_output(&mut self, lp: &Loop, conn: ConnId) {
+        let config = &self.svc.config;
+        if !config.min_response_rate.enabled() {
+            // The reactor's idle timer alone: any traffic pushes it back.
+            let _ = lp.conn_set_timeout(conn, config.keepalive_timeout_ms, true);
+            return;
+        }
+        self.watch = OutputWatch::new(lp.now_ms(), lp.conn_bytes_out(conn).unwrap_or(0), output_waits(lp, conn));
+        let _ = self.look_at_output(lp, conn);
+    }
+
+    /// One look for [`Self::watch_output`]; re-arms the timer unless the
+    /// connection must end.
+    fn look_at_output(&mut self, lp: &Loop, conn: ConnId) -> Tick {
+        let config = &self.svc.config;
+        let now = lp.now_ms();
+        let out = lp.conn_bytes_out(conn).unwrap_or(0);
+        let tick =
+            self.watch.tick(now, out, output_waits(lp, conn), &config.min_response_rate, config.keepalive_timeout_ms);
+        if let Tick::At(at) = tick
+            && at != u64::MAX
+        {
+            let _ = lp.conn_set_timeout(conn, (at - now).clamp(1, u64::from(u32::MAX)) as u32, false);
+        }
+        tick
     }
 
     /// Collects a deferred reply that ended.
@@ -391,12 +457,45 @@ impl HttpConn {
     }
 }
 
+/// Sets the connection's timer for a body: at the end of the rate
+/// window, or when `body_timeout_ms` without data runs out, whichever
+/// comes first. Returns false when the body must be refused now.
+fn arm_body_timer(config: &HttpConfig, lp: &Loop, conn: ConnId, state: &mut BodyState) -> bool {
+    let now = lp.now_ms();
+    if state.paused {
+        // Our side stopped reading: not the client's slowness.
+        state.meter.restart_window(now);
+    }
+    let idle_end = match config.body_timeout_ms {
+        0 => u64::MAX,
+        ms => state.last_data_ms + u64::from(ms),
+    };
+    if now >= idle_end {
+        return false;
+    }
+    let next = match state.meter.check(now, &config.min_body_rate) {
+        Some(Verdict::TooSlow) => return false,
+        Some(Verdict::CheckAt(at)) => at.min(idle_end),
+        None => idle_end,
+    };
+    if next != u64::MAX {
+        let _ = lp.conn_set_timeout(conn, (next - now).min(u64::from(u32::MAX)) as u32, false);
+    }
+    true
+}
+
+/// Output is queued and the client's socket takes no more of it.
+fn output_waits(lp: &Loop, conn: ConnId) -> bool {
+    lp.conn_pending(conn).unwrap_or(0) > 0 && !lp.conn_writable_now(conn).unwrap_or(true)
+}
+
 impl ConnHandler for HttpConn {
     fn on_open(&mut self, lp: &Loop, conn: ConnId) {
         let _ = lp.conn_set_timeout(conn, self.svc.config.header_timeout_ms, false);
     }
 
     fn on_data(&mut self, lp: &Loop, conn: ConnId, data: &[u8]) {
+        self.watch.input(lp.now_ms());
         if self.inbuf.is_empty() {
             // The common case: parse straight from the loop's read buffer.
             let used = self.drive(lp, conn, data);
@@ -433,9 +532,24 @@ impl ConnHandler for HttpConn {
     }
 
     fn on_timeout(&mut self, lp: &Loop, conn: ConnId) -> bool {
+        if let Phase::Body(state) = &mut self.phase {
+            // A body that still arrives fast enough only moves the timer.
+            if !arm_body_timer(&self.svc.config, lp, conn, state) {
+                self.fail(lp, conn, &HttpError { status: 408, reason: "request body timeout or too slow" });
+            }
+            return true;
+        }
         match self.phase {
-            Phase::Head { started: true } | Phase::Body(_) => {
-                self.fail(lp, conn, &HttpError { status: 408, reason: "request timeout" })
+            Phase::Head { started: true } => self.fail(lp, conn, &HttpError { status: 408, reason: "request timeout" }),
+            Phase::Body(_) => unreachable!("handled above"),
+            Phase::Head { started: false } | Phase::Waiting(_) if self.svc.config.min_response_rate.enabled() => {
+                match self.look_at_output(lp, conn) {
+                    Tick::At(_) => {}
+                    Tick::Idle if matches!(self.phase, Phase::Head { .. }) => self.close(lp, conn),
+                    // A reply that made no progress for the keep-alive
+                    // time, or a client that reads too slowly: abort.
+                    Tick::Idle | Tick::TooSlow => return false,
+                }
             }
             Phase::Head { started: false } => self.close(lp, conn),
             // A reply that made no progress for the keep-alive time, or a

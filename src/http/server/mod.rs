@@ -5,12 +5,16 @@
 //! - [`request`]: the view of a request a handler gets, and inline answers.
 //! - [`reply`]: deferred replies completed later from any thread.
 //! - [`access_log`]: Common Log Format lines, batched.
+//! - [`budget`]: the process-wide memory budget of buffered bodies.
+//! - [`rate`]: minimum data rates for bodies and responses.
 //! - [`health`]: the health check path balancers poll.
 
 mod access_log;
 mod batch;
+mod budget;
 mod conn;
 mod health;
+mod rate;
 pub mod reply;
 mod request;
 
@@ -20,7 +24,9 @@ use std::os::fd::RawFd;
 use std::rc::Rc;
 use std::time::SystemTime;
 
+pub use budget::buffered_body_bytes;
 pub use health::{HealthPath, MAX_HEALTH_PATH};
+pub use rate::MinRate;
 pub use reply::{Body, ReplyId};
 pub(crate) use request::OwnedRequest;
 pub use request::Request;
@@ -43,6 +49,19 @@ pub struct HttpConfig {
     pub header_timeout_ms: u32,
     /// Time allowed between two reads of a request body: 408 and close.
     pub body_timeout_ms: u32,
+    /// Ceiling on the request bodies the whole process buffers at once
+    /// (every listener and loop together; each listener checks the total
+    /// against its own value). A body that would pass it is refused with
+    /// 503 before it is read. Streamed bodies are not buffered and not
+    /// counted.
+    pub max_buffered_body_bytes: u64,
+    /// A body that arrives slower than this, once its grace period is
+    /// over, gets 408 and the connection closes.
+    pub min_body_rate: MinRate,
+    /// A response the client reads slower than this (while output waits
+    /// for it), once its grace period is over, is cut: the connection is
+    /// aborted, so that a slow reader cannot pin a large queued response.
+    pub min_response_rate: MinRate,
     /// How long a keep-alive connection may sit idle between requests; also
     /// how long a response may make no progress towards a client that does
     /// not read.
@@ -70,6 +89,9 @@ impl Default for HttpConfig {
             limits: Limits::default(),
             header_timeout_ms: 10_000,
             body_timeout_ms: 30_000,
+            max_buffered_body_bytes: 64 * 1024 * 1024,
+            min_body_rate: MinRate::DEFAULT,
+            min_response_rate: MinRate::DEFAULT,
             keepalive_timeout_ms: 60_000,
             max_requests_per_conn: 10_000,
             stream_bodies: false,

@@ -13,6 +13,7 @@ use std::sync::LazyLock;
 use parking_lot::Mutex;
 
 use super::ReqInfo;
+use super::conn::CLOSE_LINGER_MS;
 use crate::conn::DEFAULT_HIGH_WATER;
 use crate::error::*;
 use crate::http::{
@@ -51,6 +52,8 @@ struct Entry {
     blocked: bool,
     /// Deliveries posted to the loop from other threads and not yet run.
     posted: u32,
+    /// A reason phrase instead of the standard one ([`set_reason`]).
+    reason: Option<Box<[u8]>>,
 }
 
 static TABLE: LazyLock<Mutex<Slab<Entry>>> = LazyLock::new(|| Mutex::new(Slab::default()));
@@ -66,6 +69,7 @@ pub(crate) fn register(lp: &Loop, conn: ConnId, info: ReqInfo) -> ReplyId {
         queued: 0,
         blocked: false,
         posted: 0,
+        reason: None,
     };
     let (slot, generation) = TABLE.lock().insert(entry);
     Handle::new(Kind::Reply, lp.id(), slot, generation)
@@ -82,6 +86,20 @@ pub(crate) fn take(reply: ReplyId) -> Option<ReplyState> {
 pub(crate) fn close_after(reply: ReplyId) {
     if let Some(e) = TABLE.lock().get_mut(reply.slot(), reply.generation()) {
         e.info.keep_alive = false;
+    }
+}
+
+/// Makes every reply of the loop `lp` that has not started say
+/// `Connection: close`: the server is about to shut down, so that replies
+/// completed from now on say so, even before the loop has had its turn.
+pub(crate) fn close_after_on(lp: &LoopHandle) {
+    let mut table = TABLE.lock();
+    for (slot, generation) in table.keys() {
+        if let Some(e) = table.get_mut(slot, generation)
+            && std::sync::Arc::ptr_eq(e.lp.shared(), lp.shared())
+        {
+            e.info.keep_alive = false;
+        }
     }
 }
 
@@ -107,6 +125,18 @@ pub(crate) fn local_conn(reply: ReplyId) -> Result<(&'static Loop, ConnId)> {
 pub(crate) fn peer_addr(reply: ReplyId, socket: bool) -> Result<std::net::SocketAddr> {
     let (lp, conn) = local_conn(reply)?;
     if socket { lp.conn_socket_peer_addr(conn) } else { lp.conn_peer_addr(conn) }
+}
+
+/// Gives the reply's response the reason phrase `reason` (checked by the
+/// caller); `C10K_EINVAL` once its head went out.
+pub(crate) fn set_reason(reply: ReplyId, reason: &[u8]) -> Result<()> {
+    let mut table = TABLE.lock();
+    let e = table.get_mut(reply.slot(), reply.generation()).ok_or(C10K_ECLOSED)?;
+    if e.state != ReplyState::Pending {
+        return Err(C10K_EINVAL);
+    }
+    e.reason = Some(reason.into());
+    Ok(())
 }
 
 /// A body for a whole response.
@@ -183,6 +213,10 @@ fn deliver(lp: &Loop, d: Delivery) {
     }
     if d.ended {
         if !d.keep_alive {
+            // The response gets the whole linger time to leave: a timer
+            // armed earlier (a rate check) must not find the connection
+            // closing and cut it before its bytes are out.
+            let _ = lp.conn_set_timeout(d.conn, CLOSE_LINGER_MS, false);
             let _ = lp.conn_close(d.conn);
         }
         let _ = lp.conn_notify(d.conn);
@@ -207,6 +241,7 @@ fn head(
         keep_alive: e.info.keep_alive,
         head_request: e.info.head_request,
         date: &date,
+        reason: e.reason.as_deref(),
     };
     let written = write_head(&mut bytes, status, headers, framing, opts).map_err(|_| C10K_EINVAL)?;
     Ok((bytes, written))

@@ -9,7 +9,9 @@ use super::reply::{self, Body, ReplyId};
 use super::{ReqInfo, Service, count_response};
 use crate::conn::ConnHandler;
 use crate::error::*;
-use crate::http::{BodyKind, BodyMode, Head, HeadOptions, ResponseFraming, head_size, write_head};
+use crate::http::{
+    BodyKind, BodyMode, Head, HeadOptions, ResponseFraming, TargetForm, head_size, valid_reason, write_head,
+};
 use crate::net::ProxyHeader;
 use crate::reactor::{ConnId, Loop};
 
@@ -55,6 +57,8 @@ pub struct Request<'a> {
     trailers: &'a [(Vec<u8>, Vec<u8>)],
     info: ReqInfo,
     answer: Answer<'a>,
+    /// The reason phrase given with [`Request::set_reason`], until answered.
+    reason: Option<Vec<u8>>,
 }
 
 impl<'a> Request<'a> {
@@ -66,7 +70,7 @@ impl<'a> Request<'a> {
         info: ReqInfo,
         answer: Answer<'a>,
     ) -> Self {
-        Request { head, buf, body, trailers, info, answer }
+        Request { head, buf, body, trailers, info, answer, reason: None }
     }
 
     pub fn method(&self) -> &[u8] {
@@ -76,7 +80,8 @@ impl<'a> Request<'a> {
     pub fn target(&self) -> &[u8] {
         self.head.target(self.buf)
     }
-    /// The target's path, not decoded.
+    /// The target's path, not decoded: from the URI in absolute-form (`/`
+    /// when it has none), `*` in asterisk-form, empty in authority-form.
     pub fn path(&self) -> &[u8] {
         self.head.path(self.buf)
     }
@@ -84,7 +89,24 @@ impl<'a> Request<'a> {
     pub fn query(&self) -> Option<&[u8]> {
         self.head.query(self.buf)
     }
-    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    /// Which request-target form the client used.
+    pub fn target_form(&self) -> TargetForm {
+        self.head.form
+    }
+    /// `http` or `https` as sent, when the target is in absolute-form.
+    pub fn scheme(&self) -> Option<&[u8]> {
+        self.head.scheme(self.buf)
+    }
+    /// The effective host: the target's authority if it has one, else the
+    /// Host field's; without the port. `None` only for HTTP/1.0 without Host.
+    pub fn host(&self) -> Option<&[u8]> {
+        self.head.host(self.buf)
+    }
+    /// The effective port, when the target or Host names one.
+    pub fn port(&self) -> Option<u16> {
+        self.head.port
+    }
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1 (and later 1.x).
     pub fn version_minor(&self) -> u8 {
         self.head.version_minor
     }
@@ -157,6 +179,7 @@ impl<'a> Request<'a> {
             keep_alive: info.keep_alive,
             head_request: info.head_request,
             date: &date,
+            reason: self.reason.as_deref(),
         };
         let len = match &body {
             Body::Bytes(b) => b.len() as u64,
@@ -201,6 +224,24 @@ impl<'a> Request<'a> {
 
     /// Keeps the request open: the returned reply is completed later with
     /// [`reply::send`] or [`reply::start`], from any thread.
+    /// Gives the response the reason phrase `reason` (copied) instead of
+    /// the status code's standard one. `C10K_EINVAL` for a CR, LF or other
+    /// control byte (HTAB is fine) or a request already answered.
+    pub fn set_reason(&mut self, reason: &[u8]) -> Result<()> {
+        if !valid_reason(reason) {
+            return Err(C10K_EINVAL);
+        }
+        match &self.answer {
+            Answer::Reply { reply, .. } => reply::set_reason(*reply, reason),
+            Answer::Inline { outcome: Outcome::Open, .. } => {
+                self.reason = Some(reason.to_vec());
+                Ok(())
+            }
+            Answer::Inline { outcome: Outcome::Deferred(reply), .. } => reply::set_reason(*reply, reason),
+            Answer::Inline { .. } => Err(C10K_EINVAL),
+        }
+    }
+
     pub fn defer(&mut self) -> Result<ReplyId> {
         match &mut self.answer {
             Answer::Reply { reply, kept, .. } => {
@@ -211,6 +252,9 @@ impl<'a> Request<'a> {
                 Outcome::Open => {
                     let reply = reply::register(lp, *conn, self.info);
                     **outcome = Outcome::Deferred(reply);
+                    if let Some(reason) = self.reason.take() {
+                        reply::set_reason(reply, &reason)?;
+                    }
                     Ok(reply)
                 }
                 Outcome::Deferred(reply) => Ok(*reply),
@@ -233,7 +277,7 @@ impl<'a> Request<'a> {
             return Err(C10K_EINVAL);
         }
         let date = svc.date();
-        let opts = HeadOptions { version_minor: 1, keep_alive: true, head_request: false, date: &date };
+        let opts = HeadOptions { version_minor: 1, keep_alive: true, head_request: false, date: &date, reason: None };
         let mut ok = false;
         lp.conn_write_with(*conn, head_size(headers), |out| {
             ok = write_head(out, 101, headers, ResponseFraming::Length(0), opts).is_ok()
