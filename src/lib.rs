@@ -14,6 +14,6 @@ pub mod reactor;
 pub mod server;
 pub mod ws;
 
-pub use conn::{ConnHandler, OwnedBuf};
-pub use net::{Acceptor, ListenOptions};
+pub use conn::{Acceptor, ConnHandler, OwnedBuf};
+pub use net::ListenOptions;
 pub use reactor::{ConnId, ListenerId, Loop, LoopHandle, TimerId};

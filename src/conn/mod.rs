@@ -4,13 +4,16 @@
 //! A connection that waits holds no buffer: reads go through the loop's
 //! shared buffer and an empty write queue allocates nothing.
 
+mod accept;
 mod ops;
+mod proxy_stage;
 mod write_queue;
 
 use std::os::fd::RawFd;
 
 use crate::net::ProxyHeader;
 use crate::reactor::{ConnId, Loop};
+pub use accept::Acceptor;
 pub use write_queue::OwnedBuf;
 pub(crate) use write_queue::{Flushed, WriteQueue};
 

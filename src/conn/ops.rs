@@ -8,7 +8,7 @@ use super::{Conn, ConnHandler, Flushed, OwnedBuf, WriteQueue};
 use crate::error::*;
 use crate::net::{self, ProxyHeader};
 use crate::reactor::stats::{add, sub};
-use crate::reactor::{ConnId, Due, Handle, Kind, Loop, Source};
+use crate::reactor::{ConnId, Due, Handle, Kind, Loop, Source, SourceCalls};
 
 /// How long a closing connection may go without its peer taking any of
 /// the output still queued, when it has no timeout of its own.
@@ -18,9 +18,9 @@ impl Loop {
     /// Registers a connected (or connecting) socket; the loop owns `fd` from here on.
     pub(crate) fn insert_conn(&self, fd: RawFd, conn: Conn) -> Result<ConnId> {
         let connecting = conn.flags.connecting;
-        let (slot, generation) = self.core.borrow_mut().sources.insert(Source::Conn(conn));
+        let (slot, generation) = self.core.borrow_mut().insert_source(Box::new(conn));
         if let Err(e) = self.poll_add(fd, (slot, generation), !connecting, connecting) {
-            self.core.borrow_mut().sources.remove(slot, generation);
+            self.core.borrow_mut().remove_source::<Conn>(slot, generation);
             net::close_fd(fd);
             return Err(e);
         }
@@ -34,8 +34,8 @@ impl Loop {
 
     /// Runs `f` on a live connection by slot, ignoring closing ones.
     fn with_conn_raw<R>(&self, slot: u32, generation: u32, f: impl FnOnce(&mut Conn) -> R) -> Option<R> {
-        match self.core.borrow_mut().sources.get_mut(slot, generation) {
-            Some(Source::Conn(c)) if !c.flags.closing => Some(f(c)),
+        match self.core.borrow_mut().source_mut::<Conn>(slot, generation) {
+            Some(c) if !c.flags.closing => Some(f(c)),
             _ => None,
         }
     }
@@ -53,7 +53,7 @@ impl Loop {
         let Some(Some(mut handler)) = self.with_conn_raw(slot, generation, |c| c.handler.take()) else { return };
         f(&mut *handler, self, Handle::new(Kind::Conn, self.id(), slot, generation));
         // A handler installed during the call (an upgrade hand-off) replaces this one.
-        if let Some(Source::Conn(c)) = self.core.borrow_mut().sources.get_mut(slot, generation)
+        if let Some(c) = self.core.borrow_mut().source_mut::<Conn>(slot, generation)
             && c.handler.is_none()
         {
             c.handler = Some(handler);
@@ -86,7 +86,7 @@ impl Loop {
         }
     }
 
-    pub(crate) fn conn_ready(&self, slot: u32, generation: u32, readable: bool, writable: bool) {
+    fn conn_ready(&self, slot: u32, generation: u32, readable: bool, writable: bool) {
         let connecting = self.with_conn_raw(slot, generation, |c| c.flags.connecting);
         match connecting {
             None => {}
@@ -144,19 +144,18 @@ impl Loop {
 
     fn mark_dirty(&self, slot: u32, generation: u32) {
         let mut core = self.core.borrow_mut();
-        if let Some(Source::Conn(c)) = core.sources.get_mut(slot, generation)
-            && !c.flags.dirty
-            && !c.flags.closing
-        {
-            c.flags.dirty = true;
-            core.dirty.push((slot, generation));
+        let Some(c) = core.source_mut::<Conn>(slot, generation) else { return };
+        if c.flags.dirty || c.flags.closing {
+            return;
         }
+        c.flags.dirty = true;
+        core.dirty.push((slot, generation));
     }
 
     /// Writes what the connection has queued; runs at the end of a turn and
     /// when the socket becomes writable.
     /// Runs the connection's `on_notify` while it is asked for.
-    pub(crate) fn notify_conn(&self, slot: u32, generation: u32) {
+    fn notify_conn(&self, slot: u32, generation: u32) {
         // A handler may notify itself again from on_notify (a reply it
         // completes at once): keep going until it stops asking.
         while self.with_conn_raw(slot, generation, |c| std::mem::take(&mut c.flags.notify)) == Some(true) {
@@ -164,7 +163,7 @@ impl Loop {
         }
     }
 
-    pub(crate) fn flush_conn(&self, slot: u32, generation: u32) {
+    fn flush_conn(&self, slot: u32, generation: u32) {
         self.notify_conn(slot, generation);
         let now = self.core.borrow().now_ms;
         let outcome = self.with_conn_raw(slot, generation, |c| {
@@ -235,7 +234,7 @@ impl Loop {
     /// Queues the connection for freeing at the end of the turn; its output is dropped.
     pub(crate) fn close_now(&self, slot: u32, generation: u32, reason: i32, reset: bool) {
         let mut core = self.core.borrow_mut();
-        let Some(Source::Conn(c)) = core.sources.get_mut(slot, generation) else { return };
+        let Some(c) = core.source_mut::<Conn>(slot, generation) else { return };
         if c.flags.closing {
             return;
         }
@@ -248,8 +247,8 @@ impl Loop {
     }
 
     /// Frees a connection queued by `close_now` and tells its handler.
-    pub(crate) fn free_conn(&self, slot: u32, generation: u32, reason: i32) {
-        let Some(Source::Conn(mut conn)) = self.core.borrow_mut().sources.remove(slot, generation) else { return };
+    fn free_conn(&self, slot: u32, generation: u32, reason: i32) {
+        let Some(mut conn) = self.core.borrow_mut().remove_source::<Conn>(slot, generation) else { return };
         self.poll_delete(conn.fd);
         net::close_fd(conn.fd);
         sub(&self.stats().open_connections, 1);
@@ -262,7 +261,7 @@ impl Loop {
         }
     }
 
-    pub(crate) fn idle_due(&self, slot: u32, generation: u32, deadline: u64) {
+    fn idle_due(&self, slot: u32, generation: u32, deadline: u64) {
         let now = self.core.borrow().now_ms;
         let check = self.with_conn_raw(slot, generation, |c| {
             if c.timeout.armed != deadline {
@@ -280,7 +279,7 @@ impl Loop {
             TimeoutCheck::Expired
         });
         match check {
-            Some(TimeoutCheck::Later(next)) => self.schedule(next, Due::Idle(slot, generation)),
+            Some(TimeoutCheck::Later(next)) => self.schedule(next, Due::Source(slot, generation)),
             Some(TimeoutCheck::Expired) => {
                 add(&self.stats().timeouts, 1);
                 let closing = self.with_conn_raw(slot, generation, |c| c.flags.close_when_flushed).unwrap_or(false);
@@ -295,34 +294,6 @@ impl Loop {
             }
             _ => {}
         }
-    }
-
-    /// Starts a graceful shutdown: closes every listener and asks every
-    /// connection's handler to finish its work and close (`on_shutdown`).
-    pub fn begin_shutdown(&self) {
-        let keys = self.core.borrow().sources.keys();
-        for (slot, generation) in keys {
-            let is_conn = matches!(self.core.borrow_mut().sources.get_mut(slot, generation), Some(Source::Conn(_)));
-            if is_conn {
-                self.call_handler(slot, generation, |h, lp, id| h.on_shutdown(lp, id));
-            } else {
-                let _ = self.listener_close(Handle::new(Kind::Listener, self.id(), slot, generation));
-            }
-        }
-    }
-
-    /// Closes every connection with `C10K_ECANCELED` and every listener.
-    pub fn close_all_sources(&self) {
-        let keys = self.core.borrow().sources.keys();
-        for (slot, generation) in keys {
-            let is_conn = matches!(self.core.borrow_mut().sources.get_mut(slot, generation), Some(Source::Conn(_)));
-            if is_conn {
-                self.close_now(slot, generation, C10K_ECANCELED, true);
-            } else {
-                let _ = self.listener_close(Handle::new(Kind::Listener, self.id(), slot, generation));
-            }
-        }
-        self.core.borrow_mut().timers.user = Default::default();
     }
 
     // --- Operations on a connection handle ---
@@ -513,7 +484,7 @@ impl Loop {
             arm.then_some(c.timeout.deadline)
         })?;
         if let Some(deadline) = arm {
-            self.schedule(deadline, Due::Idle(id.slot(), id.generation()));
+            self.schedule(deadline, Due::Source(id.slot(), id.generation()));
         }
         Ok(())
     }
@@ -528,6 +499,27 @@ impl Loop {
             c.low_water = low;
             c.high_water = high;
         })
+    }
+}
+
+/// How the loop reaches a connection.
+static CONN_CALLS: SourceCalls = SourceCalls {
+    ready: Loop::conn_ready,
+    timer: Loop::idle_due,
+    notify: Loop::notify_conn,
+    flush: Loop::flush_conn,
+    free: Loop::free_conn,
+    shutdown: |lp, slot, generation| lp.call_handler(slot, generation, |h, lp, id| h.on_shutdown(lp, id)),
+    close: |lp, slot, generation| lp.close_now(slot, generation, C10K_ECANCELED, true),
+};
+
+impl Source for Conn {
+    fn calls(&self) -> &'static SourceCalls {
+        &CONN_CALLS
+    }
+
+    fn timer_live(&self, deadline: u64) -> bool {
+        self.timeout.armed == deadline
     }
 }
 

@@ -6,9 +6,10 @@ use super::boundary::Positive;
 use super::cast::{carry, handle, put, put_addr, put_box, take_box, try_addr, try_bytes, try_ref, uncarry};
 use super::loop_::{c10k_loop, loop_ref};
 use super::sized::{init_sized, read_sized};
+use crate::conn::Acceptor;
 use crate::conn::{ConnHandler, OwnedBuf};
 use crate::error::*;
-use crate::net::{Acceptor, ListenConfig, ListenOptions};
+use crate::net::{ListenConfig, ListenOptions};
 use crate::reactor::{ConnId, Kind, ListenerId, Loop, owned_loop};
 
 /// A listening socket on a loop. Lifecycle: `c10k_listen` (or

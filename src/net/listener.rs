@@ -1,15 +1,16 @@
 //! Listening sockets on a loop: accepting in batches, the connection limit,
-//! and backing off when descriptors run out.
+//! and backing off when descriptors run out. Each accepted socket goes to
+//! the listener's `Intake`, supplied from above (`conn` makes it a
+//! connection).
 
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
 
-use super::proxy_accept::{Admission, HeaderStage, ProxyOptions, admit};
+use super::proxy_accept::{Admission, ProxyOptions, admit};
 use super::socket::{self, ListenConfig};
-use crate::conn::{Conn, ConnHandler};
 use crate::error::*;
 use crate::reactor::stats::add;
-use crate::reactor::{ConnId, Due, Handle, Kind, ListenerId, Loop, Source};
+use crate::reactor::{Due, Handle, Kind, ListenerId, Loop, Source, SourceCalls};
 
 /// Accepts at most this many connections per readiness event: a burst of
 /// thousands of connects drains in a few turns (an accept costs about two
@@ -19,10 +20,24 @@ const ACCEPTS_PER_WAKEUP: usize = 512;
 /// How long accepting pauses when the process is out of descriptors.
 const EMFILE_BACKOFF_MS: u64 = 100;
 
-/// Makes the handler of each accepted connection.
-pub trait Acceptor {
-    /// Returns the handler for `conn` and its initial user data; `on_open` follows.
-    fn accept(&mut self, lp: &Loop, conn: ConnId) -> (Box<dyn ConnHandler>, usize);
+/// Takes each socket a listener accepts, from the layer above.
+pub(crate) trait Intake {
+    /// Makes `socket` a connection, or closes it and answers `None`. The
+    /// answer's function opens the connection, called once the listener
+    /// has its intake back (so the listener is whole while the host runs).
+    fn take(&mut self, lp: &Loop, socket: Accepted) -> Option<(Handle, fn(&Loop, Handle))>;
+}
+
+/// A socket a listener accepted, with what the listener says of it.
+pub(crate) struct Accepted {
+    pub fd: RawFd,
+    /// The listener (slot, generation), told when the connection closes
+    /// through [`Loop::listener_conn_closed`].
+    pub listener: (u32, u32),
+    /// Its PROXY protocol settings, when the connection sends a header first.
+    pub header: Option<ProxyOptions>,
+    /// The listener's idle timeout (0: none).
+    pub idle_timeout_ms: u32,
 }
 
 /// Whether a connection on `fd` sends a PROXY header first; the socket's
@@ -48,7 +63,8 @@ pub struct ListenOptions {
 
 pub(crate) struct Listener {
     fd: RawFd,
-    acceptor: Option<Box<dyn Acceptor>>,
+    /// `None` while it takes a socket.
+    intake: Option<Box<dyn Intake>>,
     options: ListenOptions,
     open: u32,
     /// Paused by the owner (`listener_set_accepting`).
@@ -65,50 +81,72 @@ impl Listener {
     }
 }
 
+/// How the loop reaches a listener.
+static LISTENER_CALLS: SourceCalls = SourceCalls {
+    ready: |lp, slot, generation, _, _| lp.accept_ready(slot, generation),
+    timer: |lp, slot, generation, _| lp.resume_accept_after_backoff(slot, generation),
+    notify: |_, _, _| {},
+    flush: |_, _, _| {},
+    free: |_, _, _, _| {},
+    shutdown: Loop::close_listener_source,
+    close: Loop::close_listener_source,
+};
+
+impl Source for Listener {
+    fn calls(&self) -> &'static SourceCalls {
+        &LISTENER_CALLS
+    }
+
+    /// Its one timer, the pause after EMFILE, ends when the listener does.
+    fn timer_live(&self, _deadline: u64) -> bool {
+        true
+    }
+}
+
 impl Loop {
-    /// Listens on a numeric address (`"127.0.0.1:8080"`, `"[::1]:0"`).
-    pub fn listen(
+    /// Listens on `addr`, handing each accepted socket to `intake`
+    /// (`Loop::listen` is the public side).
+    pub(crate) fn listen_with(
         &self,
         addr: &SocketAddr,
         options: &ListenOptions,
-        acceptor: Box<dyn Acceptor>,
+        intake: Box<dyn Intake>,
     ) -> Result<ListenerId> {
         let fd = socket::listen_socket(addr, &options.socket)?;
-        self.add_listener(fd, options, acceptor).inspect_err(|_| socket::close_fd(fd))
+        self.add_listener(fd, options, intake).inspect_err(|_| socket::close_fd(fd))
     }
 
-    /// Adopts a descriptor that is already listening (inherited, or from
-    /// socket activation): the loop owns it from here on. On failure it
-    /// stays the caller's (`C10K_EBADF` if it is not open, `C10K_EINVAL` if
-    /// it is no listening socket).
-    pub fn listen_fd(&self, fd: RawFd, options: &ListenOptions, acceptor: Box<dyn Acceptor>) -> Result<ListenerId> {
+    /// Adopts the listening descriptor `fd` (`Loop::listen_fd` is the public side).
+    pub(crate) fn listen_fd_with(
+        &self,
+        fd: RawFd,
+        options: &ListenOptions,
+        intake: Box<dyn Intake>,
+    ) -> Result<ListenerId> {
         socket::adopt_listener(fd)?;
-        self.add_listener(fd, options, acceptor)
+        self.add_listener(fd, options, intake)
     }
 
-    fn add_listener(&self, fd: RawFd, options: &ListenOptions, acceptor: Box<dyn Acceptor>) -> Result<ListenerId> {
+    fn add_listener(&self, fd: RawFd, options: &ListenOptions, intake: Box<dyn Intake>) -> Result<ListenerId> {
         let listener = Listener {
             fd,
-            acceptor: Some(acceptor),
+            intake: Some(intake),
             options: *options,
             open: 0,
             stopped: false,
             backing_off: false,
             registered: true,
         };
-        let (slot, generation) = self.core.borrow_mut().sources.insert(Source::Listener(listener));
+        let (slot, generation) = self.core.borrow_mut().insert_source(Box::new(listener));
         if let Err(e) = self.poll_add(fd, (slot, generation), true, false) {
-            self.core.borrow_mut().sources.remove(slot, generation);
+            self.core.borrow_mut().remove_source::<Listener>(slot, generation);
             return Err(e);
         }
         Ok(Handle::new(Kind::Listener, self.id(), slot, generation))
     }
 
     fn with_listener<R>(&self, slot: u32, generation: u32, f: impl FnOnce(&mut Listener) -> R) -> Option<R> {
-        match self.core.borrow_mut().sources.get_mut(slot, generation) {
-            Some(Source::Listener(l)) => Some(f(l)),
-            _ => None,
-        }
+        self.core.borrow_mut().source_mut::<Listener>(slot, generation).map(f)
     }
 
     /// Registers or unregisters the listener's read interest to match its state.
@@ -121,7 +159,7 @@ impl Loop {
         });
     }
 
-    pub(crate) fn accept_ready(&self, slot: u32, generation: u32) {
+    fn accept_ready(&self, slot: u32, generation: u32) {
         for _ in 0..ACCEPTS_PER_WAKEUP {
             let Some(Some(fd)) = self.with_listener(slot, generation, |l| l.wants_accept().then_some(l.fd)) else {
                 break;
@@ -154,31 +192,28 @@ impl Loop {
                 return socket::close_fd(fd);
             }
         };
-        let Some((acceptor, idle_ms)) = self.with_listener(slot, generation, |l| {
+        let Some((intake, idle_timeout_ms)) = self.with_listener(slot, generation, |l| {
             l.open += 1;
-            (l.acceptor.take(), l.options.idle_timeout_ms)
+            (l.intake.take(), l.options.idle_timeout_ms)
         }) else {
             return socket::close_fd(fd);
         };
         add(&self.stats().accepted, 1);
-        let Ok(id) = self.insert_conn(fd, Conn::new(fd, None, 0, Some((slot, generation)))) else {
-            // Put the acceptor back, or every later connection would get no handler.
-            self.with_listener(slot, generation, |l| l.acceptor = acceptor);
-            self.listener_conn_closed(slot, generation);
-            return;
+        let Some(mut intake) = intake else {
+            // Only a listener taking a socket lacks its intake, and that
+            // never accepts again before it returns.
+            socket::close_fd(fd);
+            return self.listener_conn_closed(slot, generation);
         };
-        let Some(mut acceptor) = acceptor else { return };
-        let (mut handler, user_data) = acceptor.accept(self, id);
-        if header_first {
-            handler = Box::new(HeaderStage::new(handler, proxy, idle_ms));
+        let header = header_first.then_some(proxy);
+        let accepted = Accepted { fd, listener: (slot, generation), header, idle_timeout_ms };
+        let opened = intake.take(self, accepted);
+        // Put the intake back, or every later connection would go nowhere.
+        self.with_listener(slot, generation, |l| l.intake = Some(intake));
+        match opened {
+            Some((conn, open)) => open(self, conn),
+            None => self.listener_conn_closed(slot, generation),
         }
-        self.with_listener(slot, generation, |l| l.acceptor = Some(acceptor));
-        let _ = self.conn_set_user_data(id, user_data);
-        let _ = self.conn_set_handler(id, handler);
-        if idle_ms != 0 {
-            let _ = self.conn_set_timeout(id, idle_ms, true);
-        }
-        self.call_handler(id.slot(), id.generation(), |h, lp, id| h.on_open(lp, id));
     }
 
     /// Pauses accepting for a moment; counted, as the stats promise, when
@@ -187,10 +222,10 @@ impl Loop {
         add(&self.stats().accept_pauses, 1);
         self.with_listener(slot, generation, |l| l.backing_off = true);
         let deadline = self.now_ms() + EMFILE_BACKOFF_MS;
-        self.schedule(deadline, Due::ResumeAccept(slot, generation));
+        self.schedule(deadline, Due::Source(slot, generation));
     }
 
-    pub(crate) fn resume_accept_after_backoff(&self, slot: u32, generation: u32) {
+    fn resume_accept_after_backoff(&self, slot: u32, generation: u32) {
         self.with_listener(slot, generation, |l| l.backing_off = false);
         self.refresh_listener(slot, generation);
     }
@@ -219,8 +254,8 @@ impl Loop {
         if id.expect(Kind::Listener)?.loop_id() != self.id() {
             return Err(C10K_ECLOSED);
         }
-        let removed = self.core.borrow_mut().sources.remove(id.slot(), id.generation());
-        let Some(Source::Listener(l)) = removed else { return Err(C10K_ECLOSED) };
+        let removed = self.core.borrow_mut().remove_source::<Listener>(id.slot(), id.generation());
+        let Some(l) = removed else { return Err(C10K_ECLOSED) };
         self.poll_delete(l.fd);
         socket::close_fd(l.fd);
         Ok(())
@@ -228,19 +263,12 @@ impl Loop {
 
     /// How many listeners are open.
     pub fn listener_count(&self) -> usize {
-        let mut core = self.core.borrow_mut();
-        let keys = core.sources.keys();
-        keys.into_iter().filter(|&(s, g)| matches!(core.sources.get_mut(s, g), Some(Source::Listener(_)))).count()
+        let core = self.core.borrow();
+        core.source_keys().into_iter().filter(|&(s, g)| core.source::<Listener>(s, g).is_some()).count()
     }
 
-    /// Starts an outgoing connection. `on_open` follows when it is
-    /// established; if it fails, only `on_close` with the error follows.
-    pub fn connect(&self, addr: &SocketAddr, handler: Box<dyn ConnHandler>, user_data: usize) -> Result<ConnId> {
-        let (fd, _) = socket::connect(addr)?;
-        let mut conn = Conn::new(fd, Some(handler), user_data, None);
-        // Even an immediate success reports through the poller, so that
-        // `on_open` never runs inside `connect`.
-        conn.flags.connecting = true;
-        self.insert_conn(fd, conn)
+    /// Closes the listener at (slot, generation): shutdown and the loop's end.
+    fn close_listener_source(&self, slot: u32, generation: u32) {
+        let _ = self.listener_close(Handle::new(Kind::Listener, self.id(), slot, generation));
     }
 }

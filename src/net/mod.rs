@@ -9,8 +9,8 @@ mod proxy_accept;
 mod socket;
 
 pub use addr::{parse_addr, sockaddr_from, sockaddr_to};
-pub(crate) use listener::Listener;
-pub use listener::{Acceptor, ListenOptions};
+pub use listener::ListenOptions;
+pub(crate) use listener::{Accepted, Intake};
 pub use proxy::{ProxyHeader, TlsInfo};
 pub use proxy_accept::{MAX_TRUSTED_NETWORKS, Networks, ProxyOptions, Untrusted};
 pub use socket::*;

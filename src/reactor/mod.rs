@@ -9,6 +9,7 @@
 mod handle;
 mod registry;
 mod slab;
+mod source;
 pub mod stats;
 mod timers;
 
@@ -24,11 +25,10 @@ use polling::{Event, Events, PollMode, Poller};
 pub use handle::{ConnId, Handle, Kind, ListenerId, TimerId};
 pub use registry::{current_thread, owned_loop};
 pub(crate) use slab::Slab;
+pub(crate) use source::{Source, SourceCalls};
 pub(crate) use timers::{Due, TimerFn};
 
-use crate::conn::Conn;
 use crate::error::{C10K_EBUSY, C10K_ECLOSED, C10K_EINVAL, C10K_EPANIC, Result, from_io};
-use crate::net::Listener;
 use stats::Counters;
 
 /// Size of the one read buffer a loop shares among its connections.
@@ -83,18 +83,12 @@ impl Shared {
     }
 }
 
-/// Something registered with the poller.
-pub(crate) enum Source {
-    Listener(Listener),
-    Conn(Conn),
-}
-
 pub(crate) struct Core {
-    pub sources: Slab<Source>,
+    sources: Slab<Box<dyn Source>>,
     pub timers: Timers,
-    /// Connections with output to flush at the end of the turn.
+    /// Sources with output to flush at the end of the turn.
     pub dirty: Vec<(u32, u32)>,
-    /// Connections to free at the end of the turn, with the reason for `on_close`.
+    /// Sources to free at the end of the turn, with the reason they close.
     pub closing: Vec<(u32, u32, i32)>,
     /// Work gathered during the turn, run once before output is written
     /// (batches of requests for a host that takes them together).
@@ -114,10 +108,7 @@ impl Core {
         while let Some((deadline, due)) = self.timers.peek() {
             let live = match due {
                 Due::User(s, g) => self.timers.user.get(s, g).is_some_and(|t| t.deadline == deadline),
-                Due::Idle(s, g) => {
-                    matches!(self.sources.get(s, g), Some(Source::Conn(c)) if c.timeout.armed == deadline)
-                }
-                Due::ResumeAccept(s, g) => self.sources.get(s, g).is_some(),
+                Due::Source(s, g) => self.sources.get(s, g).is_some_and(|src| src.timer_live(deadline)),
             };
             if live {
                 break;
@@ -331,16 +322,35 @@ impl Loop {
         // The key carries the generation: an event for a source closed
         // earlier in this batch never reaches the one that took its slot.
         let (slot, generation) = (ev.key as u32, (ev.key >> 32) as u32);
-        let is_listener = match self.core.borrow().sources.get(slot, generation) {
-            Some(Source::Listener(_)) => true,
-            Some(Source::Conn(_)) => false,
-            None => return,
-        };
-        if is_listener {
-            self.accept_ready(slot, generation);
-        } else {
-            self.conn_ready(slot, generation, ev.readable, ev.writable);
+        let Some(ready) = self.calls(slot, generation).map(|c| c.ready) else { return };
+        ready(self, slot, generation, ev.readable, ev.writable);
+    }
+
+    /// The functions of the source at (slot, generation), if it is live.
+    fn calls(&self, slot: u32, generation: u32) -> Option<&'static SourceCalls> {
+        self.core.borrow().sources.get(slot, generation).map(|s| s.calls())
+    }
+
+    /// Runs one of every live source's functions (in slot order).
+    fn each_source(&self, call: impl Fn(&SourceCalls) -> fn(&Loop, u32, u32)) {
+        let keys = self.core.borrow().sources.keys();
+        for (slot, generation) in keys {
+            if let Some(calls) = self.calls(slot, generation) {
+                call(calls)(self, slot, generation);
+            }
         }
+    }
+
+    /// Starts a graceful shutdown: closes every listener and asks every
+    /// connection's handler to finish its work and close (`on_shutdown`).
+    pub fn begin_shutdown(&self) {
+        self.each_source(|c| c.shutdown);
+    }
+
+    /// Closes every connection with `C10K_ECANCELED` and every listener.
+    pub fn close_all_sources(&self) {
+        self.each_source(|c| c.close);
+        self.core.borrow_mut().timers.user = Default::default();
     }
 
     fn run_mailbox(&self) {
@@ -356,8 +366,11 @@ impl Loop {
             let due = self.core.borrow_mut().timers.pop_due(now);
             match due {
                 Some((deadline, Due::User(slot, generation))) => self.fire_user_timer(slot, generation, deadline),
-                Some((deadline, Due::Idle(slot, generation))) => self.idle_due(slot, generation, deadline),
-                Some((_, Due::ResumeAccept(slot, generation))) => self.resume_accept_after_backoff(slot, generation),
+                Some((deadline, Due::Source(slot, generation))) => {
+                    if let Some(calls) = self.calls(slot, generation) {
+                        (calls.timer)(self, slot, generation, deadline);
+                    }
+                }
                 None => break,
             }
         }
@@ -372,7 +385,7 @@ impl Loop {
         self.core.borrow_mut().turn_end.push(task);
     }
 
-    /// Runs the end-of-turn tasks, then lets notified connections act
+    /// Runs the end-of-turn tasks, then lets notified sources act
     /// (a pipelined request released by an answer may schedule another
     /// task), until neither is left: every answer of the turn is then
     /// queued before the first write, so each connection gets one.
@@ -387,18 +400,22 @@ impl Loop {
             }
             let dirty = self.core.borrow().dirty.clone();
             for &(slot, generation) in &dirty {
-                self.notify_conn(slot, generation);
+                if let Some(calls) = self.calls(slot, generation) {
+                    (calls.notify)(self, slot, generation);
+                }
             }
         }
     }
 
-    /// Flushes output and frees closed connections until neither is pending.
+    /// Flushes output and frees closed sources until neither is pending.
     fn finish_turn(&self) {
         loop {
             self.settle();
             let dirty = std::mem::take(&mut self.core.borrow_mut().dirty);
             for &(slot, generation) in &dirty {
-                self.flush_conn(slot, generation);
+                if let Some(calls) = self.calls(slot, generation) {
+                    (calls.flush)(self, slot, generation);
+                }
             }
             self.give_back_dirty(dirty);
             let closing = std::mem::take(&mut self.core.borrow_mut().closing);
@@ -406,7 +423,9 @@ impl Loop {
                 break;
             }
             for (slot, generation, reason) in closing {
-                self.free_conn(slot, generation, reason);
+                if let Some(calls) = self.calls(slot, generation) {
+                    (calls.free)(self, slot, generation, reason);
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
-//! Timers on a binary heap with lazy cancellation. User timers, idle
-//! timeouts and accept back-off all share the one heap: an entry names what
-//! it is for, and the owner checks on expiry whether it still applies.
+//! Timers on a binary heap with lazy cancellation. User timers and the
+//! sources' own timers (idle timeouts, accept back-off) share the one heap:
+//! an entry names what it is for, and the owner checks on expiry whether it
+//! still applies.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -12,10 +13,9 @@ use super::slab::Slab;
 pub enum Due {
     /// A user timer: slot and generation in the timer slab.
     User(u32, u32),
-    /// A connection's idle deadline: slot and generation of the source.
-    Idle(u32, u32),
-    /// A listener paused after EMFILE: slot and generation of the source.
-    ResumeAccept(u32, u32),
+    /// A source's own timer (a connection's idle deadline, a listener's
+    /// pause after EMFILE): slot and generation of the source.
+    Source(u32, u32),
 }
 
 pub type TimerFn = Box<dyn FnMut(&super::Loop, super::TimerId)>;
@@ -89,13 +89,13 @@ mod tests {
     #[test]
     fn pops_in_deadline_order_only_when_due() {
         let mut t = Timers::default();
-        t.schedule(30, Due::Idle(1, 1));
-        t.schedule(10, Due::Idle(2, 1));
-        t.schedule(20, Due::Idle(3, 1));
+        t.schedule(30, Due::Source(1, 1));
+        t.schedule(10, Due::Source(2, 1));
+        t.schedule(20, Due::Source(3, 1));
         assert_eq!(t.next_deadline(), Some(10));
         assert_eq!(t.pop_due(5), None);
-        assert_eq!(t.pop_due(25), Some((10, Due::Idle(2, 1))));
-        assert_eq!(t.pop_due(25), Some((20, Due::Idle(3, 1))));
+        assert_eq!(t.pop_due(25), Some((10, Due::Source(2, 1))));
+        assert_eq!(t.pop_due(25), Some((20, Due::Source(3, 1))));
         assert_eq!(t.pop_due(25), None);
     }
 }

@@ -15,9 +15,10 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
+use crate::conn::Acceptor;
 use crate::error::*;
 use crate::http::server::{HttpConfig, HttpHandler};
-use crate::net::{Acceptor, ListenOptions};
+use crate::net::ListenOptions;
 use crate::reactor::stats::Snapshot;
 use crate::reactor::{Loop, LoopHandle, Shared};
 use pool::Pool;

@@ -31,10 +31,11 @@ pub use reply::{Body, ReplyId};
 pub(crate) use request::OwnedRequest;
 pub use request::Request;
 
+use crate::conn::Acceptor;
 use crate::conn::ConnHandler;
 use crate::error::Result;
 use crate::http::{DateCache, HTTP_DATE_LEN, Head, Limits, Method, unix_secs};
-use crate::net::{Acceptor, ListenOptions};
+use crate::net::ListenOptions;
 use crate::reactor::{ConnId, ListenerId, Loop};
 use access_log::AccessLog;
 use conn::HttpConn;
