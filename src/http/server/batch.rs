@@ -9,6 +9,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use super::reply::{self, ReplyId};
 use super::{OwnedRequest, Request, Service};
 use crate::reactor::Loop;
 use crate::reactor::stats::add;
@@ -29,9 +30,25 @@ pub(crate) fn enqueue(lp: &Loop, svc: &Rc<Service>, req: &mut Request<'_>) {
     pending.push(owned);
 }
 
+/// Whether `reply`'s request still waits in its batch: its streamed body
+/// must wait too, since the host cannot take pieces of a request it has
+/// not been given.
+pub(crate) fn holds(svc: &Service, reply: ReplyId) -> bool {
+    svc.batch.0.borrow().iter().any(|r| r.reply() == reply)
+}
+
 fn deliver(lp: &Loop, svc: &Service) {
     let reqs = std::mem::take(&mut *svc.batch.0.borrow_mut());
     if OwnedRequest::serve_all(&reqs, |views| svc.handler.on_requests(views)) > 0 {
         add(&lp.stats().request_callbacks, 1);
+    }
+    if svc.config.stream_bodies {
+        // Bodies held back by `holds` may flow now (in this turn: the
+        // loop settles notified connections before it writes).
+        for req in &reqs {
+            if let Ok((_, conn)) = reply::local_conn(req.reply()) {
+                let _ = lp.conn_notify(conn);
+            }
+        }
     }
 }

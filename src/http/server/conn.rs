@@ -223,11 +223,15 @@ impl HttpConn {
             stream: None,
             paused: false,
         });
-        arm_body_timer(config, lp, conn, &mut state);
         if self.svc.config.stream_bodies {
             self.dispatch(lp, conn, &state.head, head_bytes, &[], &[], info);
             match self.phase {
-                Phase::Waiting(reply) => state.stream = Some(reply),
+                Phase::Waiting(reply) => {
+                    state.stream = Some(reply);
+                    // Not read until the batch gave the host its request;
+                    // its delivery resumes the connection.
+                    state.paused = batch::holds(&self.svc, reply);
+                }
                 // Answered without taking the body: the rest of the stream
                 // cannot be framed cheaply, so the connection ends.
                 _ => {
@@ -236,6 +240,8 @@ impl HttpConn {
                 }
             }
         }
+        // Armed last: a deferred dispatch set the output watch's timer.
+        arm_body_timer(&self.svc.config, lp, conn, &mut state);
         self.phase = Phase::Body(state);
         None
     }
@@ -413,13 +419,26 @@ impl HttpConn {
     /// while the client still sends would answer its bytes with RST, which
     /// can destroy the response it has not read yet.
     fn close(&mut self, lp: &Loop, conn: ConnId) {
-        self.phase = Phase::Closed { dropped: 0 };
+        if let Phase::Body(state) = mem::replace(&mut self.phase, Phase::Closed { dropped: 0 })
+            && let Some(reply) = state.stream
+        {
+            // A streamed body cut short (408, bad framing): its host waits
+            // for pieces that will not come.
+            self.abort_open(reply);
+        }
         self.inbuf = Vec::new();
         let _ = lp.conn_set_timeout(conn, CLOSE_LINGER_MS, false);
         if self.peer_ended || self.draining {
             let _ = lp.conn_close(conn);
         } else {
             let _ = lp.conn_shutdown(conn);
+        }
+    }
+
+    /// Drops `reply` from the table, telling the host when it was still open.
+    fn abort_open(&self, reply: ReplyId) {
+        if !matches!(reply::take(reply), None | Some(ReplyState::Ended { .. })) {
+            self.svc.handler.on_abort(reply);
         }
     }
 
@@ -577,10 +596,8 @@ impl ConnHandler for HttpConn {
             Phase::Body(state) => state.stream,
             _ => None,
         };
-        if let Some(reply) = reply
-            && !matches!(reply::take(reply), None | Some(ReplyState::Ended { .. }))
-        {
-            self.svc.handler.on_abort(reply);
+        if let Some(reply) = reply {
+            self.abort_open(reply);
         }
     }
 }
