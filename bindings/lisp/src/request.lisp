@@ -2,12 +2,13 @@
 ;;;;
 ;;;; One c10k_request_get_info call per request fills a c10k_request_info on
 ;;;; the stack with the method, target, path, query, body, version,
-;;;; keep-alive, header count, target form and effective host: the accessors decode from it without
-;;;; further calls into C. Those views die when on_request returns, so each
-;;;; accessor copies what it reads and keeps the copy: a field read during
-;;;; the handler stays readable afterwards; DEFER-REPLY copies all of them,
-;;;; so a deferred request can be read from any thread. Reading an uncopied
-;;;; field later is an error, never a read of freed memory.
+;;;; keep-alive, header count, target form, scheme and effective host and
+;;;; port: the accessors decode from it without further calls into C.
+;;;; Those views die when on_request returns, so each accessor copies what
+;;;; it reads and keeps the copy: a field read during the handler stays
+;;;; readable afterwards; DEFER-REPLY copies all of them, so a deferred
+;;;; request can be read from any thread. Reading an uncopied field later
+;;;; is an error, never a read of freed memory.
 
 (in-package #:c10k)
 
