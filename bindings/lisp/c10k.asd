@@ -42,6 +42,7 @@
                (:file "lifecycle")
                (:file "multi-loop")
                (:file "clack")
+               (:file "request-target")
                (:file "streaming")
                (:file "websocket")
                (:file "examples"))

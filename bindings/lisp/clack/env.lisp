@@ -39,16 +39,31 @@ values, a repeated field's values joined with \", \"."
         (c10k:c10k-error () path))
       path))
 
+(defun request-uri (request)
+  "REQUEST's target in origin-form, \"/path?query\", as Clack's
+:REQUEST-URI is: the target as sent, unless it is in absolute-form, then
+the URI's path and query."
+  (if (eq (c10k:request-target-form request) :absolute)
+      (let ((query (c10k:request-query request)))
+        (if query
+            (concatenate 'string (c10k:request-path request) "?" query)
+            (c10k:request-path request)))
+      (c10k:request-target request)))
+
 (defun make-env (request raw-body local-address)
   "The environment of REQUEST for an application, RAW-BODY its body stream.
-LOCAL-ADDRESS, the server's \"host:port\", names the server when the
-request has no Host. :C10K.REQUEST is the C10K:REQUEST itself (WebSockets
-accept it)."
+The server is named by the host the request is for (an absolute-form
+target's, else Host's), else by LOCAL-ADDRESS, the server's \"host:port\".
+:C10K.REQUEST is the C10K:REQUEST itself (WebSockets accept it)."
   (let* ((headers (header-table request))
-         (host (gethash "host" headers))
+         (host (c10k:request-host request))
          (length (gethash "content-length" headers)))
     (multiple-value-bind (server-name server-port)
-        (if host (split-host-port host 80) (split-host-port local-address 80))
+        (if host
+            (values (string-trim "[]" host)
+                    (or (c10k:request-port request)
+                        (if (equal (c10k:request-scheme request) "https") 443 80)))
+            (split-host-port local-address 80))
       (multiple-value-bind (remote-addr remote-port)
           (split-host-port (c10k:request-peer request) nil)
         (list :request-method (method-keyword (c10k:request-method request))
@@ -58,7 +73,7 @@ accept it)."
               :server-name server-name
               :server-port server-port
               :server-protocol (if (eql 0 (c10k:request-http-minor request)) :http/1.0 :http/1.1)
-              :request-uri (c10k:request-target request)
+              :request-uri (request-uri request)
               :url-scheme :http
               :remote-addr remote-addr
               :remote-port remote-port

@@ -24,6 +24,7 @@ the caller of SERVE.")
    #:request #:request-method #:request-target #:request-path #:request-query
    #:request-header #:request-headers #:request-body #:request-body-string
    #:request-peer #:request-keep-alive-p #:request-http-minor
+   #:request-target-form #:request-scheme #:request-host #:request-port
    #:request-has-body-p #:request-body-stream #:body-aborted
    #:url-decode
    ;; deferred replies

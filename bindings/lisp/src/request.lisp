@@ -2,12 +2,13 @@
 ;;;;
 ;;;; One c10k_request_get_info call per request fills a c10k_request_info on
 ;;;; the stack with the method, target, path, query, body, version,
-;;;; keep-alive and header count: the accessors decode from it without
-;;;; further calls into C. Those views die when on_request returns, so each
-;;;; accessor copies what it reads and keeps the copy: a field read during
-;;;; the handler stays readable afterwards; DEFER-REPLY copies all of them,
-;;;; so a deferred request can be read from any thread. Reading an uncopied
-;;;; field later is an error, never a read of freed memory.
+;;;; keep-alive, header count, target form, scheme and effective host and
+;;;; port: the accessors decode from it without further calls into C.
+;;;; Those views die when on_request returns, so each accessor copies what
+;;;; it reads and keeps the copy: a field read during the handler stays
+;;;; readable afterwards; DEFER-REPLY copies all of them, so a deferred
+;;;; request can be read from any thread. Reading an uncopied field later
+;;;; is an error, never a read of freed memory.
 
 (in-package #:c10k)
 
@@ -24,6 +25,10 @@
   (peer '%unread)
   (http-minor '%unread)
   (keep-alive-p '%unread)
+  (target-form '%unread)
+  (scheme '%unread)
+  (host '%unread)
+  (port '%unread)
   (reply nil)
   (upgraded nil))
 
@@ -115,6 +120,36 @@ intern symbols at will.")
   "True if the connection stays open after this request."
   (info-slot info keep-alive))
 
+(define-field request-target-form %request-target-form
+  "The form of the request target (RFC 9112 section 3.2): :ORIGIN
+(\"/path?query\"), :ABSOLUTE (\"http://host/path?query\"), :AUTHORITY
+(CONNECT's \"host:port\") or :ASTERISK (OPTIONS's \"*\")."
+  (let ((form (info-slot info target-form)))
+    (cond ((= form +target-origin+) :origin)
+          ((= form +target-absolute+) :absolute)
+          ((= form +target-authority+) :authority)
+          (t :asterisk))))
+
+(define-field request-scheme %request-scheme
+  "\"http\" or \"https\" (lower case) when an absolute-form target names
+one; NIL otherwise (the connection itself is plain HTTP)."
+  (let ((info info))
+    (unless (cffi:null-pointer-p (info-slot info scheme))
+      (string-downcase (info-view info scheme scheme-len)))))
+
+(define-field request-host %request-host
+  "The host the request is for (RFC 9112 section 3.3): an absolute-form
+target's authority, else the Host field's; without the port, an IPv6
+literal in brackets. NIL only for an HTTP/1.0 request without Host."
+  (let ((info info))
+    (unless (cffi:null-pointer-p (info-slot info host))
+      (info-view info host host-len))))
+
+(define-field request-port %request-port
+  "The port named with REQUEST-HOST, an integer; NIL when none is named."
+  (let ((port (info-slot info port)))
+    (and (>= port 0) port)))
+
 (define-field request-headers %request-headers
   "The header fields as an alist of strings (name . value), in arrival order,
 names as the client spelled them."
@@ -149,7 +184,8 @@ compared case-insensitively), or NIL."
   "Reads every field of REQUEST, so that it outlives its C request."
   (dolist (reader '(request-method request-target request-path request-query
                     request-headers request-body request-peer request-http-minor
-                    request-keep-alive-p))
+                    request-keep-alive-p request-target-form request-scheme
+                    request-host request-port))
     (funcall reader request))
   request)
 

@@ -135,7 +135,10 @@ static void respond_internal_error(c10k_request *req) {
 
 /* ---- Request: the handler's view of one request ---- */
 
-enum { F_METHOD, F_TARGET, F_RAW_PATH, F_PATH, F_QUERY, F_VERSION, F_HEADERS, F_BODY, F_PEER, F_COUNT };
+enum {
+    F_METHOD, F_TARGET, F_RAW_PATH, F_PATH, F_QUERY, F_VERSION, F_HEADERS, F_BODY, F_PEER, F_SCHEME, F_HOST,
+    F_COUNT
+};
 
 typedef struct {
     PyObject_HEAD
@@ -145,6 +148,8 @@ typedef struct {
 } RequestObject;
 
 static PyObject *HeadersClass; /* c10k._request.Headers */
+static PyObject *str_http, *str_https;
+static PyObject *target_forms[4]; /* "origin", "absolute", ... by C10K_TARGET_* value */
 
 static PyTypeObject RequestType;
 
@@ -240,8 +245,8 @@ static PyObject *request_field(RequestObject *r, void *closure) {
     PyObject *v = r->cache[field];
     if (v != NULL) return Py_NewRef(v);
     if (r->req == NULL || r->info.size == 0) {
-        static const char *names[] = {"method", "target", "raw_path", "path", "query",
-                                      "version", "headers", "body", "peer"};
+        static const char *names[] = {"method", "target", "raw_path", "path", "query", "version",
+                                      "headers", "body", "peer", "scheme", "host"};
         return PyErr_Format(PyExc_RuntimeError,
                             "Request.%s was first read after the handler returned; read it during the call "
                             "(the library's views are gone)",
@@ -270,6 +275,10 @@ static PyObject *request_field(RequestObject *r, void *closure) {
     }
     case F_BODY: v = bytes_of(in->body, in->body_len); break;
     case F_PEER: v = request_peer(r->req); break;
+    /* The library names only http and https (in any case): one is 5 long. */
+    case F_SCHEME: v = Py_NewRef(in->scheme == NULL ? Py_None : in->scheme_len == 5 ? str_https : str_http);
+        break;
+    case F_HOST: v = in->host ? latin1(in->host, in->host_len) : Py_NewRef(Py_None); break;
     }
     if (v == NULL) return NULL;
     r->cache[field] = Py_NewRef(v);
@@ -279,6 +288,17 @@ static PyObject *request_field(RequestObject *r, void *closure) {
 static PyObject *request_keep_alive(RequestObject *r, void *closure) {
     (void)closure;
     return PyBool_FromLong(r->info.keep_alive);
+}
+
+static PyObject *request_target_form(RequestObject *r, void *closure) {
+    (void)closure;
+    uint32_t form = r->info.target_form;
+    return Py_NewRef(form < 4 ? target_forms[form] : Py_None);
+}
+
+static PyObject *request_port(RequestObject *r, void *closure) {
+    (void)closure;
+    return r->info.port < 0 ? Py_NewRef(Py_None) : PyLong_FromLong(r->info.port);
 }
 
 static PyObject *request_repr(RequestObject *r) {
@@ -307,6 +327,14 @@ static PyGetSetDef request_getset[] = {
     FIELD("body", F_BODY, "The body (bytes)."),
     FIELD("peer", F_PEER, "The client's (host, port)."),
     {"keep_alive", (getter)request_keep_alive, NULL, "Whether the connection stays open.", NULL},
+    {"target_form", (getter)request_target_form, NULL,
+     "\"origin\", \"absolute\", \"authority\" (CONNECT) or \"asterisk\" (OPTIONS *).", NULL},
+    FIELD("scheme", F_SCHEME, "\"http\" or \"https\" when an absolute-form target names one, else None."),
+    FIELD("host", F_HOST,
+          "The host the request is for: an absolute-form target's, else Host's; without the port, an IPv6 "
+          "literal in brackets; None only for HTTP/1.0 without Host."),
+    {"port", (getter)request_port, NULL, "The port from the same place as host (int); None if none is named.",
+     NULL},
     {NULL},
 };
 
@@ -689,7 +717,8 @@ static PyTypeObject ExchangeType = {
 
 
 static PyObject *key_method, *key_path, *key_query, *key_uri, *key_raw_uri, *key_protocol, *key_remote_addr,
-    *key_remote_port, *key_input, *key_content_length, *str_http10, *str_http11, *str_empty, *str_open, *str_done;
+    *key_remote_port, *key_http_host, *key_server_name, *key_server_port, *key_input, *key_content_length,
+    *str_http10, *str_http11, *str_empty, *str_open, *str_done;
 
 /* Sets environ[key] = value, stealing value. */
 static int set_steal(PyObject *environ, PyObject *key, PyObject *value) {
@@ -740,6 +769,21 @@ static int add_header(PyObject *environ, const uint8_t *name, size_t name_len, c
     return rc;
 }
 
+/* PEP 3333 rebuilds the URL from HTTP_HOST, else SERVER_NAME and
+ * SERVER_PORT: for an absolute-form target all three name its authority,
+ * which overrides Host (RFC 9112 section 3.2.2). A URI without a port
+ * means its scheme's default. */
+static int set_target_authority(PyObject *environ, const c10k_request_info *in) {
+    long port = in->port >= 0 ? in->port : in->scheme_len == 5 ? 443 : 80;
+    PyObject *name = latin1(in->host, in->host_len);
+    if (name == NULL) return -1;
+    PyObject *host = in->port >= 0 ? PyUnicode_FromFormat("%U:%ld", name, port) : Py_NewRef(name);
+    int rc = set_steal(environ, key_http_host, host) || PyDict_SetItem(environ, key_server_name, name) ||
+             set_steal(environ, key_server_port, PyUnicode_FromFormat("%ld", port));
+    Py_DECREF(name);
+    return rc ? -1 : 0;
+}
+
 static PyObject *wsgi_environ(DispatchObject *w, c10k_request *req) {
     c10k_request_info in = {.size = sizeof in};
     if (p_c10k_request_get_info(req, &in) != 0) return PyErr_Format(PyExc_RuntimeError, "c10k_request_get_info failed");
@@ -787,6 +831,10 @@ static PyObject *wsgi_environ(DispatchObject *w, c10k_request *req) {
             Py_DECREF(env);
             return NULL;
         }
+    }
+    if (in.target_form == C10K_TARGET_ABSOLUTE && set_target_authority(env, &in) != 0) {
+        Py_DECREF(env);
+        return NULL;
     }
     /* Without a body, wsgi.input is the shared empty one from `base`. */
     if (has_body) {
@@ -1003,7 +1051,14 @@ PyMODINIT_FUNC PyInit__native(void) {
         intern(&str_close, "close") || intern(&key_method, "REQUEST_METHOD") || intern(&key_path, "PATH_INFO") ||
         intern(&key_query, "QUERY_STRING") || intern(&key_uri, "REQUEST_URI") || intern(&key_raw_uri, "RAW_URI") ||
         intern(&key_protocol, "SERVER_PROTOCOL") || intern(&key_remote_addr, "REMOTE_ADDR") ||
-        intern(&key_remote_port, "REMOTE_PORT") || intern(&key_input, "wsgi.input") || intern(&str_open, "open") || intern(&str_done, "done") ||
+        intern(&key_remote_port, "REMOTE_PORT") || intern(&key_http_host, "HTTP_HOST") ||
+        intern(&key_server_name, "SERVER_NAME") || intern(&key_server_port, "SERVER_PORT") ||
+        intern(&str_http, "http") || intern(&str_https, "https") ||
+        intern(&target_forms[C10K_TARGET_ORIGIN], "origin") ||
+        intern(&target_forms[C10K_TARGET_ABSOLUTE], "absolute") ||
+        intern(&target_forms[C10K_TARGET_AUTHORITY], "authority") ||
+        intern(&target_forms[C10K_TARGET_ASTERISK], "asterisk") || intern(&key_input, "wsgi.input") ||
+        intern(&str_open, "open") || intern(&str_done, "done") ||
         intern(&key_content_length, "CONTENT_LENGTH") || intern(&str_http10, "HTTP/1.0") ||
         intern(&str_http11, "HTTP/1.1"))
         return NULL;

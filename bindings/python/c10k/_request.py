@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Optional
 
 from ._errors import check
 from ._ffi import ffi, lib
@@ -84,6 +84,20 @@ def _percent_decode(raw: bytes) -> bytes:
 
 _buffer = ffi.buffer
 
+# c10k_request_info.target_form as the names Request.target_form gives.
+TARGET_FORMS = {
+    lib.C10K_TARGET_ORIGIN: "origin",
+    lib.C10K_TARGET_ABSOLUTE: "absolute",
+    lib.C10K_TARGET_AUTHORITY: "authority",
+    lib.C10K_TARGET_ASTERISK: "asterisk",
+}
+
+
+def _optional_text(pointer: Any, length: int, normalize: Callable[[str], str] = str) -> Optional[str]:
+    """The view as latin-1 text (``normalize``d); ``None`` for a NULL one."""
+    return None if pointer == ffi.NULL else normalize(_buffer(pointer, length)[:].decode("latin-1"))
+
+
 # How each field comes out of a filled c10k_request_info (a NULL view with
 # length 0 copies as b"").
 _FROM_INFO: dict[str, Callable[[Any], Any]] = {
@@ -94,6 +108,10 @@ _FROM_INFO: dict[str, Callable[[Any], Any]] = {
     "body": lambda info: _buffer(info.body, info.body_len)[:],
     "version": lambda info: f"HTTP/1.{info.version_minor}",
     "keep_alive": lambda info: bool(info.keep_alive),
+    "target_form": lambda info: TARGET_FORMS[info.target_form],
+    "scheme": lambda info: _optional_text(info.scheme, info.scheme_len, str.lower),
+    "host": lambda info: _optional_text(info.host, info.host_len),
+    "port": lambda info: None if info.port < 0 else info.port,
 }
 _FIELDS = (*_FROM_INFO, "headers", "peer")
 _MISSING = object()
@@ -112,7 +130,15 @@ class Request:
     ``raw_path`` (bytes, not decoded), ``path`` (percent-decoded, UTF-8
     with ``surrogateescape``), ``query`` (after ``?``, not decoded; ``""``
     if none), ``version`` (``"HTTP/1.1"``), ``headers`` (:class:`Headers`),
-    ``body`` (bytes), ``peer`` (``(host, port)``), ``keep_alive``.
+    ``body`` (bytes), ``peer`` (``(host, port)``), ``keep_alive``,
+    ``target_form`` (``"origin"``, ``"absolute"``, ``"authority"`` for
+    CONNECT, ``"asterisk"`` for ``OPTIONS *``), ``scheme`` (``"http"`` or
+    ``"https"`` when an absolute-form target names one, else ``None``),
+    ``host`` and ``port``: the host the request is for (RFC 9112 section
+    3.3), from an absolute-form target's authority, else from ``Host``;
+    without the port, an IPv6 literal in brackets; ``None`` only for an
+    HTTP/1.0 request without ``Host``; ``port`` an int, ``None`` when
+    neither names one.
     """
 
     __slots__ = ("_req", "_info", "_cache")
@@ -212,6 +238,22 @@ class Request:
     @property
     def keep_alive(self) -> bool:
         return self._get("keep_alive")
+
+    @property
+    def target_form(self) -> str:
+        return self._get("target_form")
+
+    @property
+    def scheme(self) -> Optional[str]:
+        return self._get("scheme")
+
+    @property
+    def host(self) -> Optional[str]:
+        return self._get("host")
+
+    @property
+    def port(self) -> Optional[int]:
+        return self._get("port")
 
     def _copy_all(self) -> None:
         """Reads every field now, so the request outlives its callback."""
