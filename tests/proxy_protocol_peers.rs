@@ -116,7 +116,7 @@ fn a_header_in_single_bytes_is_read_whole() {
     let (srv, _) = proxy_server(ProxyOptions::default());
     let mut stream = v2(0x21, 0x11, &[192, 0, 2, 1, 127, 0, 0, 1, 0, 7, 0, 80]);
     stream.extend_from_slice(GET);
-    let mut s = connect_from([127, 0, 0, 1], srv.addr);
+    let s = connect_from([127, 0, 0, 1], srv.addr);
     s.set_nodelay(true).unwrap();
     let pieces: Vec<&[u8]> = stream.chunks(1).collect();
     let answer = exchange(s, &pieces);
