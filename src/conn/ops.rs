@@ -383,10 +383,11 @@ impl Loop {
         self.with_conn(id, |c| c.bytes_out)
     }
 
-    /// Whether the kernel would take more output now: false when the
-    /// socket's send buffer is full, that is when the peer is not reading.
-    pub fn conn_writable_now(&self, id: ConnId) -> Result<bool> {
-        self.with_conn(id, |c| net::writable_now(c.fd))
+    /// Whether the last write found the socket's send buffer full and the
+    /// loop still waits for it to drain: the peer is not reading. Known
+    /// without a system call (a `poll(2)` per request cost pipelining 2x).
+    pub fn conn_write_blocked(&self, id: ConnId) -> Result<bool> {
+        self.with_conn(id, |c| c.flags.want_write)
     }
 
     /// Stops (`paused`) or restarts reading.

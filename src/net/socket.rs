@@ -201,14 +201,6 @@ pub fn shutdown_write(fd: RawFd) -> Result<()> {
 }
 
 /// Reads into `buf`; `Ok(0)` is end of stream.
-/// Whether `fd` would take a write now (`poll` for `POLLOUT`, no wait).
-pub fn writable_now(fd: RawFd) -> bool {
-    let mut pfd = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
-    // SAFETY: one valid pollfd, zero timeout.
-    let n = unsafe { libc::poll(&mut pfd, 1, 0) };
-    n > 0 && pfd.revents & libc::POLLOUT != 0
-}
-
 pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize> {
     // SAFETY: buf is valid for writing buf.len() bytes.
     let n = unsafe { libc::read(fd, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };

@@ -505,7 +505,7 @@ fn arm_body_timer(config: &HttpConfig, lp: &Loop, conn: ConnId, state: &mut Body
 
 /// Output is queued and the client's socket takes no more of it.
 fn output_waits(lp: &Loop, conn: ConnId) -> bool {
-    lp.conn_pending(conn).unwrap_or(0) > 0 && !lp.conn_writable_now(conn).unwrap_or(true)
+    lp.conn_pending(conn).unwrap_or(0) > 0 && lp.conn_write_blocked(conn).unwrap_or(false)
 }
 
 impl ConnHandler for HttpConn {
