@@ -13,6 +13,10 @@ use c10k::net::ListenOptions;
 use c10k::ws::{self, WsConfig, WsCtx, WsHandler, WsId};
 use c10k::{Loop, LoopHandle};
 
+/// The fuzz target's frame builder, so the tests mask frames the same way.
+#[path = "../../fuzz/src/ws_frames.rs"]
+mod frames;
+
 /// What the server's WebSocket handler saw.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Seen {
@@ -155,21 +159,8 @@ impl Client {
 
     /// Sends a masked frame.
     pub fn send(&mut self, opcode: u8, fin: bool, payload: &[u8]) {
-        let mut out = vec![if fin { 0x80 } else { 0 } | opcode];
-        match payload.len() {
-            n @ 0..=125 => out.push(0x80 | n as u8),
-            n @ 126..=0xffff => {
-                out.push(0x80 | 126);
-                out.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            n => {
-                out.push(0x80 | 127);
-                out.extend_from_slice(&(n as u64).to_be_bytes());
-            }
-        }
-        let key = [0x12, 0x34, 0x56, 0x78];
-        out.extend_from_slice(&key);
-        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        let mut out = Vec::new();
+        frames::client_frame(&mut out, opcode, fin, payload, [0x12, 0x34, 0x56, 0x78]);
         self.s.write_all(&out).unwrap();
     }
 
