@@ -29,6 +29,12 @@ static inline PyObject *Py_NewRef(PyObject *o) {
 #define Py_NewRef(o) Py_NewRef((PyObject *)(o))
 #endif
 
+#if PY_VERSION_HEX < 0x030D0000
+/* Its name from 3.13 on: 1 and a new reference when found, 0 when not
+ * (no error set), -1 on error. */
+#define PyObject_GetOptionalAttr _PyObject_LookupAttr
+#endif
+
 /* ---- the library's functions, resolved by bind() ---- */
 
 #define C10K_FUNCTIONS(X)     \
@@ -355,6 +361,29 @@ static PyTypeObject RequestType = {
 static PyObject *ResponseClass; /* c10k._response.Response */
 static PyObject *str_status, *str_headers, *str_body, *str_close;
 
+/* Where Response's __slots__ sit in its objects, read by bind(): a
+ * returned Response is read without three attribute lookups. */
+static struct {
+    Py_ssize_t status, headers, body;
+} response_slots;
+
+/* The value in the object slot at `offset` of `o` (borrowed; NULL if unset). */
+static PyObject *slot_of(PyObject *o, Py_ssize_t offset) { return *(PyObject **)((char *)o + offset); }
+
+/* The offset of the object slot `name` of `type`; -1 with an error set if
+ * it is not one. */
+static Py_ssize_t slot_offset(PyObject *type, PyObject *name) {
+    PyObject *descr = PyObject_GetAttr(type, name);
+    if (descr == NULL) return -1;
+    Py_ssize_t offset = -1;
+    if (Py_IS_TYPE(descr, &PyMemberDescr_Type) && ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX)
+        offset = ((PyMemberDescrObject *)descr)->d_member->offset;
+    else
+        PyErr_Format(PyExc_TypeError, "c10k._native: %R.%U is not a slot", type, name);
+    Py_DECREF(descr);
+    return offset;
+}
+
 /* Sends a whole response given as status, headers and a bytes/str body.
  * 1: sent (or the client is gone); 0: Python must handle it; -1: error set. */
 static int respond_parts(c10k_request *req, PyObject *status, PyObject *headers, PyObject *body) {
@@ -400,14 +429,11 @@ static int respond_fast(c10k_request *req, PyObject *result) {
         return rc;
     }
     if (Py_IS_TYPE(result, (PyTypeObject *)ResponseClass)) {
-        PyObject *status = PyObject_GetAttr(result, str_status);
-        PyObject *headers = status ? PyObject_GetAttr(result, str_headers) : NULL;
-        PyObject *body = headers ? PyObject_GetAttr(result, str_body) : NULL;
-        int rc = body ? respond_parts(req, status, headers, body) : -1;
-        Py_XDECREF(status);
-        Py_XDECREF(headers);
-        Py_XDECREF(body);
-        return rc;
+        PyObject *status = slot_of(result, response_slots.status);
+        PyObject *headers = slot_of(result, response_slots.headers);
+        PyObject *body = slot_of(result, response_slots.body);
+        /* An unset slot: Python raises the AttributeError. */
+        return status && headers && body ? respond_parts(req, status, headers, body) : 0;
     }
     return 0;
 }
@@ -438,6 +464,7 @@ typedef struct DispatchObject {
     PyObject *mark;       /* mark(): run once on each thread that serves */
     PyObject *base;       /* WSGI: the environ keys every request shares */
     PyObject *bodies;     /* WSGI: request bodies (open, feed, abort, done) */
+    PyObject *spare;      /* WSGI: an exchange no one holds, for the next call */
     void (*handle)(struct DispatchObject *, c10k_request *); /* one request, GIL held */
     c10k_http_callbacks callbacks;
 } DispatchObject;
@@ -467,6 +494,7 @@ static int dispatch_traverse(DispatchObject *d, visitproc visit, void *arg) {
     Py_VISIT(d->mark);
     Py_VISIT(d->base);
     Py_VISIT(d->bodies);
+    Py_VISIT(d->spare);
     return 0;
 }
 
@@ -477,6 +505,7 @@ static int dispatch_clear(DispatchObject *d) {
     Py_CLEAR(d->mark);
     Py_CLEAR(d->base);
     Py_CLEAR(d->bodies);
+    Py_CLEAR(d->spare);
     return 0;
 }
 
@@ -583,21 +612,27 @@ static PyTypeObject HttpDispatchType = {
 /* ---- WSGI ---- */
 
 /* start_response and write() of one WSGI call; the Python side reads
- * `status`, `headers`, `sent` and `take_written()` when it takes over. */
+ * `status`, `headers`, `sent` and `take_written()` when it takes over.
+ * One that nothing else holds after its call serves the next call (see
+ * exchange_reusable): no allocation per request. */
 typedef struct {
     PyObject_HEAD
     PyObject *status;  /* str or NULL */
-    PyObject *headers; /* list */
+    PyObject *headers; /* list, or NULL before start_response */
     PyObject *written; /* list of bytes */
+    PyObject *write;   /* the bound `write` start_response returns; made once */
     int sent;          /* the head went out: a later exc_info re-raises */
+    vectorcallfunc vectorcall;
 } ExchangeObject;
 
 static PyTypeObject ExchangeType;
+static PyObject *str_write;
 
 static int exchange_traverse(ExchangeObject *e, visitproc visit, void *arg) {
     Py_VISIT(e->status);
     Py_VISIT(e->headers);
     Py_VISIT(e->written);
+    Py_VISIT(e->write);
     return 0;
 }
 
@@ -605,6 +640,7 @@ static int exchange_clear(ExchangeObject *e) {
     Py_CLEAR(e->status);
     Py_CLEAR(e->headers);
     Py_CLEAR(e->written);
+    Py_CLEAR(e->write);
     return 0;
 }
 
@@ -614,19 +650,37 @@ static void exchange_dealloc(ExchangeObject *e) {
     PyObject_GC_Del(e);
 }
 
+static PyObject *exchange_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames);
+
 static ExchangeObject *exchange_new(void) {
     ExchangeObject *e = PyObject_GC_New(ExchangeObject, &ExchangeType);
     if (e == NULL) return NULL;
     e->status = NULL;
-    e->headers = PyList_New(0);
+    e->headers = NULL;
     e->written = PyList_New(0);
+    e->write = NULL;
     e->sent = 0;
+    e->vectorcall = exchange_vectorcall;
     PyObject_GC_Track(e);
-    if (e->headers == NULL || e->written == NULL) {
+    if (e->written == NULL) {
         Py_DECREF(e);
         return NULL;
     }
     return e;
+}
+
+/* Whether only the caller's reference (and its own `write`'s) holds `e`:
+ * then no one can see it any more, and it may serve the next call. */
+static int exchange_reusable(ExchangeObject *e) {
+    Py_ssize_t own = e->write != NULL && Py_REFCNT(e->write) == 1;
+    return Py_REFCNT(e) == 1 + own && (e->write == NULL || own) && PyList_GET_SIZE(e->written) == 0;
+}
+
+/* Makes a reusable `e` as new. */
+static void exchange_reset(ExchangeObject *e) {
+    Py_CLEAR(e->status);
+    Py_CLEAR(e->headers);
+    e->sent = 0;
 }
 
 /* A WSGI status ("200 OK"): its code, or -1 with ValueError set. */
@@ -641,11 +695,7 @@ static int status_code(PyObject *status) {
     return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
 }
 
-static PyObject *exchange_call(ExchangeObject *e, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"status", "headers", "exc_info", NULL};
-    PyObject *status, *headers, *exc_info = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|O:start_response", kwlist, &status, &headers, &exc_info))
-        return NULL;
+static PyObject *start_response(ExchangeObject *e, PyObject *status, PyObject *headers, PyObject *exc_info) {
     if (exc_info != Py_None) {
         if (e->sent) {
             /* PEP 3333: too late to change the head; re-raise the app's error. */
@@ -660,11 +710,35 @@ static PyObject *exchange_call(ExchangeObject *e, PyObject *args, PyObject *kwar
         return NULL;
     }
     if (status_code(status) < 0) return NULL;
-    PyObject *list = PySequence_List(headers);
+    /* A list is kept as given (as wsgiref and bjoern do), other sequences copied. */
+    PyObject *list = PyList_CheckExact(headers) ? Py_NewRef(headers) : PySequence_List(headers);
     if (list == NULL) return NULL;
     Py_XSETREF(e->status, Py_NewRef(status));
-    Py_SETREF(e->headers, list);
-    return PyObject_GetAttrString((PyObject *)e, "write");
+    Py_XSETREF(e->headers, list);
+    if (e->write == NULL && (e->write = PyObject_GetAttr((PyObject *)e, str_write)) == NULL) return NULL;
+    return Py_NewRef(e->write);
+}
+
+/* start_response(status, headers, exc_info=None), called without a tuple
+ * of arguments to build. */
+static PyObject *exchange_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    static const char *const names[] = {"status", "headers", "exc_info"};
+    PyObject *given[3] = {NULL, NULL, Py_None};
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (n > 3) return PyErr_Format(PyExc_TypeError, "start_response() takes at most 3 arguments (%zd given)", n);
+    for (Py_ssize_t i = 0; i < n; i++) given[i] = args[i];
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, k);
+        int at = 0;
+        while (at < 3 && PyUnicode_CompareWithASCIIString(key, names[at]) != 0) at++;
+        if (at == 3 || at < n)
+            return PyErr_Format(PyExc_TypeError, "start_response() got an unexpected or repeated argument %R", key);
+        given[at] = args[n + k];
+    }
+    if (given[0] == NULL || given[1] == NULL)
+        return PyErr_Format(PyExc_TypeError, "start_response() needs status and headers");
+    return start_response((ExchangeObject *)self, given[0], given[1], given[2]);
 }
 
 static PyObject *exchange_write(ExchangeObject *e, PyObject *data) {
@@ -697,7 +771,7 @@ static PyMethodDef exchange_methods[] = {
 
 static PyMemberDef exchange_members[] = {
     {"status", T_OBJECT, offsetof(ExchangeObject, status), READONLY, "The status given, or None."},
-    {"headers", T_OBJECT, offsetof(ExchangeObject, headers), READONLY, "The headers given."},
+    {"headers", T_OBJECT, offsetof(ExchangeObject, headers), READONLY, "The headers given, or None."},
     {"sent", T_BOOL, offsetof(ExchangeObject, sent), 0, "Whether the head went out."},
     {NULL},
 };
@@ -705,12 +779,13 @@ static PyMemberDef exchange_members[] = {
 static PyTypeObject ExchangeType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "c10k.wsgi.StartResponse",
     .tp_basicsize = sizeof(ExchangeObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_doc = "The start_response callable of one WSGI call.",
     .tp_traverse = (traverseproc)exchange_traverse,
     .tp_clear = (inquiry)exchange_clear,
     .tp_dealloc = (destructor)exchange_dealloc,
-    .tp_call = (ternaryfunc)exchange_call,
+    .tp_vectorcall_offset = offsetof(ExchangeObject, vectorcall),
+    .tp_call = PyVectorcall_Call,
     .tp_methods = exchange_methods,
     .tp_members = exchange_members,
 };
@@ -858,12 +933,11 @@ static PyObject *wsgi_environ(DispatchObject *w, c10k_request *req) {
 
 /* Calls result.close() if it has one; -1 with the error set if it raised. */
 static int close_result(PyObject *result) {
-    PyObject *close = PyObject_GetAttr(result, str_close);
-    if (close == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) return -1;
-        PyErr_Clear();
-        return 0;
-    }
+    /* The usual `[body]` has none: no failed lookup (an AttributeError) to pay for. */
+    if (PyList_CheckExact(result) || PyTuple_CheckExact(result)) return 0;
+    PyObject *close;
+    int found = PyObject_GetOptionalAttr(result, str_close, &close);
+    if (found <= 0) return found;
     PyObject *r = PyObject_CallNoArgs(close);
     Py_DECREF(close);
     if (r == NULL) return -1;
@@ -919,7 +993,12 @@ static void wsgi_handle(DispatchObject *w, c10k_request *req) {
         respond_internal_error(req);
         return;
     }
-    e = exchange_new();
+    if (w->spare != NULL) {
+        e = (ExchangeObject *)w->spare;
+        w->spare = NULL;
+    } else {
+        e = exchange_new();
+    }
     result = e ? PyObject_CallFunctionObjArgs(w->app, environ, (PyObject *)e, NULL) : NULL;
     int done = result ? wsgi_respond_fast(req, e, result) : -1;
     if (done == 1) {
@@ -946,7 +1025,12 @@ static void wsgi_handle(DispatchObject *w, c10k_request *req) {
         Py_XDECREF(r);
     }
     Py_XDECREF(result);
-    Py_XDECREF(e);
+    if (e != NULL && w->spare == NULL && exchange_reusable(e)) {
+        exchange_reset(e);
+        w->spare = (PyObject *)e;
+    } else {
+        Py_XDECREF(e);
+    }
     Py_DECREF(environ);
 }
 
@@ -1016,6 +1100,10 @@ static PyObject *native_bind(PyObject *module, PyObject *args) {
     if (p_##name == NULL) return PyErr_Format(PyExc_ImportError, "c10k._native: %s lacks %s", path, #name);
     C10K_FUNCTIONS(RESOLVE)
 #undef RESOLVE
+    if (!PyType_Check(response_class) || (response_slots.status = slot_offset(response_class, str_status)) < 0 ||
+        (response_slots.headers = slot_offset(response_class, str_headers)) < 0 ||
+        (response_slots.body = slot_offset(response_class, str_body)) < 0)
+        return PyErr_Occurred() ? NULL : PyErr_Format(PyExc_TypeError, "c10k._native: Response must be a class");
     Py_XSETREF(HeadersClass, Py_NewRef(headers_class));
     Py_XSETREF(ResponseClass, Py_NewRef(response_class));
     bound = 1;
@@ -1048,7 +1136,7 @@ static int intern(PyObject **slot, const char *text) {
 
 PyMODINIT_FUNC PyInit__native(void) {
     if (intern(&str_status, "status") || intern(&str_headers, "headers") || intern(&str_body, "body") ||
-        intern(&str_close, "close") || intern(&key_method, "REQUEST_METHOD") || intern(&key_path, "PATH_INFO") ||
+        intern(&str_close, "close") || intern(&str_write, "write") || intern(&key_method, "REQUEST_METHOD") || intern(&key_path, "PATH_INFO") ||
         intern(&key_query, "QUERY_STRING") || intern(&key_uri, "REQUEST_URI") || intern(&key_raw_uri, "RAW_URI") ||
         intern(&key_protocol, "SERVER_PROTOCOL") || intern(&key_remote_addr, "REMOTE_ADDR") ||
         intern(&key_remote_port, "REMOTE_PORT") || intern(&key_http_host, "HTTP_HOST") ||
