@@ -464,21 +464,16 @@ static PyObject *scope_headers(c10k_request *req, size_t count, bool *has_body, 
 static PyObject *scope_client(DispatchObject *d, c10k_request *req) {
     char addr[C10K_ADDRSTRLEN];
     if (p_c10k_request_peer_addr(req, addr, sizeof addr) != 0) return Py_NewRef(Py_None);
-    char *colon = strrchr(addr, ':');
-    if (colon == NULL) return Py_NewRef(Py_None);
-    const char *host = addr;
-    size_t host_len = (size_t)(colon - addr);
-    if (host_len >= 2 && host[0] == '[' && host[host_len - 1] == ']') {
-        host++;
-        host_len -= 2;
-    }
+    const char *host, *port_text;
+    size_t host_len;
+    if (!split_addr(addr, &host, &host_len, &port_text)) return Py_NewRef(Py_None);
     PyObject *h = d->last_host;
     if (h == NULL || (size_t)PyUnicode_GET_LENGTH(h) != host_len || memcmp(PyUnicode_1BYTE_DATA(h), host, host_len)) {
         h = PyUnicode_DecodeLatin1(host, (Py_ssize_t)host_len, NULL);
         if (h == NULL) return NULL;
         Py_XSETREF(d->last_host, h);
     }
-    PyObject *port = PyLong_FromLong(atol(colon + 1));
+    PyObject *port = PyLong_FromLong(atol(port_text));
     return port ? PyTuple_Pack(2, h, port) : NULL;
 }
 
@@ -487,13 +482,6 @@ static PyObject *concat_bytes(PyObject *prefix, PyObject *rest) {
     PyObject *out = Py_NewRef(prefix);
     PyBytes_ConcatAndDel(&out, rest);
     return out;
-}
-
-static int set_steal(PyObject *dict, PyObject *key, PyObject *value) {
-    if (value == NULL) return -1;
-    int rc = PyDict_SetItem(dict, key, value);
-    Py_DECREF(value);
-    return rc;
 }
 
 static PyObject *build_scope(DispatchObject *d, c10k_request *req, const c10k_request_info *in, bool *has_body,
@@ -882,11 +870,6 @@ static struct PyModuleDef native_module = {
     PyModuleDef_HEAD_INIT, .m_name = "c10k._asgi_native",
     .m_doc = "The compiled per-request path of c10k's ASGI server.", .m_size = -1, .m_methods = native_methods,
 };
-
-static int intern(PyObject **slot, const char *text) {
-    *slot = PyUnicode_InternFromString(text);
-    return *slot == NULL ? -1 : 0;
-}
 
 PyMODINIT_FUNC PyInit__asgi_native(void) {
     static const char *method_names[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT"};

@@ -105,15 +105,10 @@ static void request_dealloc(RequestObject *r) {
 }
 
 static PyObject *parse_peer(const char *text) {
-    const char *colon = strrchr(text, ':');
-    if (colon == NULL) return Py_BuildValue("(si)", "", 0);
-    const char *host = text;
-    size_t host_len = (size_t)(colon - text);
-    if (host_len >= 2 && host[0] == '[' && host[host_len - 1] == ']') {
-        host++;
-        host_len -= 2;
-    }
-    return Py_BuildValue("(s#i)", host, (Py_ssize_t)host_len, atoi(colon + 1));
+    const char *host, *port;
+    size_t host_len;
+    if (!split_addr(text, &host, &host_len, &port)) return Py_BuildValue("(si)", "", 0);
+    return Py_BuildValue("(s#i)", host, (Py_ssize_t)host_len, atoi(port));
 }
 
 static PyObject *request_peer(c10k_request *req) {
@@ -620,14 +615,6 @@ static PyObject *key_method, *key_path, *key_query, *key_uri, *key_raw_uri, *key
     *key_remote_port, *key_http_host, *key_server_name, *key_server_port, *key_input, *key_content_length,
     *str_http10, *str_http11, *str_empty, *str_open, *str_done;
 
-/* Sets environ[key] = value, stealing value. */
-static int set_steal(PyObject *environ, PyObject *key, PyObject *value) {
-    if (value == NULL) return -1;
-    int rc = PyDict_SetItem(environ, key, value);
-    Py_DECREF(value);
-    return rc;
-}
-
 /* The CGI name of a header field: HTTP_ + upper case, '-' as '_';
  * Content-Type and Content-Length without the prefix. NULL for a name
  * holding '_' (it could pass for one spelled with '-': dropped, as other
@@ -933,11 +920,6 @@ static struct PyModuleDef native_module = {
     .m_doc = "The compiled per-request path of c10k (inline handlers and WSGI).", .m_size = -1,
     .m_methods = native_methods,
 };
-
-static int intern(PyObject **slot, const char *text) {
-    *slot = PyUnicode_InternFromString(text);
-    return *slot == NULL ? -1 : 0;
-}
 
 PyMODINIT_FUNC PyInit__native(void) {
     if (intern(&str_status, "status") || intern(&str_headers, "headers") || intern(&str_body, "body") ||

@@ -117,6 +117,34 @@ static int header_array(PyObject *headers, HeaderArray *out) {
 
 /* ---- Python objects of the library's views ---- */
 
+static int intern(PyObject **slot, const char *text) {
+    *slot = PyUnicode_InternFromString(text);
+    return *slot == NULL ? -1 : 0;
+}
+
+/* Sets dict[key] = value, stealing value (NULL: an error is set). */
+static int set_steal(PyObject *dict, PyObject *key, PyObject *value) {
+    if (value == NULL) return -1;
+    int rc = PyDict_SetItem(dict, key, value);
+    Py_DECREF(value);
+    return rc;
+}
+
+/* Splits the library's "host:port" or "[v6]:port": the host without
+ * brackets, the port's digits. 0 when `text` has no port. */
+static int split_addr(const char *text, const char **host, size_t *host_len, const char **port) {
+    const char *colon = strrchr(text, ':');
+    if (colon == NULL) return 0;
+    *host = text;
+    *host_len = (size_t)(colon - text);
+    if (*host_len >= 2 && text[0] == '[' && text[*host_len - 1] == ']') {
+        (*host)++;
+        *host_len -= 2;
+    }
+    *port = colon + 1;
+    return 1;
+}
+
 static PyObject *latin1(const uint8_t *p, size_t n) {
     return PyUnicode_DecodeLatin1((const char *)(p ? p : (const uint8_t *)""), (Py_ssize_t)n, NULL);
 }
