@@ -690,6 +690,53 @@ static PyObject *key_method, *key_path, *key_query, *key_uri, *key_raw_uri, *key
     *key_remote_port, *key_http_host, *key_server_name, *key_server_port, *key_input, *key_content_length,
     *str_http10, *str_http11, *str_empty, *str_open, *str_done;
 
+/* ---- str objects for texts that come back request after request ----
+ *
+ * Header names (as their CGI keys), Host values, methods and client
+ * addresses repeat from one request to the next: a hit gives the str made
+ * last time (its hash already known to the environ dict) instead of a new
+ * one. Direct-mapped and small; only short texts are kept. */
+
+#define TEXT_CACHE_SLOTS 128
+#define TEXT_CACHE_LONGEST 48
+
+enum { TEXT_PLAIN_LATIN1, TEXT_CGI_NAME };
+
+typedef struct {
+    PyObject *str; /* NULL: empty slot */
+    int kind;
+    size_t len;
+    uint8_t bytes[TEXT_CACHE_LONGEST];
+} TextSlot;
+
+static TextSlot text_cache[TEXT_CACHE_SLOTS];
+
+static TextSlot *text_slot(int kind, const uint8_t *p, size_t n) {
+    uint32_t h = 2166136261u ^ (uint32_t)kind;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+    return &text_cache[h % TEXT_CACHE_SLOTS];
+}
+
+/* The str `make(p, n)` gives for bytes of this `kind`, from the cache when
+ * it has them; a new reference, or NULL (an error set, or for a CGI name
+ * none to give). */
+static PyObject *cached_text(int kind, const uint8_t *p, size_t n, PyObject *(*make)(const uint8_t *, size_t)) {
+    if (n > TEXT_CACHE_LONGEST) return make(p, n);
+    TextSlot *slot = text_slot(kind, p, n);
+    if (slot->str != NULL && slot->kind == kind && slot->len == n && memcmp(slot->bytes, p, n) == 0)
+        return Py_NewRef(slot->str);
+    PyObject *str = make(p, n);
+    if (str != NULL) {
+        Py_XSETREF(slot->str, Py_NewRef(str));
+        slot->kind = kind;
+        slot->len = n;
+        memcpy(slot->bytes, p, n);
+    }
+    return str;
+}
+
+static PyObject *make_latin1(const uint8_t *p, size_t n) { return latin1(p, n); }
+
 /* The CGI name of a header field: HTTP_ + upper case, '-' as '_';
  * Content-Type and Content-Length without the prefix. NULL for a name
  * holding '_' (it could pass for one spelled with '-': dropped, as other
@@ -712,14 +759,17 @@ static PyObject *cgi_name(const uint8_t *name, size_t n) {
         start += 5;
         len -= 5;
     }
-    return PyUnicode_DecodeLatin1(start, (Py_ssize_t)len, NULL);
+    /* Interned: the application's own "HTTP_HOST" finds it by identity. */
+    PyObject *key = PyUnicode_DecodeLatin1(start, (Py_ssize_t)len, NULL);
+    if (key != NULL) PyUnicode_InternInPlace(&key);
+    return key;
 }
 
 static int add_header(PyObject *environ, const uint8_t *name, size_t name_len, const uint8_t *value,
                       size_t value_len) {
-    PyObject *key = cgi_name(name, name_len);
+    PyObject *key = cached_text(TEXT_CGI_NAME, name, name_len, cgi_name);
     if (key == NULL) return PyErr_Occurred() ? -1 : 0;
-    PyObject *v = latin1(value, value_len);
+    PyObject *v = cached_text(TEXT_PLAIN_LATIN1, value, value_len, make_latin1);
     PyObject *old = v ? PyDict_GetItemWithError(environ, key) : NULL;
     if (old != NULL && PyUnicode_Check(old)) {
         /* A repeated field: the values joined with commas (RFC 9110 5.3). */
@@ -729,6 +779,26 @@ static int add_header(PyObject *environ, const uint8_t *name, size_t name_len, c
     Py_XDECREF(v);
     Py_DECREF(key);
     return rc;
+}
+
+/* Client ports as str, by port: a connection's requests share one. */
+static struct {
+    PyObject *str;
+    long port;
+} port_cache[256];
+
+static PyObject *port_text(const char *digits) {
+    long port = 0;
+    for (const char *d = digits; port <= 65535 && *d >= '0' && *d <= '9'; d++) port = port * 10 + (*d - '0');
+    if (port > 65535) return PyUnicode_FromString(digits);
+    __typeof__(port_cache[0]) *slot = &port_cache[port % 256];
+    if (slot->str == NULL || slot->port != port) {
+        PyObject *str = PyUnicode_FromString(digits);
+        if (str == NULL) return NULL;
+        Py_XSETREF(slot->str, str);
+        slot->port = port;
+    }
+    return Py_NewRef(slot->str);
 }
 
 /* PEP 3333 rebuilds the URL from HTTP_HOST, else SERVER_NAME and
@@ -746,40 +816,47 @@ static int set_target_authority(PyObject *environ, const c10k_request_info *in) 
     return rc ? -1 : 0;
 }
 
-static PyObject *wsgi_environ(DispatchObject *w, c10k_request *req) {
+/* The environ of `req`; `*input` is a new reference to the wsgi.input
+ * opened for its body (the app may replace environ's), or NULL when it has
+ * the shared empty one. */
+/* PEP 3333's PATH_INFO: the decoded bytes of the path as latin-1 text;
+ * `decoded` is None when the path has no escape to decode. */
+static PyObject *path_info(PyObject *decoded, const c10k_request_info *in) {
+    if (decoded == Py_None) return latin1(in->path, in->path_len);
+    return latin1((const uint8_t *)PyBytes_AS_STRING(decoded), (size_t)PyBytes_GET_SIZE(decoded));
+}
+
+static PyObject *wsgi_environ(DispatchObject *w, c10k_request *req, PyObject **input) {
+    *input = NULL;
     c10k_request_info in = {.size = sizeof in};
     if (p_c10k_request_get_info(req, &in) != 0) return PyErr_Format(PyExc_RuntimeError, "c10k_request_get_info failed");
     PyObject *env = PyDict_Copy(w->base);
     if (env == NULL) return NULL;
-    PyObject *path = decoded_path(in.path, in.path_len);
+    /* Decoded only when it holds an escape. */
+    PyObject *path = in.path_len && memchr(in.path, '%', in.path_len) ? decoded_path(in.path, in.path_len) : Py_NewRef(Py_None);
     char addr[C10K_ADDRSTRLEN];
-    const char *colon = NULL;
-    if (p_c10k_request_peer_addr(req, addr, sizeof addr) == 0) colon = strrchr(addr, ':');
     const char *host = addr, *port = "0";
     size_t host_len = 0;
-    if (colon != NULL) {
-        host_len = (size_t)(colon - addr);
-        port = colon + 1;
-        if (host_len >= 2 && addr[0] == '[') {
-            host++;
-            host_len -= 2;
-        }
+    if (p_c10k_request_peer_addr(req, addr, sizeof addr) != 0 || !split_addr(addr, &host, &host_len, &port)) {
+        host_len = 0;
+        port = "0";
     }
-    if (path == NULL ||
-        set_steal(env, key_method, latin1(in.method, in.method_len)) ||
-        /* PEP 3333: the decoded bytes of the path, as latin-1 text. */
-        set_steal(env, key_path, latin1((const uint8_t *)PyBytes_AS_STRING(path), (size_t)PyBytes_GET_SIZE(path))) ||
-        set_steal(env, key_query, latin1(in.query, in.query_len)) ||
-        set_steal(env, key_uri, latin1(in.target, in.target_len)) ||
-        PyDict_SetItem(env, key_raw_uri, PyDict_GetItem(env, key_uri)) ||
+    PyObject *uri = latin1(in.target, in.target_len);
+    if (path == NULL || uri == NULL ||
+        set_steal(env, key_method, cached_text(TEXT_PLAIN_LATIN1, in.method, in.method_len, make_latin1)) ||
+        set_steal(env, key_path, path_info(path, &in)) ||
+        set_steal(env, key_query, latin1(in.query, in.query_len)) || PyDict_SetItem(env, key_uri, uri) ||
+        PyDict_SetItem(env, key_raw_uri, uri) ||
         PyDict_SetItem(env, key_protocol, in.version_minor ? str_http11 : str_http10) ||
-        set_steal(env, key_remote_addr, PyUnicode_DecodeLatin1(host, (Py_ssize_t)host_len, NULL)) ||
-        set_steal(env, key_remote_port, PyUnicode_FromString(port))) {
+        set_steal(env, key_remote_addr, cached_text(TEXT_PLAIN_LATIN1, (const uint8_t *)host, host_len, make_latin1)) ||
+        set_steal(env, key_remote_port, port_text(port))) {
         Py_XDECREF(path);
+        Py_XDECREF(uri);
         Py_DECREF(env);
         return NULL;
     }
     Py_DECREF(path);
+    Py_DECREF(uri);
     /* A body, buffered (body_len) or still to stream (framing headers). */
     int has_body = in.body_len > 0;
     for (size_t i = 0; i < in.header_count; i++) {
@@ -801,16 +878,18 @@ static PyObject *wsgi_environ(DispatchObject *w, c10k_request *req) {
     /* Without a body, wsgi.input is the shared empty one from `base`. */
     if (has_body) {
         PyObject *addr = PyLong_FromVoidPtr(req);
-        PyObject *input = addr ? PyObject_CallMethodObjArgs(w->bodies, str_open, addr, NULL) : NULL;
+        PyObject *opened = addr ? PyObject_CallMethodObjArgs(w->bodies, str_open, addr, NULL) : NULL;
         Py_XDECREF(addr);
-        if (set_steal(env, key_input, input) != 0) {
+        if (set_steal(env, key_input, opened) != 0) {
             Py_DECREF(env);
             return NULL;
         }
+        *input = Py_NewRef(opened);
     }
     if (in.body_len > 0 && PyDict_GetItemWithError(env, key_content_length) == NULL) {
         /* A chunked body was read whole: its length is known now. */
         if (PyErr_Occurred() || set_steal(env, key_content_length, PyUnicode_FromFormat("%zu", in.body_len))) {
+            Py_CLEAR(*input);
             Py_DECREF(env);
             return NULL;
         }
@@ -874,7 +953,8 @@ static int wsgi_respond_fast(c10k_request *req, ExchangeObject *e, PyObject *res
 static void wsgi_handle(DispatchObject *w, c10k_request *req) {
     ExchangeObject *e = NULL;
     PyObject *result = NULL;
-    PyObject *environ = wsgi_environ(w, req);
+    PyObject *input;
+    PyObject *environ = wsgi_environ(w, req, &input);
     if (environ == NULL) {
         report_failure(w->failed, Py_None);
         respond_internal_error(req);
@@ -904,12 +984,12 @@ static void wsgi_handle(DispatchObject *w, c10k_request *req) {
         if (result != NULL && close_result(result) < 0) PyErr_WriteUnraisable(w->app);
         respond_internal_error(req);
     }
-    PyObject *input = PyDict_GetItem(environ, key_input);
-    if (input != NULL && input != PyDict_GetItem(w->base, key_input)) {
+    if (input != NULL) {
         /* The exchange is over: what the app left of a streamed body is dropped. */
         PyObject *r = PyObject_CallMethodObjArgs(w->bodies, str_done, input, NULL);
         if (r == NULL) PyErr_WriteUnraisable(w->bodies);
         Py_XDECREF(r);
+        Py_DECREF(input);
     }
     Py_XDECREF(result);
     if (e != NULL && w->spare == NULL && exchange_reusable(e)) {
