@@ -159,6 +159,21 @@ fn has_token(value: &[u8], token: &[u8]) -> bool {
     value.split(|&b| b == b',').any(|t| trim_ows(t).eq_ignore_ascii_case(token))
 }
 
+/// Appends `n` in decimal, without `fmt`'s machinery (twice per response).
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
 fn header_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(name);
     out.extend_from_slice(b": ");
@@ -211,7 +226,9 @@ pub fn write_head(
     // that disagree (1xx keep theirs: a 101 names its upgrade there).
     let drop_connection = !interim && !keep_alive && !said_close;
     let mut has_date = false;
-    let _ = write!(out, "HTTP/1.1 {status} ");
+    out.extend_from_slice(b"HTTP/1.1 ");
+    push_decimal(out, u64::from(status));
+    out.push(b' ');
     out.extend_from_slice(opts.reason.unwrap_or(reason_phrase(status).as_bytes()));
     out.extend_from_slice(b"\r\n");
     for &(name, value) in headers {
@@ -230,7 +247,9 @@ pub fn write_head(
         if !bodiless {
             match framing {
                 ResponseFraming::Length(n) => {
-                    let _ = write!(out, "Content-Length: {n}\r\n");
+                    out.extend_from_slice(b"Content-Length: ");
+                    push_decimal(out, n);
+                    out.extend_from_slice(b"\r\n");
                 }
                 ResponseFraming::Unknown if v11 && !opts.head_request => {
                     header_line(out, b"Transfer-Encoding", b"chunked");
@@ -447,6 +466,15 @@ mod tests {
             (b"X", b"\x7f"),
         ] {
             assert_eq!(validate_header(n, v), Err(()));
+        }
+    }
+
+    #[test]
+    fn decimals() {
+        for n in [0, 7, 10, 13, 999, 1_000_000, u64::MAX] {
+            let mut out = b"x".to_vec();
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}").into_bytes());
         }
     }
 
