@@ -399,7 +399,7 @@ impl HttpConn {
 
     /// [`Self::fail`], logging `line` as the request.
     fn fail_logged(&mut self, lp: &Loop, conn: ConnId, err: &HttpError, line: &[u8]) {
-        let date = self.svc.date();
+        let date = self.svc.date(lp);
         let written = lp.conn_write_with(conn, 512, |out| write_error(out, err, &date));
         if written.is_ok() {
             count_response(lp, err.status);
