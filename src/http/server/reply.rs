@@ -242,7 +242,7 @@ fn head(
     }
     let date = DATE.with_borrow_mut(|d| *d.get(unix_secs(std::time::SystemTime::now())));
     let mut bytes = Vec::new();
-    reserve(&mut bytes, head_size(headers))?;
+    reserve(&mut bytes, head_size(headers, e.reason.as_deref()))?;
     let opts = HeadOptions {
         version_minor: e.info.version_minor,
         keep_alive: e.info.keep_alive,
