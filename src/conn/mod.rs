@@ -9,6 +9,7 @@ mod ops;
 mod proxy_stage;
 mod write_queue;
 
+use std::net::SocketAddr;
 use std::os::fd::RawFd;
 
 use crate::net::ProxyHeader;
@@ -73,6 +74,10 @@ pub(crate) struct Conn {
     pub proxy: Option<Box<ProxyHeader>>,
     /// Bytes written to the socket so far (for minimum data rates).
     pub bytes_out: u64,
+    /// The socket's peer, asked of the kernel once (getpeername) and kept:
+    /// a binding reads it for every request (ASGI's `client`), and so
+    /// does the access log.
+    pub peer: Option<SocketAddr>,
 }
 
 /// When a connection times out.
@@ -128,6 +133,7 @@ impl Conn {
             flags: Flags::default(),
             proxy: None,
             bytes_out: 0,
+            peer: None,
         }
     }
 
