@@ -14,6 +14,7 @@ use std::os::fd::RawFd;
 use crate::net::ProxyHeader;
 use crate::reactor::{ConnId, Loop};
 pub use accept::Acceptor;
+pub use ops::OutputProgress;
 pub use write_queue::OwnedBuf;
 pub(crate) use write_queue::{Flushed, WriteQueue};
 

@@ -15,19 +15,10 @@
 #include <Python.h>
 #include <structmember.h>
 
-#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "c10k.h"
-
-#if PY_VERSION_HEX < 0x030A0000
-static inline PyObject *Py_NewRef(PyObject *o) {
-    Py_INCREF(o);
-    return o;
-}
-#define Py_NewRef(o) Py_NewRef((PyObject *)(o))
-#endif
 
 /* ---- the library's functions, resolved by bind() ---- */
 
@@ -40,82 +31,12 @@ static inline PyObject *Py_NewRef(PyObject *o) {
     X(c10k_request_set_reason) \
     X(c10k_strerror)
 
-#define DECLARE(name) static __typeof__(name) *p_##name;
-C10K_FUNCTIONS(DECLARE)
-#undef DECLARE
+#include "_native_common.h"
 
 static int bound;
 
-/* Most responses have a handful of headers; more go through Python. */
-#define MAX_HEADERS 64
-
 static const char TEXT_PLAIN[] = "text/plain; charset=utf-8";
 static const char INTERNAL_ERROR[] = "Internal Server Error\n";
-
-/* ---- bytes views of Python objects ---- */
-
-/* A latin-1 view of a str (a compact one-byte string) or of bytes; 0 when
- * `o` has no such view (the caller then lets Python handle the value). */
-static int latin1_view(PyObject *o, const uint8_t **ptr, size_t *len) {
-    if (PyBytes_CheckExact(o)) {
-        *ptr = (const uint8_t *)PyBytes_AS_STRING(o);
-        *len = (size_t)PyBytes_GET_SIZE(o);
-        return 1;
-    }
-    if (PyUnicode_CheckExact(o) && PyUnicode_KIND(o) == PyUnicode_1BYTE_KIND) {
-        *ptr = PyUnicode_1BYTE_DATA(o);
-        *len = (size_t)PyUnicode_GET_LENGTH(o);
-        return 1;
-    }
-    return 0;
-}
-
-static int is_named(const c10k_header *h, const char *name) {
-    size_t n = strlen(name);
-    if (h->name_len != n) return 0;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = h->name[i];
-        if (c >= 'A' && c <= 'Z') c += 'a' - 'A';
-        if (c != (uint8_t)name[i]) return 0;
-    }
-    return 1;
-}
-
-typedef struct {
-    c10k_header items[MAX_HEADERS + 1]; /* one spare for a Content-Type we add */
-    size_t n;
-} HeaderArray;
-
-/* Fills `out` from a list/tuple of 2-tuples, or a dict, of str/bytes
- * (borrowed: `headers` must outlive the use of `out`). 0 when a value needs
- * Python (an int, non-latin-1 text, too many fields). */
-static int header_array(PyObject *headers, HeaderArray *out) {
-    out->n = 0;
-    if (headers == Py_None) return 1;
-    if (PyDict_CheckExact(headers)) {
-        Py_ssize_t pos = 0;
-        PyObject *name, *value;
-        while (PyDict_Next(headers, &pos, &name, &value)) {
-            if (out->n == MAX_HEADERS) return 0;
-            c10k_header *h = &out->items[out->n++];
-            if (!latin1_view(name, &h->name, &h->name_len) || !latin1_view(value, &h->value, &h->value_len)) return 0;
-        }
-        return 1;
-    }
-    if (!PyList_CheckExact(headers) && !PyTuple_CheckExact(headers)) return 0;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(headers);
-    if (count > MAX_HEADERS) return 0;
-    PyObject **fields = PySequence_Fast_ITEMS(headers);
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *pair = fields[i];
-        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) return 0;
-        c10k_header *h = &out->items[out->n++];
-        if (!latin1_view(PyTuple_GET_ITEM(pair, 0), &h->name, &h->name_len) ||
-            !latin1_view(PyTuple_GET_ITEM(pair, 1), &h->value, &h->value_len))
-            return 0;
-    }
-    return 1;
-}
 
 static void add_text_content_type(HeaderArray *h) {
     for (size_t i = 0; i < h->n; i++)
@@ -183,37 +104,11 @@ static void request_dealloc(RequestObject *r) {
     PyObject_GC_Del(r);
 }
 
-static PyObject *latin1(const uint8_t *p, size_t n) {
-    return PyUnicode_DecodeLatin1((const char *)(p ? p : (const uint8_t *)""), (Py_ssize_t)n, NULL);
-}
-
-static PyObject *bytes_of(const uint8_t *p, size_t n) {
-    return PyBytes_FromStringAndSize((const char *)(p ? p : (const uint8_t *)""), (Py_ssize_t)n);
-}
-
-/* The percent-decoded path as bytes; a malformed escape keeps it as sent. */
-static PyObject *decoded_path(const uint8_t *raw, size_t n) {
-    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n);
-    if (out == NULL) return NULL;
-    size_t len = 0;
-    if (n == 0 || p_c10k_percent_decode(raw, n, false, (uint8_t *)PyBytes_AS_STRING(out), n, &len) != 0) {
-        Py_DECREF(out);
-        return bytes_of(raw, n);
-    }
-    if (len != n && _PyBytes_Resize(&out, (Py_ssize_t)len) != 0) return NULL;
-    return out;
-}
-
 static PyObject *parse_peer(const char *text) {
-    const char *colon = strrchr(text, ':');
-    if (colon == NULL) return Py_BuildValue("(si)", "", 0);
-    const char *host = text;
-    size_t host_len = (size_t)(colon - text);
-    if (host_len >= 2 && host[0] == '[' && host[host_len - 1] == ']') {
-        host++;
-        host_len -= 2;
-    }
-    return Py_BuildValue("(s#i)", host, (Py_ssize_t)host_len, atoi(colon + 1));
+    const char *host, *port;
+    size_t host_len;
+    if (!split_addr(text, &host, &host_len, &port)) return Py_BuildValue("(si)", "", 0);
+    return Py_BuildValue("(s#i)", host, (Py_ssize_t)host_len, atoi(port));
 }
 
 static PyObject *request_peer(c10k_request *req) {
@@ -720,14 +615,6 @@ static PyObject *key_method, *key_path, *key_query, *key_uri, *key_raw_uri, *key
     *key_remote_port, *key_http_host, *key_server_name, *key_server_port, *key_input, *key_content_length,
     *str_http10, *str_http11, *str_empty, *str_open, *str_done;
 
-/* Sets environ[key] = value, stealing value. */
-static int set_steal(PyObject *environ, PyObject *key, PyObject *value) {
-    if (value == NULL) return -1;
-    int rc = PyDict_SetItem(environ, key, value);
-    Py_DECREF(value);
-    return rc;
-}
-
 /* The CGI name of a header field: HTTP_ + upper case, '-' as '_';
  * Content-Type and Content-Length without the prefix. NULL for a name
  * holding '_' (it could pass for one spelled with '-': dropped, as other
@@ -1008,14 +895,7 @@ static PyObject *native_bind(PyObject *module, PyObject *args) {
     const char *path;
     PyObject *headers_class, *response_class;
     if (!PyArg_ParseTuple(args, "sOO:bind", &path, &headers_class, &response_class)) return NULL;
-    /* The library cffi opened: dlopen() of a loaded path returns it. */
-    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (lib == NULL) return PyErr_Format(PyExc_ImportError, "c10k._native: %s", dlerror());
-#define RESOLVE(name)                                                                           \
-    p_##name = (__typeof__(name) *)dlsym(lib, #name);                                           \
-    if (p_##name == NULL) return PyErr_Format(PyExc_ImportError, "c10k._native: %s lacks %s", path, #name);
-    C10K_FUNCTIONS(RESOLVE)
-#undef RESOLVE
+    if (resolve_functions("c10k._native", path) != 0) return NULL;
     Py_XSETREF(HeadersClass, Py_NewRef(headers_class));
     Py_XSETREF(ResponseClass, Py_NewRef(response_class));
     bound = 1;
@@ -1040,11 +920,6 @@ static struct PyModuleDef native_module = {
     .m_doc = "The compiled per-request path of c10k (inline handlers and WSGI).", .m_size = -1,
     .m_methods = native_methods,
 };
-
-static int intern(PyObject **slot, const char *text) {
-    *slot = PyUnicode_InternFromString(text);
-    return *slot == NULL ? -1 : 0;
-}
 
 PyMODINIT_FUNC PyInit__native(void) {
     if (intern(&str_status, "status") || intern(&str_headers, "headers") || intern(&str_body, "body") ||

@@ -235,7 +235,7 @@ fn head(
     }
     let date = http_date(std::time::SystemTime::now());
     let mut bytes = Vec::new();
-    reserve(&mut bytes, head_size(headers))?;
+    reserve(&mut bytes, head_size(headers, e.reason.as_deref()))?;
     let opts = HeadOptions {
         version_minor: e.info.version_minor,
         keep_alive: e.info.keep_alive,
