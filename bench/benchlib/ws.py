@@ -130,7 +130,10 @@ def ws_broadcast(ctx):
                   "cpu_us": cpu * 1e6 / max(res["deliveries"], 1), "lost": res["lost"],
                   "spread": res.get("spread_p50_ms"), "client_cpu": res.get("client_cpu_us")}
         table.add(name, {k: v for k, v in values.items() if v is not None})
-    interleave(ctx, _specs("chat", "chat"), [table], measure)
+    # One sending thread needs the floor table's time per broadcast; the
+    # second c10k row shows what spreading the sends over two loops gives.
+    two_loops = servers.c10k_example("chat", "--loops", "2", name="c10k 2 loops")
+    interleave(ctx, _specs("chat", "chat") + [two_loops], [table], measure)
     r = ratio(table.median("c10k", "cpu_us"), table.median("socketify", "cpu_us"))
     return Result("ws_broadcast", "WebSocket broadcast: chat vs socketify vs websockets",
                   "bench/ws_broadcast_client.c (one process, epoll; bench/ws_load.py "
