@@ -21,21 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t clock_ns(clockid_t clock) {
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int cmp64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static void die(const char *what) {
-    perror(what);
-    exit(1);
-}
+#include "bench_c.h"
 
 int main(int argc, char **argv) {
     if (argc != 4) {

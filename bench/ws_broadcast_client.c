@@ -12,10 +12,11 @@
  *
  * On loopback the clients share the server's CPUs, so they must cost as
  * little as they can or they slow the server they measure:
- * - a reader woken for every few deliveries paid for a wake-up and an
- *   epoll_wait each time (7 us per delivery here); when a wait returns
- *   less than a full batch it naps NAP_US first, so that the next reads
- *   come in batches (3.6 us per delivery), at most NAP_US of latency;
+ * - a reader woken for every few deliveries pays for a wake-up and an
+ *   epoll_wait each time; when a wait returns less than a full batch it
+ *   naps NAP_US first, so that the next reads come in batches, for at
+ *   most NAP_US of latency (here: 7 -> 3.6 us per delivery against a raw
+ *   sender, and a quarter less CPU against chat with 10,000 clients);
  * - the publisher has its own thread, on schedule whatever the reader does;
  * - each delivery is timed when its read returns, not when its batch did.
  * Besides the latency it reports what one round costs the reader: when a
@@ -32,10 +33,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bench_c.h"
 
 struct client {
     int fd;
@@ -47,26 +49,7 @@ struct client {
 enum { BATCH = 512, NAP_US = 1000 };
 
 static int64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t cpu_ns(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_THREAD, &ru);
-    return ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000 +
-           ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
-}
-
-static int cmp64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static void die(const char *what) {
-    perror(what);
-    exit(1);
+    return clock_ns(CLOCK_MONOTONIC);
 }
 
 static struct sockaddr_in server;
@@ -188,7 +171,7 @@ int main(int argc, char **argv) {
     pub.fd = publisher, pub.rate = rate, pub.size = size, pub.count = expect, pub.start = start;
     pthread_t publisher_thread;
     if (pthread_create(&publisher_thread, NULL, publish, NULL) != 0) die("pthread_create");
-    int64_t cpu0 = cpu_ns();
+    int64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     uint8_t buf[65536];
     struct epoll_event events[BATCH];
     while (finished < conns && now_ns() < deadline) {
@@ -240,7 +223,7 @@ int main(int argc, char **argv) {
             }
         }
     }
-    int64_t reader_cpu = cpu_ns() - cpu0;
+    int64_t reader_cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
     pthread_join(publisher_thread, NULL);
     /* The spread of a message: from its first delivery to its last. */
     int64_t *spread = malloc(sizeof *spread * expect);
