@@ -73,6 +73,8 @@ pub(crate) struct Conn {
     pub proxy: Option<Box<ProxyHeader>>,
     /// Bytes written to the socket so far (for minimum data rates).
     pub bytes_out: u64,
+    /// The socket's peer, once asked (it never changes).
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 /// When a connection times out.
@@ -128,6 +130,7 @@ impl Conn {
             flags: Flags::default(),
             proxy: None,
             bytes_out: 0,
+            peer: None,
         }
     }
 

@@ -1,5 +1,9 @@
 ;;;; The Lack environment of a request: the property list an application
-;;;; takes, built on the loop thread from a C10K:REQUEST.
+;;;; takes, built on the loop thread from a C10K:REQUEST. It is built on
+;;;; every request, so it reads the C request's views directly: header
+;;;; names found among the usual ones are shared constant strings, and
+;;;; strings equal by construction (the target and the path of
+;;;; "/path") are made once.
 
 (in-package #:clack.handler.c10k)
 
@@ -12,25 +16,60 @@ intern symbols at will."
       (or (find-symbol method :keyword) method)
       method))
 
-(defun split-host-port (text default-port)
-  "\"name:port\" (or \"[v6]:port\") as the name and the port, DEFAULT-PORT
-when none is given."
-  (let* ((bracket (position #\] text))
-         (colon (position #\: text :from-end t :start (or bracket 0))))
-    (values (string-trim "[]" (subseq text 0 colon))
-            (or (and colon (parse-integer text :start (1+ colon) :junk-allowed t))
-                default-port))))
+(defparameter *usual-header-names*
+  (coerce '("host" "user-agent" "accept" "accept-encoding" "accept-language" "connection"
+            "content-type" "content-length" "transfer-encoding" "cookie" "referer" "origin"
+            "cache-control" "pragma" "authorization" "upgrade" "if-none-match"
+            "if-modified-since" "x-forwarded-for" "x-forwarded-proto" "x-real-ip"
+            "x-requested-with" "sec-websocket-key" "sec-websocket-version"
+            "sec-websocket-protocol" "sec-websocket-extensions" "sec-fetch-site"
+            "sec-fetch-mode" "sec-fetch-dest" "sec-fetch-user" "upgrade-insecure-requests"
+            "dnt" "te" "range" "expect" "keep-alive")
+          'simple-vector)
+  "Lower-case header names shared by every request's table instead of made
+anew: those browsers, proxies and clients send most.")
+
+(defun header-name (pointer length)
+  "The header name at POINTER (LENGTH bytes) in lower case: one of
+*USUAL-HEADER-NAMES* if it is one, else a new string."
+  (declare (optimize speed) (type sb-sys:system-area-pointer pointer) (type fixnum length))
+  (flet ((lower (i)
+           (let ((byte (sb-sys:sap-ref-8 pointer i)))
+             (if (<= 65 byte 90) (+ byte 32) byte))))
+    (or (loop for name of-type simple-string across (the simple-vector *usual-header-names*)
+              when (and (= length (length name))
+                        (dotimes (i length t)
+                          (unless (= (lower i) (char-code (schar name i))) (return nil))))
+                return name)
+        (let ((name (c10k::view-string pointer length)))
+          (if (every (lambda (c) (< (char-code c) 128)) name)
+              (dotimes (i length name)
+                (setf (schar name i) (code-char (lower i))))
+              (string-downcase name))))))
 
 (defun header-table (request)
   "REQUEST's header fields as an EQUAL hash table from lower-case names to
 values, a repeated field's values joined with \", \"."
-  (let ((table (make-hash-table :test 'equal)))
-    (loop for (name . value) in (c10k:request-headers request)
-          for key = (string-downcase name)
-          for previous = (gethash key table)
-          do (setf (gethash key table)
-                   (if previous (concatenate 'string previous ", " value) value)))
+  (let ((table (make-hash-table :test 'equal))
+        (pointer (c10k::live-pointer request)))
+    (cffi:with-foreign-objects ((name :pointer) (name-length :size)
+                                (value :pointer) (value-length :size))
+      (dotimes (i (c10k::info-slot (c10k::live-info request) c10k.ffi:header-count))
+        (c10k::check (c10k.ffi:c10k-request-header-at pointer i name name-length
+                                                      value value-length)
+                     "c10k_request_header_at")
+        (let* ((key (header-name (cffi:mem-ref name :pointer) (cffi:mem-ref name-length :size)))
+               (text (c10k::view-string (cffi:mem-ref value :pointer)
+                                        (cffi:mem-ref value-length :size)))
+               (previous (gethash key table)))
+          (setf (gethash key table)
+                (if previous (concatenate 'string previous ", " text) text)))))
     table))
+
+(defun has-body-p (headers)
+  "True if the header table HEADERS announces a body (as C10K:REQUEST-HAS-BODY-P)."
+  (c10k::announces-body-p (gethash "content-length" headers)
+                          (gethash "transfer-encoding" headers)))
 
 (defun decoded-path (path)
   "PATH percent-decoded (UTF-8); PATH itself if it is malformed."
@@ -50,30 +89,47 @@ the URI's path and query."
             (c10k:request-path request)))
       (c10k:request-target request)))
 
+(defun path-info (request uri)
+  "REQUEST's decoded path; URI itself when that is the path already (no
+query, nothing to decode), the usual case."
+  (let ((path (if (and (null (c10k:request-query request))
+                       (eq (c10k:request-target-form request) :origin))
+                  (setf (c10k::%request-path request) uri)
+                  (c10k:request-path request))))
+    (decoded-path path)))
+
+(defun server-name-and-port (request local-address)
+  "The server's name and port: those of the host the request is for (an
+absolute-form target's, else Host's), else of LOCAL-ADDRESS, the server's
+\"host:port\"."
+  (let ((host (c10k:request-host request)))
+    (if host
+        (values (if (and (plusp (length host)) (char= (char host 0) #\[))
+                    (string-trim "[]" host)
+                    host)
+                (or (c10k:request-port request)
+                    (if (equal (c10k:request-scheme request) "https") 443 80)))
+        (multiple-value-bind (name port) (c10k::split-address local-address)
+          (values name (or port 80))))))
+
 (defun make-env (request raw-body local-address)
   "The environment of REQUEST for an application, RAW-BODY its body stream.
-The server is named by the host the request is for (an absolute-form
-target's, else Host's), else by LOCAL-ADDRESS, the server's \"host:port\".
-:C10K.REQUEST is the C10K:REQUEST itself (WebSockets accept it)."
+The server is named by the host the request is for, else by
+LOCAL-ADDRESS. :C10K.REQUEST is the C10K:REQUEST itself (WebSockets accept
+it)."
   (let* ((headers (header-table request))
-         (host (c10k:request-host request))
-         (length (gethash "content-length" headers)))
-    (multiple-value-bind (server-name server-port)
-        (if host
-            (values (string-trim "[]" host)
-                    (or (c10k:request-port request)
-                        (if (equal (c10k:request-scheme request) "https") 443 80)))
-            (split-host-port local-address 80))
-      (multiple-value-bind (remote-addr remote-port)
-          (split-host-port (c10k:request-peer request) nil)
+         (length (gethash "content-length" headers))
+         (uri (request-uri request)))
+    (multiple-value-bind (server-name server-port) (server-name-and-port request local-address)
+      (multiple-value-bind (remote-addr remote-port) (c10k::request-remote request)
         (list :request-method (method-keyword (c10k:request-method request))
               :script-name ""
-              :path-info (decoded-path (c10k:request-path request))
+              :path-info (path-info request uri)
               :query-string (c10k:request-query request)
               :server-name server-name
               :server-port server-port
               :server-protocol (if (eql 0 (c10k:request-http-minor request)) :http/1.0 :http/1.1)
-              :request-uri (request-uri request)
+              :request-uri uri
               :url-scheme :http
               :remote-addr remote-addr
               :remote-port remote-port

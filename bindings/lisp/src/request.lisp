@@ -30,7 +30,8 @@
   (host '%unread)
   (port '%unread)
   (reply nil)
-  (upgraded nil))
+  (upgraded nil)
+  (answered nil))
 
 (defun call-with-request-info (pointer function)
   "Calls FUNCTION with a stack c10k_request_info filled from the C request
@@ -84,10 +85,23 @@ fetched only if READER uses it) and cached."
   "Methods returned as keywords; others stay strings, so that clients cannot
 intern symbols at will.")
 
+(defun view-method (pointer length)
+  "The method at POINTER, LENGTH bytes, as REQUEST-METHOD returns it: one of
+*METHODS* is found by its bytes, without making a string."
+  (declare (optimize speed) (type sb-sys:system-area-pointer pointer) (type fixnum length))
+  (flet ((is (name)
+           (declare (simple-string name))
+           (and (= length (length name))
+                (dotimes (i length t)
+                  (unless (= (sb-sys:sap-ref-8 pointer i) (char-code (schar name i)))
+                    (return nil))))))
+    (loop for (name . keyword) in *methods*
+          when (is name) return keyword
+          finally (return (view-string pointer length)))))
+
 (define-field request-method %request-method
   "The method as a keyword (:GET, :POST, ...); an uncommon method as its string."
-  (let ((name (info-view info method method-len)))
-    (or (cdr (assoc name *methods* :test #'string=)) name)))
+  (info-view info method method-len #'view-method))
 
 (define-field request-target %request-target
   "The request target as sent, \"/path?query\", not decoded."
@@ -109,8 +123,25 @@ intern symbols at will.")
 
 (define-field request-peer %request-peer
   "The client's address, \"127.0.0.1:50000\"."
-  (cffi:with-foreign-pointer-as-string (text +addrstrlen+)
-    (check (c10k-request-peer-addr pointer text +addrstrlen+) "c10k_request_peer_addr")))
+  (cffi:with-foreign-pointer (text +addrstrlen+)
+    (check (c10k-request-peer-addr pointer text +addrstrlen+) "c10k_request_peer_addr")
+    (view-string text (or (dotimes (i +addrstrlen+) (when (zerop (cffi:mem-aref text :uint8 i))
+                                                     (return i)))
+                          +addrstrlen+))))
+
+(defun split-address (text)
+  "\"name:port\" (or \"[v6]:port\") as two values: the name without
+brackets, and the port (an integer; NIL if there is none)."
+  (declare (string text))
+  (let* ((bracket (position #\] text))
+         (colon (position #\: text :from-end t :start (or bracket 0)))
+         (start (if (and (plusp (length text)) (char= (char text 0) #\[)) 1 0)))
+    (values (subseq text start (or bracket colon))
+            (and colon (parse-integer text :start (1+ colon) :junk-allowed t)))))
+
+(defun request-remote (request)
+  "The client's address and port, as two values (\"127.0.0.1\" 50000)."
+  (split-address (request-peer request)))
 
 (define-field request-http-minor %request-http-minor
   "The HTTP minor version: 1 for HTTP/1.1, 0 for HTTP/1.0."
