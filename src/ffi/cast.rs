@@ -96,14 +96,18 @@ pub(super) fn put_addr(addr: SocketAddr, buf: *mut c_char, len: usize) -> Result
     if buf.is_null() {
         return Err(C10K_EINVAL);
     }
-    let text = addr.to_string();
-    if text.len() + 1 > len {
+    // Formatted on the stack: bindings ask for it on every request.
+    let mut text = [0u8; 64];
+    let mut cursor = std::io::Cursor::new(&mut text[..]);
+    std::io::Write::write_fmt(&mut cursor, format_args!("{addr}")).map_err(|_| C10K_ENOMEM)?;
+    let n = cursor.position() as usize;
+    if n + 1 > len {
         return Err(C10K_ENOMEM);
     }
     // SAFETY: buf has room for the text and its NUL, checked above.
     unsafe {
-        std::ptr::copy_nonoverlapping(text.as_ptr(), buf as *mut u8, text.len());
-        *buf.add(text.len()) = 0;
+        std::ptr::copy_nonoverlapping(text.as_ptr(), buf as *mut u8, n);
+        *buf.add(n) = 0;
     }
     Ok(())
 }

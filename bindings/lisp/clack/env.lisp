@@ -29,23 +29,39 @@ intern symbols at will."
   "Lower-case header names shared by every request's table instead of made
 anew: those browsers, proxies and clients send most.")
 
+(defvar *recent-values*
+  (make-array (+ 2 (length *usual-header-names*)) :initial-element nil)
+  "The last value of each usual header, then the last server name and
+client address, shared by the next requests with the same bytes (see
+C10K::VIEW-STRING-SHARED).")
+
+(defconstant +recent-server-name+ 36 "The slot of the server name in *RECENT-VALUES*.")
+(defconstant +recent-remote-addr+ 37 "The slot of the client address in *RECENT-VALUES*.")
+(assert (= +recent-server-name+ (length *usual-header-names*)))
+
 (defun header-name (pointer length)
-  "The header name at POINTER (LENGTH bytes) in lower case: one of
-*USUAL-HEADER-NAMES* if it is one, else a new string."
+  "The header name at POINTER (LENGTH bytes) in lower case, and its index
+in *USUAL-HEADER-NAMES* if it is one of them (then it is that string),
+else a new string and NIL."
   (declare (optimize speed) (type sb-sys:system-area-pointer pointer) (type fixnum length))
   (flet ((lower (i)
            (let ((byte (sb-sys:sap-ref-8 pointer i)))
              (if (<= 65 byte 90) (+ byte 32) byte))))
-    (or (loop for name of-type simple-string across (the simple-vector *usual-header-names*)
-              when (and (= length (length name))
-                        (dotimes (i length t)
-                          (unless (= (lower i) (char-code (schar name i))) (return nil))))
-                return name)
-        (let ((name (c10k::view-string pointer length)))
-          (if (every (lambda (c) (< (char-code c) 128)) name)
-              (dotimes (i length name)
-                (setf (schar name i) (code-char (lower i))))
-              (string-downcase name))))))
+    (let ((index (position-if (lambda (name)
+                                (declare (simple-string name))
+                                (and (= length (length name))
+                                     (dotimes (i length t)
+                                       (unless (= (lower i) (char-code (schar name i)))
+                                         (return nil)))))
+                              (the simple-vector *usual-header-names*))))
+      (if index
+          (values (svref *usual-header-names* index) index)
+          (let ((name (c10k::view-string pointer length)))
+            (values (if (every (lambda (c) (< (char-code c) 128)) name)
+                        (dotimes (i length name)
+                          (setf (schar name i) (code-char (lower i))))
+                        (string-downcase name))
+                    nil))))))
 
 (defun header-table (request)
   "REQUEST's header fields as an EQUAL hash table from lower-case names to
@@ -58,12 +74,16 @@ values, a repeated field's values joined with \", \"."
         (c10k::check (c10k.ffi:c10k-request-header-at pointer i name name-length
                                                       value value-length)
                      "c10k_request_header_at")
-        (let* ((key (header-name (cffi:mem-ref name :pointer) (cffi:mem-ref name-length :size)))
-               (text (c10k::view-string (cffi:mem-ref value :pointer)
-                                        (cffi:mem-ref value-length :size)))
-               (previous (gethash key table)))
-          (setf (gethash key table)
-                (if previous (concatenate 'string previous ", " text) text)))))
+        (multiple-value-bind (key index)
+            (header-name (cffi:mem-ref name :pointer) (cffi:mem-ref name-length :size))
+          (let* ((bytes (cffi:mem-ref value :pointer))
+                 (length (cffi:mem-ref value-length :size))
+                 (text (if index
+                           (c10k::view-string-shared *recent-values* index bytes length)
+                           (c10k::view-string bytes length)))
+                 (previous (gethash key table)))
+            (setf (gethash key table)
+                  (if previous (concatenate 'string previous ", " text) text))))))
     table))
 
 (defun has-body-p (headers)
@@ -73,7 +93,9 @@ values, a repeated field's values joined with \", \"."
 
 (defun decoded-path (path)
   "PATH percent-decoded (UTF-8); PATH itself if it is malformed."
-  (if (find #\% path)
+  (if (let ((path path))
+        (declare (simple-string path) (optimize speed))
+        (find #\% path))
       (handler-case (c10k:url-decode path)
         (c10k:c10k-error () path))
       path))
@@ -102,7 +124,12 @@ query, nothing to decode), the usual case."
   "The server's name and port: those of the host the request is for (an
 absolute-form target's, else Host's), else of LOCAL-ADDRESS, the server's
 \"host:port\"."
-  (let ((host (c10k:request-host request)))
+  (let ((host (let ((info (c10k::live-info request)))
+                (unless (cffi:null-pointer-p (c10k::info-slot info c10k.ffi:host))
+                  (setf (c10k::%request-host request)
+                        (c10k::view-string-shared *recent-values* +recent-server-name+
+                                                  (c10k::info-slot info c10k.ffi:host)
+                                                  (c10k::info-slot info c10k.ffi:host-len)))))))
     (if host
         (values (if (and (plusp (length host)) (char= (char host 0) #\[))
                     (string-trim "[]" host)
@@ -121,7 +148,8 @@ it)."
          (length (gethash "content-length" headers))
          (uri (request-uri request)))
     (multiple-value-bind (server-name server-port) (server-name-and-port request local-address)
-      (multiple-value-bind (remote-addr remote-port) (c10k::request-remote request)
+      (multiple-value-bind (remote-addr remote-port)
+          (c10k::request-remote request *recent-values* +recent-remote-addr+)
         (list :request-method (method-keyword (c10k:request-method request))
               :script-name ""
               :path-info (path-info request uri)

@@ -26,6 +26,34 @@ usual case for heads, takes a direct path."
       (let ((babel-encodings:*suppress-character-coding-errors* t))
         (cffi:foreign-string-to-lisp pointer :count length :encoding :utf-8))))
 
+(declaim (inline ascii-string-p))
+(defun ascii-string-p (string)
+  "True if the simple string STRING holds only ASCII characters."
+  (declare (optimize speed) (simple-string string))
+  (typecase string
+    (simple-base-string t)              ; SBCL's base-chars are ASCII
+    ((simple-array character (*)) (every (lambda (c) (< (char-code c) 128)) string))))
+
+(defun view-string-shared (cache index pointer length)
+  "VIEW-STRING of the LENGTH bytes at POINTER, or the string slot INDEX of
+the simple-vector CACHE holds if it has these very bytes: that slot keeps
+the last ASCII string made here. For header values that repeat from
+request to request (Host, User-Agent, Accept ...), made once instead of
+for every request. Any thread: a slot holds one string at a time."
+  (declare (optimize speed) (type simple-vector cache) (type fixnum index length)
+           (type sb-sys:system-area-pointer pointer))
+  (let ((recent (svref cache index)))
+    (if (and recent
+             (= (length (the simple-string recent)) length)
+             (dotimes (i length t)
+               (unless (= (sb-sys:sap-ref-8 pointer i) (char-code (schar recent i)))
+                 (return nil))))
+        recent
+        (let ((string (view-string pointer length)))
+          (when (and (simple-string-p string) (ascii-string-p string))
+            (setf (svref cache index) string))
+          string))))
+
 (defun string-octets (string)
   "STRING encoded as UTF-8."
   (babel:string-to-octets string :encoding :utf-8))

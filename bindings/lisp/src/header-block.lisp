@@ -16,14 +16,6 @@ is encoded to octets, which C reads in place.")
 (defconstant +header-entry-bytes+ 32 "sizeof (c10k_header) on 64-bit targets.")
 (assert (= +header-entry-bytes+ (cffi:foreign-type-size '(:struct c10k-header))))
 
-(declaim (inline ascii-string-p))
-(defun ascii-string-p (string)
-  "True if the simple string STRING holds only ASCII characters."
-  (declare (optimize speed) (simple-string string))
-  (typecase string
-    (simple-base-string t)              ; SBCL's base-chars are ASCII
-    ((simple-array character (*)) (every (lambda (c) (< (char-code c) 128)) string))))
-
 (defun direct-length (thing)
   "The byte length of THING as PUT-DIRECT writes it: an ASCII simple string,
 a symbol with an ASCII name (written lowercased) or an octet vector; NIL

@@ -38,7 +38,7 @@
 POINTER, valid while FUNCTION runs."
   (cffi:with-foreign-object (info '(:struct c10k-request-info))
     (setf (cffi:foreign-slot-value info '(:struct c10k-request-info) 'size)
-          (cffi:foreign-type-size '(:struct c10k-request-info)))
+          (load-time-value (cffi:foreign-type-size '(:struct c10k-request-info)) t))
     (check (c10k-request-get-info pointer info) "c10k_request_get_info")
     (funcall function info)))
 
@@ -121,13 +121,25 @@ intern symbols at will.")
   "The body as a fresh octet vector (empty if none)."
   (info-view info body body-len #'view-octets))
 
+(defun c-string-length (pointer limit)
+  "The length of the NUL-terminated string at POINTER, at most LIMIT."
+  (declare (optimize speed) (type sb-sys:system-area-pointer pointer) (type fixnum limit))
+  (dotimes (i limit limit)
+    (when (zerop (sb-sys:sap-ref-8 pointer i)) (return i))))
+
+(defmacro with-peer-text ((text length) request &body body)
+  "Runs BODY with TEXT, a stack buffer holding REQUEST's client address as
+c10k writes it (\"1.2.3.4:5\", \"[::1]:5\"), and LENGTH its length."
+  `(cffi:with-foreign-pointer (,text +addrstrlen+)
+     (check (c10k-request-peer-addr (live-pointer ,request) ,text +addrstrlen+)
+            "c10k_request_peer_addr")
+     (let ((,length (c-string-length ,text +addrstrlen+)))
+       ,@body)))
+
 (define-field request-peer %request-peer
   "The client's address, \"127.0.0.1:50000\"."
-  (cffi:with-foreign-pointer (text +addrstrlen+)
-    (check (c10k-request-peer-addr pointer text +addrstrlen+) "c10k_request_peer_addr")
-    (view-string text (or (dotimes (i +addrstrlen+) (when (zerop (cffi:mem-aref text :uint8 i))
-                                                     (return i)))
-                          +addrstrlen+))))
+  (with-peer-text (text length) request
+    (view-string text length)))
 
 (defun split-address (text)
   "\"name:port\" (or \"[v6]:port\") as two values: the name without
@@ -139,9 +151,39 @@ brackets, and the port (an integer; NIL if there is none)."
     (values (subseq text start (or bracket colon))
             (and colon (parse-integer text :start (1+ colon) :junk-allowed t)))))
 
-(defun request-remote (request)
-  "The client's address and port, as two values (\"127.0.0.1\" 50000)."
-  (split-address (request-peer request)))
+(defun split-address-view (pointer length cache index)
+  "SPLIT-ADDRESS of the LENGTH bytes at POINTER, an address c10k wrote; the
+name is made by VIEW-STRING-SHARED with CACHE and INDEX if CACHE is given."
+  (declare (optimize speed) (type sb-sys:system-area-pointer pointer) (type fixnum length))
+  (let* ((colon (loop for i of-type fixnum from (1- length) downto 0
+                      when (= (sb-sys:sap-ref-8 pointer i) #.(char-code #\:)) return i))
+         (bracketed (and (plusp length) (= (sb-sys:sap-ref-8 pointer 0) #.(char-code #\[))))
+         (end (cond ((null colon) length)
+                    (bracketed (1- colon))
+                    (t colon))))
+    (values (let ((start (if bracketed (sb-sys:sap+ pointer 1) pointer))
+                  (length (if bracketed (1- end) end)))
+              (if cache
+                  (view-string-shared cache index start length)
+                  (view-string start length)))
+            (and colon
+                 (< (1+ colon) length)
+                 (loop with port of-type fixnum = 0
+                       for i of-type fixnum from (1+ colon) below length
+                       for digit = (- (sb-sys:sap-ref-8 pointer i) #.(char-code #\0))
+                       unless (<= 0 digit 9) return port
+                       do (setf port (+ (* port 10) digit))
+                       finally (return port))))))
+
+(defun request-remote (request &optional cache index)
+  "The client's address and port, as two values (\"127.0.0.1\" 50000).
+With CACHE, the address may be a string shared with earlier requests
+(see VIEW-STRING-SHARED)."
+  (let ((peer (%request-peer request)))
+    (if (eq peer '%unread)
+        (with-peer-text (text length) request
+          (split-address-view text length cache index))
+        (split-address peer))))
 
 (define-field request-http-minor %request-http-minor
   "The HTTP minor version: 1 for HTTP/1.1, 0 for HTTP/1.0."
