@@ -16,18 +16,19 @@ intern symbols at will."
       (or (find-symbol method :keyword) method)
       method))
 
-(defparameter *usual-header-names*
-  (coerce '("host" "user-agent" "accept" "accept-encoding" "accept-language" "connection"
-            "content-type" "content-length" "transfer-encoding" "cookie" "referer" "origin"
-            "cache-control" "pragma" "authorization" "upgrade" "if-none-match"
-            "if-modified-since" "x-forwarded-for" "x-forwarded-proto" "x-real-ip"
-            "x-requested-with" "sec-websocket-key" "sec-websocket-version"
-            "sec-websocket-protocol" "sec-websocket-extensions" "sec-fetch-site"
-            "sec-fetch-mode" "sec-fetch-dest" "sec-fetch-user" "upgrade-insecure-requests"
-            "dnt" "te" "range" "expect" "keep-alive")
-          'simple-vector)
-  "Lower-case header names shared by every request's table instead of made
-anew: those browsers, proxies and clients send most.")
+(eval-when (:compile-toplevel :load-toplevel :execute)
+  (defparameter *usual-header-names*
+    (coerce '("host" "user-agent" "accept" "accept-encoding" "accept-language" "connection"
+              "content-type" "content-length" "transfer-encoding" "cookie" "referer" "origin"
+              "cache-control" "pragma" "authorization" "upgrade" "if-none-match"
+              "if-modified-since" "x-forwarded-for" "x-forwarded-proto" "x-real-ip"
+              "x-requested-with" "sec-websocket-key" "sec-websocket-version"
+              "sec-websocket-protocol" "sec-websocket-extensions" "sec-fetch-site"
+              "sec-fetch-mode" "sec-fetch-dest" "sec-fetch-user" "upgrade-insecure-requests"
+              "dnt" "te" "range" "expect" "keep-alive")
+            'simple-vector)
+    "Lower-case header names shared by every request's table instead of made
+anew: those browsers, proxies and clients send most."))
 
 (defvar *recent-values*
   (make-array (+ 2 (length *usual-header-names*)) :initial-element nil)
@@ -63,11 +64,20 @@ else a new string and NIL."
                         (string-downcase name))
                     nil))))))
 
+(eval-when (:compile-toplevel :load-toplevel :execute)
+  (defun usual-index (name)
+    "The index of NAME in *USUAL-HEADER-NAMES*."
+    (position name *usual-header-names* :test #'string=)))
+
 (defun header-table (request)
   "REQUEST's header fields as an EQUAL hash table from lower-case names to
-values, a repeated field's values joined with \", \"."
+values, a repeated field's values joined with \", \"; then the values of
+Content-Type, Content-Length and Transfer-Encoding (or NIL)."
   (let ((table (make-hash-table :test 'equal))
-        (pointer (c10k::live-pointer request)))
+        (pointer (c10k::live-pointer request))
+        (seen 0)                        ; a bit per usual name met
+        (content-type nil) (content-length nil) (transfer-encoding nil))
+    (declare (type (unsigned-byte 62) seen))
     (cffi:with-foreign-objects ((name :pointer) (name-length :size)
                                 (value :pointer) (value-length :size))
       (dotimes (i (c10k::info-slot (c10k::live-info request) c10k.ffi:header-count))
@@ -81,15 +91,17 @@ values, a repeated field's values joined with \", \"."
                  (text (if index
                            (c10k::view-string-shared *recent-values* index bytes length)
                            (c10k::view-string bytes length)))
-                 (previous (gethash key table)))
-            (setf (gethash key table)
-                  (if previous (concatenate 'string previous ", " text) text))))))
-    table))
-
-(defun has-body-p (headers)
-  "True if the header table HEADERS announces a body (as C10K:REQUEST-HAS-BODY-P)."
-  (c10k::announces-body-p (gethash "content-length" headers)
-                          (gethash "transfer-encoding" headers)))
+                 ;; A usual name not met yet has no value to join with.
+                 (previous (and (or (null index) (logbitp index seen)) (gethash key table)))
+                 (joined (if previous (concatenate 'string previous ", " text) text)))
+            (setf (gethash key table) joined)
+            (when index
+              (setf seen (logior seen (ash 1 index)))
+              (case index
+                (#.(usual-index "content-type") (setf content-type joined))
+                (#.(usual-index "content-length") (setf content-length joined))
+                (#.(usual-index "transfer-encoding") (setf transfer-encoding joined))))))))
+    (values table content-type content-length transfer-encoding)))
 
 (defun decoded-path (path)
   "PATH percent-decoded (UTF-8); PATH itself if it is malformed."
@@ -140,30 +152,33 @@ absolute-form target's, else Host's), else of LOCAL-ADDRESS, the server's
           (values name (or port 80))))))
 
 (defun make-env (request raw-body local-address)
-  "The environment of REQUEST for an application, RAW-BODY its body stream.
-The server is named by the host the request is for, else by
-LOCAL-ADDRESS. :C10K.REQUEST is the C10K:REQUEST itself (WebSockets accept
-it)."
-  (let* ((headers (header-table request))
-         (length (gethash "content-length" headers))
-         (uri (request-uri request)))
-    (multiple-value-bind (server-name server-port) (server-name-and-port request local-address)
-      (multiple-value-bind (remote-addr remote-port)
-          (c10k::request-remote request *recent-values* +recent-remote-addr+)
-        (list :request-method (method-keyword (c10k:request-method request))
-              :script-name ""
-              :path-info (path-info request uri)
-              :query-string (c10k:request-query request)
-              :server-name server-name
-              :server-port server-port
-              :server-protocol (if (eql 0 (c10k:request-http-minor request)) :http/1.0 :http/1.1)
-              :request-uri uri
-              :url-scheme :http
-              :remote-addr remote-addr
-              :remote-port remote-port
-              :content-type (gethash "content-type" headers)
-              :content-length (and length (parse-integer length :junk-allowed t))
-              :headers headers
-              :raw-body raw-body
-              :clack.streaming t
-              :c10k.request request)))))
+  "The environment of REQUEST for an application, RAW-BODY its body stream,
+and whether a body follows (as C10K:REQUEST-HAS-BODY-P). The server is
+named by the host the request is for, else by LOCAL-ADDRESS. :C10K.REQUEST
+is the C10K:REQUEST itself (WebSockets accept it)."
+  (multiple-value-bind (headers content-type length transfer-encoding) (header-table request)
+    (let ((uri (request-uri request)))
+      (multiple-value-bind (server-name server-port) (server-name-and-port request local-address)
+        (multiple-value-bind (remote-addr remote-port)
+            (c10k::request-remote request *recent-values* +recent-remote-addr+)
+          (values
+           (list :request-method (method-keyword (c10k:request-method request))
+                 :script-name ""
+                 :path-info (path-info request uri)
+                 :query-string (c10k:request-query request)
+                 :server-name server-name
+                 :server-port server-port
+                 :server-protocol (if (eql 0 (c10k:request-http-minor request))
+                                      :http/1.0
+                                      :http/1.1)
+                 :request-uri uri
+                 :url-scheme :http
+                 :remote-addr remote-addr
+                 :remote-port remote-port
+                 :content-type content-type
+                 :content-length (and length (parse-integer length :junk-allowed t))
+                 :headers headers
+                 :raw-body raw-body
+                 :clack.streaming t
+                 :c10k.request request)
+           (c10k::announces-body-p length transfer-encoding)))))))

@@ -45,8 +45,9 @@ on WORKERS. The environment is built first: it reads the header fields
 once, and whether a body follows is then read from them."
   (let ((empty (c10k::make-empty-body-stream)))
     (lambda (request)
-      (let ((env (make-env request empty (c10k:server-address c10k::*server*))))
-        (if (has-body-p (getf env :headers))
+      (multiple-value-bind (env body-p)
+          (make-env request empty (c10k:server-address c10k::*server*))
+        (if body-p
             (let ((reply (progn (setf (getf env :raw-body) (c10k:request-body-stream request))
                                 (c10k::%request-reply request)))
                   (debug (c10k::http-server-debug c10k::*server*))
