@@ -32,7 +32,9 @@ usual case for heads, takes a direct path."
   (declare (optimize speed) (simple-string string))
   (typecase string
     (simple-base-string t)              ; SBCL's base-chars are ASCII
-    ((simple-array character (*)) (every (lambda (c) (< (char-code c) 128)) string))))
+    ((simple-array character (*))
+     (dotimes (i (length string) t)
+       (unless (< (char-code (schar string i)) 128) (return nil))))))
 
 (defun view-string-shared (cache index pointer length)
   "VIEW-STRING of the LENGTH bytes at POINTER, or the string slot INDEX of

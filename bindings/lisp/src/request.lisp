@@ -121,6 +121,7 @@ intern symbols at will.")
   "The body as a fresh octet vector (empty if none)."
   (info-view info body body-len #'view-octets))
 
+(declaim (inline c-string-length))
 (defun c-string-length (pointer limit)
   "The length of the NUL-terminated string at POINTER, at most LIMIT."
   (declare (optimize speed) (type sb-sys:system-area-pointer pointer) (type fixnum limit))
