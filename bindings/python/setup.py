@@ -1,9 +1,10 @@
-"""Builds the package: libc10k with setuptools-rust, the C extension
-``c10k._native`` against ``include/c10k.h``, and the header bundled.
+"""Builds the package: libc10k with setuptools-rust, the C extensions
+``c10k._native`` (inline, WSGI) and ``c10k._asgi_native`` (ASGI) against
+``include/c10k.h``, and the header bundled.
 
 The repository root is found relative to this file (``../..``).
 setuptools-rust runs cargo on the root's ``Cargo.toml`` and puts the
-shared object (``libc10k*.so``) in the package; the extension is a plain
+shared object (``libc10k*.so``) in the package; each extension is a plain
 setuptools ``Extension`` that includes the header and finds the library's
 functions at run time in the library cffi opened. A wheel made here
 (``pip wheel ./bindings/python``) carries both and needs no Rust.
@@ -58,12 +59,14 @@ setup(
     ],
     ext_modules=[
         Extension(
-            "c10k._native",
-            sources=["c10k/_native.c"],
+            name,
+            sources=[f"c10k/{name.split('.')[1]}.c"],
+            depends=["c10k/_native_common.h"],
             include_dirs=[str(ROOT / "include")],
             libraries=["dl"],
             extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
         )
+        for name in ("c10k._native", "c10k._asgi_native")
     ],
     zip_safe=False,
 )

@@ -9,11 +9,13 @@ mod ops;
 mod proxy_stage;
 mod write_queue;
 
+use std::net::SocketAddr;
 use std::os::fd::RawFd;
 
 use crate::net::ProxyHeader;
 use crate::reactor::{ConnId, Loop};
 pub use accept::Acceptor;
+pub use ops::OutputProgress;
 pub use write_queue::OwnedBuf;
 pub(crate) use write_queue::{Flushed, WriteQueue};
 
@@ -73,8 +75,9 @@ pub(crate) struct Conn {
     pub proxy: Option<Box<ProxyHeader>>,
     /// Bytes written to the socket so far (for minimum data rates).
     pub bytes_out: u64,
-    /// The socket's peer, once asked (it never changes).
-    pub peer: Option<std::net::SocketAddr>,
+    /// The socket's peer, once asked: a host that reads it for every
+    /// request (a WSGI environ) makes no system call after the first.
+    pub peer: Option<SocketAddr>,
 }
 
 /// When a connection times out.

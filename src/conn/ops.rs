@@ -14,6 +14,16 @@ use crate::reactor::{ConnId, Due, Handle, Kind, Loop, Source, SourceCalls};
 /// the output still queued, when it has no timeout of its own.
 const CLOSE_FLUSH_TIMEOUT_MS: u32 = 30_000;
 
+/// What [`Loop::conn_output`] finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputProgress {
+    /// Bytes written to the socket since the connection opened.
+    pub bytes_out: u64,
+    /// Output is queued and the socket takes no more of it: the peer is
+    /// not reading.
+    pub stalled: bool,
+}
+
 impl Loop {
     /// Registers a connected (or connecting) socket; the loop owns `fd` from here on.
     pub(crate) fn insert_conn(&self, fd: RawFd, conn: Conn) -> Result<ConnId> {
@@ -378,16 +388,15 @@ impl Loop {
         self.with_conn(id, |c| c.wq.pending())
     }
 
-    /// Bytes written to the connection's socket since it opened.
-    pub fn conn_bytes_out(&self, id: ConnId) -> Result<u64> {
-        self.with_conn(id, |c| c.bytes_out)
-    }
-
-    /// Whether the last write found the socket's send buffer full and the
-    /// loop still waits for it to drain: the peer is not reading. Known
-    /// without a system call (a `poll(2)` per request cost pipelining 2x).
-    pub fn conn_write_blocked(&self, id: ConnId) -> Result<bool> {
-        self.with_conn(id, |c| c.flags.want_write)
+    /// How the connection's output moves, in one look (it is taken after
+    /// every response).
+    pub fn conn_output(&self, id: ConnId) -> Result<OutputProgress> {
+        self.with_conn(id, |c| OutputProgress {
+            bytes_out: c.bytes_out,
+            // Known without a system call (a `poll(2)` per request cost
+            // pipelining 2x): the last write found the send buffer full.
+            stalled: c.flags.want_write && c.wq.pending() > 0,
+        })
     }
 
     /// Stops (`paused`) or restarts reading.
@@ -452,16 +461,14 @@ impl Loop {
 
     /// The socket's own peer (the balancer, behind one), whatever a PROXY
     /// protocol header said.
-    /// Asked of the kernel once per connection (hosts read it for every
-    /// request: Clack's :remote-addr, WSGI's REMOTE_ADDR).
     pub fn conn_socket_peer_addr(&self, id: ConnId) -> Result<SocketAddr> {
         let (fd, known) = self.with_conn(id, |c| (c.fd, c.peer))?;
-        if let Some(addr) = known {
-            return Ok(addr);
+        if let Some(peer) = known {
+            return Ok(peer);
         }
-        let addr = net::peer_addr(fd)?;
-        self.with_conn(id, |c| c.peer = Some(addr))?;
-        Ok(addr)
+        let peer = net::peer_addr(fd)?;
+        self.with_conn(id, |c| c.peer = Some(peer))?;
+        Ok(peer)
     }
 
     /// Keeps what a PROXY protocol header said, if it said anything.

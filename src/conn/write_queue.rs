@@ -133,7 +133,8 @@ impl WriteQueue {
             self.chunks.push_back(Chunk::Copied(Vec::new()));
         }
         let Some(Chunk::Copied(last)) = self.chunks.back_mut() else { unreachable!() };
-        let reserved = reserve(last, size.max(1024));
+        // A new buffer starts with room for a few small responses.
+        let reserved = reserve(last, if last.capacity() == 0 { size.max(1024) } else { size });
         if reserved.is_ok() {
             let before = last.len();
             fill(last);

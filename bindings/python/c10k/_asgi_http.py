@@ -1,12 +1,16 @@
-"""The ASGI ``http`` scope over the library's deferred, streamed replies.
+"""The ASGI ``http`` scope: what the compiled path (``_asgi_native``)
+leaves to Python.
 
-Every request is deferred (``c10k_request_defer``) and handed to the app
-as a task; its body arrives through ``on_body`` (the listener streams
-bodies) and is given out by ``receive()``, reading paused while more than
-:data:`BODY_HIGH_WATER` bytes wait for the app. ``send()`` buffers the
-``http.response.start`` until the first body message, so a response given
-whole goes out in one ``c10k_reply_send``; a streamed one waits for
-``on_drain`` whenever the library reports ``C10K_QUEUE_FULL``.
+``_asgi_native`` builds the scope, runs the app at once within the
+library's callback and answers a request without a body whose response is
+given whole with ``c10k_respond``. Anything else is adopted here
+(:meth:`HttpProtocol.adopt`): the request is deferred
+(``c10k_request_defer``), its body arrives through ``on_body`` (the
+listener streams bodies) and is given out by ``receive()``, reading paused
+while more than :data:`BODY_HIGH_WATER` bytes wait for the app. ``send()``
+buffers the ``http.response.start`` until the first body message, so a
+response given whole goes out in one ``c10k_reply_send``; a streamed one
+waits for ``on_drain`` whenever the library reports ``C10K_QUEUE_FULL``.
 
 All of it runs on one thread: the callbacks arrive during a turn of the
 c10k loop nested in the asyncio loop (:mod:`c10k._nested`), and what the
@@ -20,9 +24,10 @@ import logging
 from collections.abc import Callable
 from typing import Any, Optional
 
+from . import _asgi_native
 from ._errors import C10kError
-from ._ffi import ffi, lib
-from ._request import _percent_decode, _scratch, parse_addr
+from ._fast import request_of
+from ._ffi import LIBRARY_PATH, ffi, lib
 from ._asgi_ws import WsProtocol, settle
 from ._send import CHeaders, c_headers
 
@@ -37,45 +42,10 @@ _EMPTY_BODY = {"type": "http.request", "body": b"", "more_body": False}
 _buffer = ffi.buffer
 _U64 = ffi.typeof("uint64_t *")
 
+_asgi_native.bind(LIBRARY_PATH, _EMPTY_BODY, _DISCONNECT)
+
 _INTERNAL_ERROR_HEADERS = c_headers([(b"content-type", b"text/plain; charset=utf-8")])
 _INTERNAL_ERROR = b"Internal Server Error"
-
-
-def _read_scope(req: Any, info: Any) -> tuple[dict[str, Any], bool, bool]:
-    """The request's ``http`` scope (without ``server``, ``root_path``,
-    ``state``), whether a body follows and whether it asks to upgrade."""
-    raw_path = _buffer(info.path, info.path_len)[:]
-    path = (_percent_decode(raw_path) if b"%" in raw_path else raw_path).decode("utf-8", "replace")
-    s = _scratch
-    headers = []
-    has_body = upgrade = False
-    for i in range(info.header_count):
-        lib.c10k_request_header_at(req, i, s.name, s.name_len, s.value, s.value_len)
-        name = _buffer(s.name[0], s.name_len[0])[:].lower()
-        value = _buffer(s.value[0], s.value_len[0])[:]
-        if name == b"content-length":
-            has_body = has_body or value.strip() not in (b"0", b"")
-        elif name == b"transfer-encoding":
-            has_body = True
-        elif name == b"upgrade":
-            upgrade = True
-        headers.append((name, value))
-    client = None
-    if lib.c10k_request_peer_addr(req, s.addr, lib.C10K_ADDRSTRLEN) == 0:
-        client = parse_addr(ffi.string(s.addr).decode())
-    scope = {
-        "type": "http",
-        "asgi": ASGI_VERSION,
-        "http_version": "1.1" if info.version_minor else "1.0",
-        "method": _buffer(info.method, info.method_len)[:].decode("latin-1"),
-        "scheme": "http",
-        "path": path,
-        "raw_path": raw_path,
-        "query_string": _buffer(info.query, info.query_len)[:] if info.query_len else b"",
-        "headers": headers,
-        "client": client,
-    }
-    return scope, has_body, upgrade
 
 
 class HttpCycle:
@@ -100,7 +70,9 @@ class HttpCycle:
         "complete",
     )
 
-    def __init__(self, reply: int, protocol: "HttpProtocol", has_body: bool, head: bool) -> None:
+    def __init__(
+        self, reply: int, protocol: "HttpProtocol", has_body: bool, head: bool, request_done: bool
+    ) -> None:
         self.reply = reply
         self.protocol = protocol
         self.head = head
@@ -108,7 +80,7 @@ class HttpCycle:
         self.body: list[bytes] = []
         self.body_size = 0
         self.body_done = not has_body
-        self.request_done = False
+        self.request_done = request_done
         self.paused = False
         self.waiter: Optional[asyncio.Future[None]] = None
         self.drain: Optional[asyncio.Future[None]] = None
@@ -173,12 +145,7 @@ class HttpCycle:
     async def send(self, message: dict[str, Any]) -> None:
         kind = message["type"]
         if kind == "http.response.start":
-            if self.start is not None:
-                raise RuntimeError("ASGI: 'http.response.start' sent twice")
-            self.start = message
-            for name, value in message.get("headers", ()):
-                if name.lower() == b"content-length":
-                    self.declared = int(value)
+            self.started(message)
         elif kind == "http.response.body":
             if self.start is None:
                 raise RuntimeError("ASGI: 'http.response.body' sent before 'http.response.start'")
@@ -187,6 +154,15 @@ class HttpCycle:
             await self._body(message.get("body", b""), message.get("more_body", False))
         else:
             raise RuntimeError(f"ASGI: unexpected message {kind!r} in the http scope")
+
+    def started(self, message: dict[str, Any]) -> None:
+        """The ``http.response.start`` message (kept until the first body)."""
+        if self.start is not None:
+            raise RuntimeError("ASGI: 'http.response.start' sent twice")
+        self.start = message
+        for name, value in message.get("headers", ()):
+            if name.lower() == b"content-length":
+                self.declared = int(value)
 
     async def _body(self, body: bytes, more: bool) -> None:
         if not self.disconnected:
@@ -229,21 +205,26 @@ class HttpCycle:
         elif code < 0:
             raise C10kError(code, context)
 
-    async def run(self, app: Any, scope: dict[str, Any]) -> None:
+    async def run(self, step: Any) -> None:
+        """Runs ``step`` (the rest of the app's coroutine) in a task."""
         try:
-            await app(scope, self.receive, self.send)
+            await step
         except BaseException as err:
-            if not isinstance(err, asyncio.CancelledError):
-                log.error("c10k: exception in ASGI application", exc_info=err)
-            self._fail()
+            self.settle(err)
             if not isinstance(err, Exception):
                 raise
         else:
-            if not self.complete:
-                log.error(
-                    "c10k: ASGI callable returned without %s the response",
-                    "completing" if self.start is not None else "starting",
-                )
+            self.settle(None)
+
+    def settle(self, error: Optional[BaseException]) -> None:
+        """The app ended, raising ``error`` (None: it returned)."""
+        try:
+            if error is not None:
+                if not isinstance(error, asyncio.CancelledError):
+                    log.error("c10k: exception in ASGI application", exc_info=error)
+                self._fail()
+            elif not self.complete:
+                self.protocol.returned(self.start is not None)
                 self._fail()
         finally:
             self.protocol.done(self)
@@ -276,7 +257,7 @@ class HttpProtocol:
         self.cycles: dict[int, HttpCycle] = {}
         self.websockets: Optional[WsProtocol] = None
         self._last_headers: tuple[list[Any], CHeaders] = ([], c_headers([]))
-        self._out = ffi.new(_U64)
+        self._background: set[Any] = set()
         self._idle: Optional[asyncio.Event] = None
 
     def c_headers(self, headers: Any) -> CHeaders:
@@ -291,35 +272,45 @@ class HttpProtocol:
         self.aloop = aloop
         self.kick = kick
 
-    def on_request(self, req: Any) -> None:
-        info = _scratch.info
-        lib.c10k_request_get_info(req, info)
-        try:
-            scope, has_body, upgrade = _read_scope(req, info)
-        except Exception:
-            log.exception("c10k: could not read a request")
-            array, n, _keep = _INTERNAL_ERROR_HEADERS
-            lib.c10k_respond(req, 500, array, n, _INTERNAL_ERROR, len(_INTERNAL_ERROR))
-            return
-        root_path = self.root_path
-        scope["server"] = self.server
-        scope["root_path"] = root_path
-        if root_path:
-            scope["path"] = root_path + scope["path"]
-            scope["raw_path"] = root_path.encode() + scope["raw_path"]
-        scope["state"] = self.state.copy()
-        if upgrade and lib.c10k_ws_is_upgrade(req):
-            if self.websockets is None:
-                self.websockets = WsProtocol(self)
-            self.websockets.on_request(req, scope)
-            return
-        out = self._out
-        if lib.c10k_request_defer(req, out) != 0:
-            return
-        reply = out[0]
-        cycle = HttpCycle(reply, self, has_body, scope["method"] == "HEAD")
+    def adopt(self, reply: int, has_body: bool, head: bool, request_done: bool, start: Optional[dict[str, Any]]) -> HttpCycle:
+        """Takes over a deferred request from ``_asgi_native`` (``start``:
+        the ``http.response.start`` it was given, if any)."""
+        cycle = HttpCycle(reply, self, has_body, head, request_done)
+        if start is not None:
+            cycle.started(start)
         self.cycles[reply] = cycle
-        cycle.task = self.aloop.create_task(cycle.run(self.app, scope))
+        return cycle
+
+    def websocket(self, address: int, scope: dict[str, Any]) -> None:
+        """An upgrade request to a WebSocket (during its callback)."""
+        if self.websockets is None:
+            self.websockets = WsProtocol(self)
+        self.websockets.on_request(request_of(address), scope)
+
+    def failed(self, error: BaseException) -> None:
+        """The app raised ``error`` within the library's callback."""
+        if not isinstance(error, asyncio.CancelledError):
+            log.error("c10k: exception in ASGI application", exc_info=error)
+        if not isinstance(error, Exception):
+            # As a task would: KeyboardInterrupt, SystemExit reach the loop.
+            self.aloop.call_soon(_reraise, error)
+
+    @staticmethod
+    def returned(started: bool) -> None:
+        log.error("c10k: ASGI callable returned without %s the response", "completing" if started else "starting")
+
+    async def background(self, step: Any) -> None:
+        """Runs the rest of an app that answered already (background work)."""
+        task = asyncio.current_task()
+        self._background.add(task)
+        try:
+            await step
+        except Exception:
+            log.exception("c10k: exception in ASGI application after its response")
+        finally:
+            self._background.discard(task)
+            if not self.cycles and not self._background and self._idle is not None:
+                self._idle.set()
 
     def on_body(self, reply: int, data: Any, length: int, end: bool) -> bool:
         cycle = self.cycles.get(reply)
@@ -339,7 +330,7 @@ class HttpProtocol:
 
     def done(self, cycle: HttpCycle) -> None:
         self.cycles.pop(cycle.reply, None)
-        if not self.cycles and self._idle is not None:
+        if not self.cycles and not self._background and self._idle is not None:
             self._idle.set()
 
     async def drain(self, deadline: float) -> None:
@@ -347,13 +338,18 @@ class HttpProtocol:
         request's task finished, or cancels what is left at ``deadline``."""
         if self.websockets is not None:
             self.websockets.going_away()
-        if not self.cycles:
+        if not self.cycles and not self._background:
             return
         self._idle = asyncio.Event()
         try:
             await asyncio.wait_for(self._idle.wait(), max(0.0, deadline - self.aloop.time()))
         except asyncio.TimeoutError:
             tasks = [cycle.task for cycle in self.cycles.values() if cycle.task is not None]
+            tasks += self._background
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _reraise(error: BaseException) -> None:
+    raise error

@@ -15,11 +15,15 @@ library's WebSocket) and ``lifespan``.
 
 from __future__ import annotations
 
+import asyncio
+from asyncio import tasks as _tasks
 from typing import Any, Optional
 
-from ._asgi_http import HttpProtocol
+from . import _asgi_native
+from ._asgi_http import ASGI_VERSION, HttpProtocol
 from ._config import AccessLog, AccessLogTarget, http_config
 from ._errors import callback_error, check
+from ._fast import c_pointers
 from ._ffi import ffi, lib
 from ._lifespan import Lifespan, LifespanFailed
 from ._loops import listener_addr
@@ -72,9 +76,14 @@ class ASGIServer(Server):
             stream_bodies=True,
         )
         protocol = self._protocol
+        # on_request in C; the rest (bodies, aborts, drains) in Python.
+        self._native = _asgi_native.AsgiDispatch(
+            app, protocol, ASGI_VERSION, self._protocol.root_path, self._lifespan.state,
+            asyncio.Task, _tasks._enter_task, _tasks._leave_task,
+        )
+        self._callbacks, self._user_data = c_pointers(self._native)
         # Kept on the server: the library calls them for as long as it lives.
         self._cbs = (
-            ffi.callback("void(void *, c10k_request *)", lambda _, req: protocol.on_request(req), onerror=callback_error),
             ffi.callback("void(void *, uint64_t)", lambda _, reply: protocol.on_abort(reply), onerror=callback_error),
             ffi.callback(
                 "bool(void *, uint64_t, const uint8_t *, size_t, bool)",
@@ -83,17 +92,7 @@ class ASGIServer(Server):
             ),
             ffi.callback("void(void *, uint64_t)", lambda _, reply: protocol.on_drain(reply), onerror=callback_error),
         )
-        on_request, on_abort, on_body, on_drain = self._cbs
-        self._callbacks = ffi.new(
-            "c10k_http_callbacks *",
-            {
-                "size": ffi.sizeof("c10k_http_callbacks"),
-                "on_request": on_request,
-                "on_abort": on_abort,
-                "on_body": on_body,
-                "on_drain": on_drain,
-            },
-        )
+        self._callbacks.on_abort, self._callbacks.on_body, self._callbacks.on_drain = self._cbs
 
     def _make_runner(self) -> NestedLoop:
         self._nested = NestedLoop(self, self._event_loop)
@@ -114,8 +113,12 @@ class ASGIServer(Server):
 
     def _listen(self, loop: Any) -> Any:
         out = ffi.new("c10k_listener **")
-        check(lib.c10k_http_listen(loop, self._addr.encode(), self._config, self._callbacks, ffi.NULL, out), f"listening on {self._addr}")
+        check(
+            lib.c10k_http_listen(loop, self._addr.encode(), self._config, self._callbacks, self._user_data, out),
+            f"listening on {self._addr}",
+        )
         self._protocol.server = parse_addr(listener_addr(out[0]))
+        self._native.serve(self._nested.aloop, self._protocol.server)
         return out[0]
 
 
