@@ -7,6 +7,7 @@
 mod accept;
 mod ops;
 mod proxy_stage;
+mod spare;
 mod write_queue;
 
 use std::net::SocketAddr;
