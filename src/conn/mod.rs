@@ -7,8 +7,10 @@
 mod accept;
 mod ops;
 mod proxy_stage;
+mod spare;
 mod write_queue;
 
+use std::net::SocketAddr;
 use std::os::fd::RawFd;
 
 use crate::net::ProxyHeader;
@@ -74,6 +76,9 @@ pub(crate) struct Conn {
     pub proxy: Option<Box<ProxyHeader>>,
     /// Bytes written to the socket so far (for minimum data rates).
     pub bytes_out: u64,
+    /// The socket's peer, once asked: a host that reads it for every
+    /// request (a WSGI environ) makes no system call after the first.
+    pub peer: Option<SocketAddr>,
 }
 
 /// When a connection times out.
@@ -129,6 +134,7 @@ impl Conn {
             flags: Flags::default(),
             proxy: None,
             bytes_out: 0,
+            peer: None,
         }
     }
 

@@ -448,8 +448,10 @@ impl Loop {
     /// The client's address: the one a trusted PROXY protocol header
     /// named, else the socket's peer.
     pub fn conn_peer_addr(&self, id: ConnId) -> Result<SocketAddr> {
-        let (fd, proxied) = self.with_conn(id, |c| (c.fd, c.proxy.as_ref().and_then(|p| p.addrs)))?;
-        proxied.map_or_else(|| net::peer_addr(fd), |(source, _)| Ok(source))
+        match self.with_conn(id, |c| c.proxy.as_ref().and_then(|p| p.addrs))? {
+            Some((source, _)) => Ok(source),
+            None => self.conn_socket_peer_addr(id),
+        }
     }
 
     /// Whether input waits in the socket that the loop has not read yet.
@@ -460,7 +462,13 @@ impl Loop {
     /// The socket's own peer (the balancer, behind one), whatever a PROXY
     /// protocol header said.
     pub fn conn_socket_peer_addr(&self, id: ConnId) -> Result<SocketAddr> {
-        net::peer_addr(self.with_conn(id, |c| c.fd)?)
+        let (fd, known) = self.with_conn(id, |c| (c.fd, c.peer))?;
+        if let Some(peer) = known {
+            return Ok(peer);
+        }
+        let peer = net::peer_addr(fd)?;
+        self.with_conn(id, |c| c.peer = Some(peer))?;
+        Ok(peer)
     }
 
     /// Keeps what a PROXY protocol header said, if it said anything.
