@@ -7,6 +7,7 @@
 mod accept;
 mod ops;
 mod proxy_stage;
+mod spare;
 mod write_queue;
 
 use std::net::SocketAddr;
@@ -15,6 +16,7 @@ use std::os::fd::RawFd;
 use crate::net::ProxyHeader;
 use crate::reactor::{ConnId, Loop};
 pub use accept::Acceptor;
+pub use ops::OutputProgress;
 pub use write_queue::OwnedBuf;
 pub(crate) use write_queue::{Flushed, WriteQueue};
 
@@ -74,9 +76,8 @@ pub(crate) struct Conn {
     pub proxy: Option<Box<ProxyHeader>>,
     /// Bytes written to the socket so far (for minimum data rates).
     pub bytes_out: u64,
-    /// The socket's peer, asked of the kernel once (getpeername) and kept:
-    /// a binding reads it for every request (ASGI's `client`), and so
-    /// does the access log.
+    /// The socket's peer, once asked: a host that reads it for every
+    /// request (a WSGI environ) makes no system call after the first.
     pub peer: Option<SocketAddr>,
 }
 

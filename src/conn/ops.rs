@@ -14,6 +14,16 @@ use crate::reactor::{ConnId, Due, Handle, Kind, Loop, Source, SourceCalls};
 /// the output still queued, when it has no timeout of its own.
 const CLOSE_FLUSH_TIMEOUT_MS: u32 = 30_000;
 
+/// What [`Loop::conn_output`] finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputProgress {
+    /// Bytes written to the socket since the connection opened.
+    pub bytes_out: u64,
+    /// Output is queued and the socket takes no more of it: the peer is
+    /// not reading.
+    pub stalled: bool,
+}
+
 impl Loop {
     /// Registers a connected (or connecting) socket; the loop owns `fd` from here on.
     pub(crate) fn insert_conn(&self, fd: RawFd, conn: Conn) -> Result<ConnId> {
@@ -378,16 +388,15 @@ impl Loop {
         self.with_conn(id, |c| c.wq.pending())
     }
 
-    /// Bytes written to the connection's socket since it opened.
-    pub fn conn_bytes_out(&self, id: ConnId) -> Result<u64> {
-        self.with_conn(id, |c| c.bytes_out)
-    }
-
-    /// Whether the last write found the socket's send buffer full and the
-    /// loop still waits for it to drain: the peer is not reading. Known
-    /// without a system call (a `poll(2)` per request cost pipelining 2x).
-    pub fn conn_write_blocked(&self, id: ConnId) -> Result<bool> {
-        self.with_conn(id, |c| c.flags.want_write)
+    /// How the connection's output moves, in one look (it is taken after
+    /// every response).
+    pub fn conn_output(&self, id: ConnId) -> Result<OutputProgress> {
+        self.with_conn(id, |c| OutputProgress {
+            bytes_out: c.bytes_out,
+            // Known without a system call (a `poll(2)` per request cost
+            // pipelining 2x): the last write found the send buffer full.
+            stalled: c.flags.want_write && c.wq.pending() > 0,
+        })
     }
 
     /// Stops (`paused`) or restarts reading.

@@ -8,6 +8,7 @@
 //! - [`limits`], [`error`]: the bounds and the status-carrying error.
 
 pub mod body;
+mod chars;
 pub mod date;
 pub mod error;
 pub mod limits;
@@ -23,7 +24,7 @@ pub use body::{BodyDecoder, ChunkedDecoder, Decoded};
 pub use date::{DateCache, HTTP_DATE_LEN, format_http_date, http_date, parse_http_date, unix_secs};
 pub use error::HttpError;
 pub use limits::Limits;
-pub use request::{BodyKind, HEADER_CAPACITY, Head, Method, Span, parse_head, percent_decode};
+pub use request::{BodyKind, HEADER_CAPACITY, Head, Method, Span, parse_head, parse_head_into, percent_decode};
 pub use response::{
     BodyMode, CONTINUE, HeadOptions, InvalidHead, ResponseFraming, WrittenHead, head_size, reason_phrase, valid_reason,
     validate_header, write_chunk, write_error, write_head, write_last_chunk,

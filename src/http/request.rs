@@ -98,6 +98,10 @@ pub enum BodyKind {
 
 /// A parsed request head. Slices come from the accessors, given the buffer
 /// that was passed to [`parse_head`] (same bytes, same offsets).
+///
+/// It is 2 KiB with its header positions: the connection parses into one
+/// it keeps on its stack ([`parse_head_into`]) rather than moving one per
+/// request.
 #[derive(Clone, Debug)]
 pub struct Head {
     /// Bytes of `buf` the head occupies; the body or next request follows.
@@ -128,7 +132,35 @@ pub struct Head {
     host: Option<Span>,
     host_header: Option<Span>,
     header_count: usize,
-    headers: [(Span, Span); HEADER_CAPACITY],
+    /// The first `header_count` are written; the rest are never read, so
+    /// that a parse does not spend its time clearing them.
+    headers: [MaybeUninit<(Span, Span)>; HEADER_CAPACITY],
+}
+
+impl Default for Head {
+    /// An empty head, to parse into.
+    fn default() -> Head {
+        Head {
+            head_len: 0,
+            version_minor: 1,
+            method_kind: Method::Other,
+            body: BodyKind::None,
+            keep_alive: false,
+            expect_continue: false,
+            upgrade: false,
+            form: TargetForm::Origin,
+            port: None,
+            method: Span::default(),
+            target: Span::default(),
+            path: Span::default(),
+            query: None,
+            scheme: None,
+            host: None,
+            host_header: None,
+            header_count: 0,
+            headers: [MaybeUninit::uninit(); HEADER_CAPACITY],
+        }
+    }
 }
 
 impl Head {
@@ -191,7 +223,10 @@ impl Head {
 
     /// Positions of all headers, for callers that keep them without the buffer.
     pub fn header_spans(&self) -> &[(Span, Span)] {
-        &self.headers[..self.header_count]
+        let written = &self.headers[..self.header_count];
+        // SAFETY: `parse_window` writes the first `header_count` entries
+        // before it sets the count, and `MaybeUninit<T>` has `T`'s layout.
+        unsafe { std::slice::from_raw_parts(written.as_ptr().cast::<(Span, Span)>(), written.len()) }
     }
 
     /// Value of the first header called `name` (ASCII case-insensitive).
@@ -215,22 +250,31 @@ impl Head {
 /// No allocation happens, except for the rare HTTP/1.2+ request line
 /// (parsed from a copy that says HTTP/1.1).
 pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<Head>, HttpError> {
+    let mut head = Head::default();
+    Ok(parse_head_into(buf, limits, &mut head)?.then_some(head))
+}
+
+/// [`parse_head`] into `head`, reused from one request to the next:
+/// `Ok(true)` when a whole head was parsed. After `Ok(false)` or an error
+/// `head` holds no request.
+pub fn parse_head_into(buf: &[u8], limits: &Limits, head: &mut Head) -> Result<bool, HttpError> {
     let max_head = limits.max_head_bytes.min(u32::MAX as usize);
     // Parse no further than the limit: bytes past it can only earn a 431.
     let window = &buf[..buf.len().min(max_head)];
-    parse_window(window, buf.len() > max_head, limits)
+    head.header_count = 0;
+    parse_window(window, buf.len() > max_head, limits, head)
 }
 
-/// [`parse_head`] over the first `max_head_bytes` of the input; `too_large`
-/// when the input went on past them.
-fn parse_window(window: &[u8], too_large: bool, limits: &Limits) -> Result<Option<Head>, HttpError> {
+/// [`parse_head_into`] over the first `max_head_bytes` of the input;
+/// `too_large` when the input went on past them.
+fn parse_window(window: &[u8], too_large: bool, limits: &Limits, head: &mut Head) -> Result<bool, HttpError> {
     let max_headers = limits.max_headers.min(HEADER_CAPACITY);
     let mut raw = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; HEADER_CAPACITY];
     let mut req = httparse::Request::new(&mut []);
     let head_len = match req.parse_with_uninit_headers(window, &mut raw[..max_headers]) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) if too_large => return Err(too_large_error(window)),
-        Ok(httparse::Status::Partial) => return Ok(None),
+        Ok(httparse::Status::Partial) => return Ok(false),
         Err(httparse::Error::TooManyHeaders) => {
             return Err(HttpError::header_fields_too_large("too many header fields"));
         }
@@ -241,12 +285,12 @@ fn parse_window(window: &[u8], too_large: bool, limits: &Limits) -> Result<Optio
                 VersionToken::LaterMinor(at) => {
                     let mut copy = window.to_vec();
                     copy[at] = b'1';
-                    parse_window(&copy, too_large, limits)
+                    parse_window(&copy, too_large, limits, head)
                 }
                 VersionToken::Incomplete if too_large => {
                     Err(HttpError::header_fields_too_large("request head too large"))
                 }
-                VersionToken::Incomplete => Ok(None),
+                VersionToken::Incomplete => Ok(false),
                 VersionToken::Invalid => Err(HttpError::bad_request("invalid HTTP version")),
             };
         }
@@ -272,32 +316,27 @@ fn parse_window(window: &[u8], too_large: bool, limits: &Limits) -> Result<Optio
     let parsed = parse_target(target.get(buf), method_kind == Method::Connect, method_kind == Method::Options)?;
     let at = |r: Range<usize>| Span { start: target.start + r.start as u32, end: target.start + r.end as u32 };
 
-    let mut head = Head {
-        head_len,
-        version_minor,
-        method_kind,
-        body: BodyKind::None,
-        keep_alive: false,
-        expect_continue: false,
-        upgrade: false,
-        form: parsed.form,
-        port: None,
-        method,
-        target,
-        path: at(parsed.path),
-        query: parsed.query.map(at),
-        scheme: parsed.scheme.map(at),
-        host: None,
-        host_header: None,
-        header_count: req.headers.len(),
-        headers: [(Span::default(), Span::default()); HEADER_CAPACITY],
-    };
+    // Field by field, the header positions in place below; `Framing::finish`
+    // sets the framing fields.
+    head.head_len = head_len;
+    head.version_minor = version_minor;
+    head.method_kind = method_kind;
+    head.form = parsed.form;
+    head.port = None;
+    head.method = method;
+    head.target = target;
+    head.path = at(parsed.path);
+    head.query = parsed.query.map(at);
+    head.scheme = parsed.scheme.map(at);
+    head.host = None;
     let mut fr = Framing::default();
     for (slot, h) in head.headers.iter_mut().zip(req.headers.iter()) {
-        *slot = (Span::of(buf, h.name.as_bytes()), Span::of(buf, h.value));
-        fr.field(h.name.as_bytes(), h.value, slot.1)?;
+        let value = Span::of(buf, h.value);
+        slot.write((Span::of(buf, h.name.as_bytes()), value));
+        fr.field(h.name.as_bytes(), h.value, value)?;
     }
-    let host_field = fr.finish(&mut head, limits)?;
+    head.header_count = req.headers.len();
+    let host_field = fr.finish(head, limits)?;
     // RFC 9112 §3.2.2: a target with an authority overrides Host.
     let effective = match parsed.authority {
         Some(a) => Some((target.start, a)),
@@ -307,7 +346,7 @@ fn parse_window(window: &[u8], too_large: bool, limits: &Limits) -> Result<Optio
         head.host = Some(Span { start: base + a.host.start as u32, end: base + a.host.end as u32 });
         head.port = a.port;
     }
-    Ok(Some(head))
+    Ok(true)
 }
 
 /// The answer to a head still incomplete at `max_head_bytes`: 414 when the
@@ -435,7 +474,7 @@ impl<'b> Framing<'b> {
 
 /// `tchar` of RFC 9110 §5.6.2: the bytes allowed in methods and field names.
 pub(crate) fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    super::chars::TCHAR.has(b)
 }
 
 /// Non-empty elements of a comma-separated list, OWS trimmed (RFC 9110 §5.6.1).

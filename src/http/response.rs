@@ -159,6 +159,25 @@ fn has_token(value: &[u8], token: &[u8]) -> bool {
     value.split(|&b| b == b',').any(|t| trim_ows(t).eq_ignore_ascii_case(token))
 }
 
+/// Appends `n` in decimal, without `fmt`'s machinery (the length of
+/// every response).
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Byte by byte: a length is a few digits, less than a `memcpy` call costs.
+    for &d in &digits[at..] {
+        out.push(d);
+    }
+}
+
 fn header_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(name);
     out.extend_from_slice(b": ");
@@ -190,8 +209,16 @@ pub fn write_head(
     if !(100..=999).contains(&status) {
         return Err(InvalidHead::Status);
     }
-    if let Some(i) = headers.iter().position(|(n, v)| validate_header(n, v).is_err()) {
-        return Err(InvalidHead::Header(i));
+    // One pass validates and finds what the handler said in `Connection`.
+    let (mut said_close, mut said_keep_alive) = (false, false);
+    for (i, &(name, value)) in headers.iter().enumerate() {
+        if validate_header(name, value).is_err() {
+            return Err(InvalidHead::Header(i));
+        }
+        if name.eq_ignore_ascii_case(b"connection") {
+            said_close |= has_token(value, b"close");
+            said_keep_alive |= has_token(value, b"keep-alive");
+        }
     }
     let v11 = opts.version_minor == 1;
     let interim = status < 200;
@@ -203,15 +230,14 @@ pub fn write_head(
         ResponseFraming::Unknown => BodyMode::UntilClose,
     };
 
-    let connection =
-        |token: &[u8]| headers.iter().any(|(n, v)| n.eq_ignore_ascii_case(b"connection") && has_token(v, token));
-    let (said_close, said_keep_alive) = (connection(b"close"), connection(b"keep-alive"));
     let keep_alive = opts.keep_alive && !said_close && body != BodyMode::UntilClose;
     // Closing overrides a handler's `Connection: keep-alive`: one header, not two
     // that disagree (1xx keep theirs: a 101 names its upgrade there).
     let drop_connection = !interim && !keep_alive && !said_close;
     let mut has_date = false;
-    let _ = write!(out, "HTTP/1.1 {status} ");
+    let digit = |d: u16| b'0' + (d % 10) as u8;
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(&[digit(status / 100), digit(status / 10), digit(status), b' ']);
     out.extend_from_slice(opts.reason.unwrap_or(reason_phrase(status).as_bytes()));
     out.extend_from_slice(b"\r\n");
     for &(name, value) in headers {
@@ -230,7 +256,9 @@ pub fn write_head(
         if !bodiless {
             match framing {
                 ResponseFraming::Length(n) => {
-                    let _ = write!(out, "Content-Length: {n}\r\n");
+                    out.extend_from_slice(b"Content-Length: ");
+                    push_decimal(out, n);
+                    out.extend_from_slice(b"\r\n");
                 }
                 ResponseFraming::Unknown if v11 && !opts.head_request => {
                     header_line(out, b"Transfer-Encoding", b"chunked");
@@ -259,11 +287,19 @@ pub fn write_chunk(out: &mut Vec<u8>, data: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// An upper bound of what [`write_head`] writes for `headers`: theirs,
-/// each with its `: ` and CRLF, plus the status line and the framing,
-/// `Date` and `Connection` headers the library adds.
-pub fn head_size(headers: &[(&[u8], &[u8])]) -> usize {
-    headers.iter().fold(512, |sum, (name, value)| sum.saturating_add(name.len() + value.len() + 4))
+/// An upper bound of what [`write_head`] writes for `headers` and
+/// `reason` (`None`: the standard phrase): theirs, each with its `: ` and
+/// CRLF, plus the status line and the framing, `Date` and `Connection`
+/// headers the library adds. Tight, so that a loop turn's responses share
+/// one buffer without growing it more than needed.
+pub fn head_size(headers: &[(&[u8], &[u8])], reason: Option<&[u8]>) -> usize {
+    // "HTTP/1.1 NNN " and CRLF; "Date: " 29 bytes CRLF; the longer framing
+    // header, "Content-Length: " 20 digits CRLF; "Connection: keep-alive"
+    // CRLF; the blank line.
+    const ADDED: usize = 15 + 37 + 38 + 24 + 2;
+    const LONGEST_PHRASE: usize = 31;
+    let fixed = ADDED + reason.map_or(LONGEST_PHRASE, <[u8]>::len);
+    headers.iter().fold(fixed, |sum, (name, value)| sum.saturating_add(name.len() + value.len() + 4))
 }
 
 /// Append the last chunk and the empty trailer section.
@@ -447,6 +483,36 @@ mod tests {
             (b"X", b"\x7f"),
         ] {
             assert_eq!(validate_header(n, v), Err(()));
+        }
+    }
+
+    #[test]
+    fn head_size_bounds_every_head() {
+        let hs: &[(&[u8], &[u8])] = &[(b"Content-Type", b"text/plain"), (b"X", b"")];
+        let long_reason = vec![b'r'; 700];
+        for status in [100, 101, 200, 204, 304, 431, 505, 999] {
+            for (minor, keep_alive, head_request) in
+                [(0, true, false), (0, false, true), (1, true, false), (1, false, false)]
+            {
+                for framing in [ResponseFraming::Length(u64::MAX), ResponseFraming::Unknown] {
+                    for reason in [None, Some(&long_reason[..]), Some(&b""[..])] {
+                        let o = HeadOptions { reason, head_request, ..opts(minor, keep_alive) };
+                        let mut out = Vec::new();
+                        write_head(&mut out, status, hs, framing, o).unwrap();
+                        assert!(out.len() <= head_size(hs, reason), "{status} {minor} {framing:?}");
+                    }
+                }
+            }
+        }
+        assert!(reason_phrase(431).len() == 31 && (100..1000).all(|s| reason_phrase(s).len() <= 31));
+    }
+
+    #[test]
+    fn decimals() {
+        for n in [0, 7, 10, 13, 999, 1_000_000, u64::MAX] {
+            let mut out = b"x".to_vec();
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}").into_bytes());
         }
     }
 

@@ -16,6 +16,7 @@ use std::net::Ipv6Addr;
 use std::ops::Range;
 
 use super::HttpError;
+use super::chars::{Class, HOST_NAME, PATH, QUERY, SUB_DELIM, UNRESERVED};
 
 /// Which of the four request-target forms a request used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,53 +113,29 @@ fn path_and_query(target: &[u8], from: usize) -> Option<(Range<usize>, Option<Ra
     let q = rest.iter().position(|&b| b == b'?');
     let path_end = from + q.unwrap_or(rest.len());
     let path = &target[from..path_end];
-    if !(path.is_empty() || path[0] == b'/') || !valid_chars(path, is_path_char) {
+    if !(path.is_empty() || path[0] == b'/') || !valid_chars(path, PATH) {
         return None;
     }
     let query = match q {
         Some(_) => {
             let query = path_end + 1..target.len();
-            valid_chars(&target[query.clone()], is_query_char).then_some(query)?
+            valid_chars(&target[query.clone()], QUERY).then_some(query)?
         }
         None => return Some((from..path_end, None)),
     };
     Some((from..path_end, Some(query)))
 }
 
-/// Every byte passes `allowed`, and every `%` starts a `%XY` escape.
-fn valid_chars(s: &[u8], allowed: fn(u8) -> bool) -> bool {
-    let mut i = 0;
-    while i < s.len() {
-        if s[i] == b'%' {
-            if !(s.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && s.get(i + 2).is_some_and(u8::is_ascii_hexdigit)) {
-                return false;
-            }
-            i += 3;
-        } else if allowed(s[i]) {
-            i += 1;
-        } else {
-            return false;
+/// Every byte is in `allowed`, or starts a `%XY` escape.
+fn valid_chars(s: &[u8], allowed: Class) -> bool {
+    let mut rest = s;
+    while let Some(at) = rest.iter().position(|&b| !allowed.has(b)) {
+        match rest[at..] {
+            [b'%', h, l, ..] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => rest = &rest[at + 3..],
+            _ => return false,
         }
     }
     true
-}
-
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
-}
-
-fn is_sub_delim(b: u8) -> bool {
-    matches!(b, b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=')
-}
-
-/// `pchar` (minus `%`, checked apart) or the `/` between segments.
-fn is_path_char(b: u8) -> bool {
-    is_unreserved(b) || is_sub_delim(b) || matches!(b, b':' | b'@' | b'/')
-}
-
-/// RFC 3986 query characters, plus what browsers leave unescaped there.
-fn is_query_char(b: u8) -> bool {
-    is_path_char(b) || matches!(b, b'?' | b'[' | b']' | b'{' | b'}' | b'|' | b'^' | b'`')
 }
 
 /// Parses `uri-host [ ":" port ]` (RFC 3986 §3.2.2-3.2.3, without
@@ -175,7 +152,7 @@ pub fn parse_authority(s: &[u8]) -> Option<Authority> {
     } else {
         let end = s.iter().position(|&b| b == b':').unwrap_or(s.len());
         let name = &s[..end];
-        if name.contains(&b',') || !valid_chars(name, |b| is_unreserved(b) || is_sub_delim(b)) {
+        if !valid_chars(name, HOST_NAME) {
             return None;
         }
         end
@@ -208,7 +185,7 @@ fn valid_ip_literal(s: &[u8]) -> bool {
         return !version.is_empty()
             && version.iter().all(u8::is_ascii_hexdigit)
             && !tail.is_empty()
-            && tail.iter().all(|&b| is_unreserved(b) || is_sub_delim(b) || b == b':');
+            && tail.iter().all(|&b| UNRESERVED.or(SUB_DELIM).has(b) || b == b':');
     }
     std::str::from_utf8(s).is_ok_and(|a| a.parse::<Ipv6Addr>().is_ok())
 }

@@ -23,7 +23,8 @@ unwinds out of here, since C frames are below."
                              (lambda ()
                                (multiple-value-bind (status headers body)
                                    (funcall (http-server-handler server) request)
-                                 (unless (or (%request-reply request) (%request-upgraded request))
+                                 (unless (or (%request-reply request) (%request-upgraded request)
+                                             (%request-answered request))
                                    (respond request status headers body))))))))
     (when failure
       (report-text failure "handler failed on ~A ~A"
@@ -79,11 +80,16 @@ unwinds out of here, since C frames are below."
           (body-stream-put stream (view-octets data length) end)
           t))))
 
+(defun announces-body-p (content-length transfer-encoding)
+  "True if these header values announce a body (Content-Length above 0, or
+any Transfer-Encoding)."
+  (or (and content-length (string/= (string-left-trim "0" content-length) ""))
+      (and transfer-encoding t)))
+
 (defun request-has-body-p (request)
   "True if REQUEST announced a body (Content-Length above 0, or chunked)."
-  (let ((length (request-header request "content-length")))
-    (or (and length (string/= length "0") (string/= (string-left-trim "0" length) ""))
-        (and (request-header request "transfer-encoding") t))))
+  (announces-body-p (request-header request "content-length")
+                    (request-header request "transfer-encoding")))
 
 (defun request-body-stream (request)
   "With :STREAM-BODIES, the body of REQUEST as a binary input stream that

@@ -20,6 +20,12 @@
 
 #include "c10k.h"
 
+#if PY_VERSION_HEX < 0x030D0000
+/* Its name from 3.13 on: 1 and a new reference when found, 0 when not
+ * (no error set), -1 on error. */
+#define PyObject_GetOptionalAttr _PyObject_LookupAttr
+#endif
+
 /* ---- the library's functions, resolved by bind() ---- */
 
 #define C10K_FUNCTIONS(X)     \
@@ -250,6 +256,29 @@ static PyTypeObject RequestType = {
 static PyObject *ResponseClass; /* c10k._response.Response */
 static PyObject *str_status, *str_headers, *str_body, *str_close;
 
+/* Where Response's __slots__ sit in its objects, read by bind(): a
+ * returned Response is read without three attribute lookups. */
+static struct {
+    Py_ssize_t status, headers, body;
+} response_slots;
+
+/* The value in the object slot at `offset` of `o` (borrowed; NULL if unset). */
+static PyObject *slot_of(PyObject *o, Py_ssize_t offset) { return *(PyObject **)((char *)o + offset); }
+
+/* The offset of the object slot `name` of `type`; -1 with an error set if
+ * it is not one. */
+static Py_ssize_t slot_offset(PyObject *type, PyObject *name) {
+    PyObject *descr = PyObject_GetAttr(type, name);
+    if (descr == NULL) return -1;
+    Py_ssize_t offset = -1;
+    if (Py_IS_TYPE(descr, &PyMemberDescr_Type) && ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX)
+        offset = ((PyMemberDescrObject *)descr)->d_member->offset;
+    else
+        PyErr_Format(PyExc_TypeError, "c10k._native: %R.%U is not a slot", type, name);
+    Py_DECREF(descr);
+    return offset;
+}
+
 /* Sends a whole response given as status, headers and a bytes/str body.
  * 1: sent (or the client is gone); 0: Python must handle it; -1: error set. */
 static int respond_parts(c10k_request *req, PyObject *status, PyObject *headers, PyObject *body) {
@@ -295,14 +324,11 @@ static int respond_fast(c10k_request *req, PyObject *result) {
         return rc;
     }
     if (Py_IS_TYPE(result, (PyTypeObject *)ResponseClass)) {
-        PyObject *status = PyObject_GetAttr(result, str_status);
-        PyObject *headers = status ? PyObject_GetAttr(result, str_headers) : NULL;
-        PyObject *body = headers ? PyObject_GetAttr(result, str_body) : NULL;
-        int rc = body ? respond_parts(req, status, headers, body) : -1;
-        Py_XDECREF(status);
-        Py_XDECREF(headers);
-        Py_XDECREF(body);
-        return rc;
+        PyObject *status = slot_of(result, response_slots.status);
+        PyObject *headers = slot_of(result, response_slots.headers);
+        PyObject *body = slot_of(result, response_slots.body);
+        /* An unset slot: Python raises the AttributeError. */
+        return status && headers && body ? respond_parts(req, status, headers, body) : 0;
     }
     return 0;
 }
@@ -333,6 +359,7 @@ typedef struct DispatchObject {
     PyObject *mark;       /* mark(): run once on each thread that serves */
     PyObject *base;       /* WSGI: the environ keys every request shares */
     PyObject *bodies;     /* WSGI: request bodies (open, feed, abort, done) */
+    PyObject *spare;      /* WSGI: an exchange no one holds, for the next call */
     void (*handle)(struct DispatchObject *, c10k_request *); /* one request, GIL held */
     c10k_http_callbacks callbacks;
 } DispatchObject;
@@ -362,6 +389,7 @@ static int dispatch_traverse(DispatchObject *d, visitproc visit, void *arg) {
     Py_VISIT(d->mark);
     Py_VISIT(d->base);
     Py_VISIT(d->bodies);
+    Py_VISIT(d->spare);
     return 0;
 }
 
@@ -372,6 +400,7 @@ static int dispatch_clear(DispatchObject *d) {
     Py_CLEAR(d->mark);
     Py_CLEAR(d->base);
     Py_CLEAR(d->bodies);
+    Py_CLEAR(d->spare);
     return 0;
 }
 
@@ -478,21 +507,27 @@ static PyTypeObject HttpDispatchType = {
 /* ---- WSGI ---- */
 
 /* start_response and write() of one WSGI call; the Python side reads
- * `status`, `headers`, `sent` and `take_written()` when it takes over. */
+ * `status`, `headers`, `sent` and `take_written()` when it takes over.
+ * One that nothing else holds after its call serves the next call (see
+ * exchange_reusable): no allocation per request. */
 typedef struct {
     PyObject_HEAD
     PyObject *status;  /* str or NULL */
-    PyObject *headers; /* list */
+    PyObject *headers; /* list, or NULL before start_response */
     PyObject *written; /* list of bytes */
+    PyObject *write;   /* the bound `write` start_response returns; made once */
     int sent;          /* the head went out: a later exc_info re-raises */
+    vectorcallfunc vectorcall;
 } ExchangeObject;
 
 static PyTypeObject ExchangeType;
+static PyObject *str_write;
 
 static int exchange_traverse(ExchangeObject *e, visitproc visit, void *arg) {
     Py_VISIT(e->status);
     Py_VISIT(e->headers);
     Py_VISIT(e->written);
+    Py_VISIT(e->write);
     return 0;
 }
 
@@ -500,6 +535,7 @@ static int exchange_clear(ExchangeObject *e) {
     Py_CLEAR(e->status);
     Py_CLEAR(e->headers);
     Py_CLEAR(e->written);
+    Py_CLEAR(e->write);
     return 0;
 }
 
@@ -509,19 +545,37 @@ static void exchange_dealloc(ExchangeObject *e) {
     PyObject_GC_Del(e);
 }
 
+static PyObject *exchange_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames);
+
 static ExchangeObject *exchange_new(void) {
     ExchangeObject *e = PyObject_GC_New(ExchangeObject, &ExchangeType);
     if (e == NULL) return NULL;
     e->status = NULL;
-    e->headers = PyList_New(0);
+    e->headers = NULL;
     e->written = PyList_New(0);
+    e->write = NULL;
     e->sent = 0;
+    e->vectorcall = exchange_vectorcall;
     PyObject_GC_Track(e);
-    if (e->headers == NULL || e->written == NULL) {
+    if (e->written == NULL) {
         Py_DECREF(e);
         return NULL;
     }
     return e;
+}
+
+/* Whether only the caller's reference (and its own `write`'s) holds `e`:
+ * then no one can see it any more, and it may serve the next call. */
+static int exchange_reusable(ExchangeObject *e) {
+    Py_ssize_t own = e->write != NULL && Py_REFCNT(e->write) == 1;
+    return Py_REFCNT(e) == 1 + own && (e->write == NULL || own) && PyList_GET_SIZE(e->written) == 0;
+}
+
+/* Makes a reusable `e` as new. */
+static void exchange_reset(ExchangeObject *e) {
+    Py_CLEAR(e->status);
+    Py_CLEAR(e->headers);
+    e->sent = 0;
 }
 
 /* A WSGI status ("200 OK"): its code, or -1 with ValueError set. */
@@ -536,11 +590,7 @@ static int status_code(PyObject *status) {
     return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
 }
 
-static PyObject *exchange_call(ExchangeObject *e, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"status", "headers", "exc_info", NULL};
-    PyObject *status, *headers, *exc_info = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|O:start_response", kwlist, &status, &headers, &exc_info))
-        return NULL;
+static PyObject *start_response(ExchangeObject *e, PyObject *status, PyObject *headers, PyObject *exc_info) {
     if (exc_info != Py_None) {
         if (e->sent) {
             /* PEP 3333: too late to change the head; re-raise the app's error. */
@@ -555,11 +605,35 @@ static PyObject *exchange_call(ExchangeObject *e, PyObject *args, PyObject *kwar
         return NULL;
     }
     if (status_code(status) < 0) return NULL;
-    PyObject *list = PySequence_List(headers);
+    /* A list is kept as given (as wsgiref and bjoern do), other sequences copied. */
+    PyObject *list = PyList_CheckExact(headers) ? Py_NewRef(headers) : PySequence_List(headers);
     if (list == NULL) return NULL;
     Py_XSETREF(e->status, Py_NewRef(status));
-    Py_SETREF(e->headers, list);
-    return PyObject_GetAttrString((PyObject *)e, "write");
+    Py_XSETREF(e->headers, list);
+    if (e->write == NULL && (e->write = PyObject_GetAttr((PyObject *)e, str_write)) == NULL) return NULL;
+    return Py_NewRef(e->write);
+}
+
+/* start_response(status, headers, exc_info=None), called without a tuple
+ * of arguments to build. */
+static PyObject *exchange_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    static const char *const names[] = {"status", "headers", "exc_info"};
+    PyObject *given[3] = {NULL, NULL, Py_None};
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (n > 3) return PyErr_Format(PyExc_TypeError, "start_response() takes at most 3 arguments (%zd given)", n);
+    for (Py_ssize_t i = 0; i < n; i++) given[i] = args[i];
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, k);
+        int at = 0;
+        while (at < 3 && PyUnicode_CompareWithASCIIString(key, names[at]) != 0) at++;
+        if (at == 3 || at < n)
+            return PyErr_Format(PyExc_TypeError, "start_response() got an unexpected or repeated argument %R", key);
+        given[at] = args[n + k];
+    }
+    if (given[0] == NULL || given[1] == NULL)
+        return PyErr_Format(PyExc_TypeError, "start_response() needs status and headers");
+    return start_response((ExchangeObject *)self, given[0], given[1], given[2]);
 }
 
 static PyObject *exchange_write(ExchangeObject *e, PyObject *data) {
@@ -592,7 +666,7 @@ static PyMethodDef exchange_methods[] = {
 
 static PyMemberDef exchange_members[] = {
     {"status", T_OBJECT, offsetof(ExchangeObject, status), READONLY, "The status given, or None."},
-    {"headers", T_OBJECT, offsetof(ExchangeObject, headers), READONLY, "The headers given."},
+    {"headers", T_OBJECT, offsetof(ExchangeObject, headers), READONLY, "The headers given, or None."},
     {"sent", T_BOOL, offsetof(ExchangeObject, sent), 0, "Whether the head went out."},
     {NULL},
 };
@@ -600,12 +674,13 @@ static PyMemberDef exchange_members[] = {
 static PyTypeObject ExchangeType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "c10k.wsgi.StartResponse",
     .tp_basicsize = sizeof(ExchangeObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_doc = "The start_response callable of one WSGI call.",
     .tp_traverse = (traverseproc)exchange_traverse,
     .tp_clear = (inquiry)exchange_clear,
     .tp_dealloc = (destructor)exchange_dealloc,
-    .tp_call = (ternaryfunc)exchange_call,
+    .tp_vectorcall_offset = offsetof(ExchangeObject, vectorcall),
+    .tp_call = PyVectorcall_Call,
     .tp_methods = exchange_methods,
     .tp_members = exchange_members,
 };
@@ -614,6 +689,53 @@ static PyTypeObject ExchangeType = {
 static PyObject *key_method, *key_path, *key_query, *key_uri, *key_raw_uri, *key_protocol, *key_remote_addr,
     *key_remote_port, *key_http_host, *key_server_name, *key_server_port, *key_input, *key_content_length,
     *str_http10, *str_http11, *str_empty, *str_open, *str_done;
+
+/* ---- str objects for texts that come back request after request ----
+ *
+ * Header names (as their CGI keys), Host values, methods and client
+ * addresses repeat from one request to the next: a hit gives the str made
+ * last time (its hash already known to the environ dict) instead of a new
+ * one. Direct-mapped and small; only short texts are kept. */
+
+#define TEXT_CACHE_SLOTS 128
+#define TEXT_CACHE_LONGEST 48
+
+enum { TEXT_PLAIN_LATIN1, TEXT_CGI_NAME };
+
+typedef struct {
+    PyObject *str; /* NULL: empty slot */
+    int kind;
+    size_t len;
+    uint8_t bytes[TEXT_CACHE_LONGEST];
+} TextSlot;
+
+static TextSlot text_cache[TEXT_CACHE_SLOTS];
+
+static TextSlot *text_slot(int kind, const uint8_t *p, size_t n) {
+    uint32_t h = 2166136261u ^ (uint32_t)kind;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+    return &text_cache[h % TEXT_CACHE_SLOTS];
+}
+
+/* The str `make(p, n)` gives for bytes of this `kind`, from the cache when
+ * it has them; a new reference, or NULL (an error set, or for a CGI name
+ * none to give). */
+static PyObject *cached_text(int kind, const uint8_t *p, size_t n, PyObject *(*make)(const uint8_t *, size_t)) {
+    if (n > TEXT_CACHE_LONGEST) return make(p, n);
+    TextSlot *slot = text_slot(kind, p, n);
+    if (slot->str != NULL && slot->kind == kind && slot->len == n && memcmp(slot->bytes, p, n) == 0)
+        return Py_NewRef(slot->str);
+    PyObject *str = make(p, n);
+    if (str != NULL) {
+        Py_XSETREF(slot->str, Py_NewRef(str));
+        slot->kind = kind;
+        slot->len = n;
+        memcpy(slot->bytes, p, n);
+    }
+    return str;
+}
+
+static PyObject *make_latin1(const uint8_t *p, size_t n) { return latin1(p, n); }
 
 /* The CGI name of a header field: HTTP_ + upper case, '-' as '_';
  * Content-Type and Content-Length without the prefix. NULL for a name
@@ -637,14 +759,17 @@ static PyObject *cgi_name(const uint8_t *name, size_t n) {
         start += 5;
         len -= 5;
     }
-    return PyUnicode_DecodeLatin1(start, (Py_ssize_t)len, NULL);
+    /* Interned: the application's own "HTTP_HOST" finds it by identity. */
+    PyObject *key = PyUnicode_DecodeLatin1(start, (Py_ssize_t)len, NULL);
+    if (key != NULL) PyUnicode_InternInPlace(&key);
+    return key;
 }
 
 static int add_header(PyObject *environ, const uint8_t *name, size_t name_len, const uint8_t *value,
                       size_t value_len) {
-    PyObject *key = cgi_name(name, name_len);
+    PyObject *key = cached_text(TEXT_CGI_NAME, name, name_len, cgi_name);
     if (key == NULL) return PyErr_Occurred() ? -1 : 0;
-    PyObject *v = latin1(value, value_len);
+    PyObject *v = cached_text(TEXT_PLAIN_LATIN1, value, value_len, make_latin1);
     PyObject *old = v ? PyDict_GetItemWithError(environ, key) : NULL;
     if (old != NULL && PyUnicode_Check(old)) {
         /* A repeated field: the values joined with commas (RFC 9110 5.3). */
@@ -654,6 +779,26 @@ static int add_header(PyObject *environ, const uint8_t *name, size_t name_len, c
     Py_XDECREF(v);
     Py_DECREF(key);
     return rc;
+}
+
+/* Client ports as str, by port: a connection's requests share one. */
+static struct {
+    PyObject *str;
+    long port;
+} port_cache[256];
+
+static PyObject *port_text(const char *digits) {
+    long port = 0;
+    for (const char *d = digits; port <= 65535 && *d >= '0' && *d <= '9'; d++) port = port * 10 + (*d - '0');
+    if (port > 65535) return PyUnicode_FromString(digits);
+    __typeof__(port_cache[0]) *slot = &port_cache[port % 256];
+    if (slot->str == NULL || slot->port != port) {
+        PyObject *str = PyUnicode_FromString(digits);
+        if (str == NULL) return NULL;
+        Py_XSETREF(slot->str, str);
+        slot->port = port;
+    }
+    return Py_NewRef(slot->str);
 }
 
 /* PEP 3333 rebuilds the URL from HTTP_HOST, else SERVER_NAME and
@@ -671,40 +816,47 @@ static int set_target_authority(PyObject *environ, const c10k_request_info *in) 
     return rc ? -1 : 0;
 }
 
-static PyObject *wsgi_environ(DispatchObject *w, c10k_request *req) {
+/* The environ of `req`; `*input` is a new reference to the wsgi.input
+ * opened for its body (the app may replace environ's), or NULL when it has
+ * the shared empty one. */
+/* PEP 3333's PATH_INFO: the decoded bytes of the path as latin-1 text;
+ * `decoded` is None when the path has no escape to decode. */
+static PyObject *path_info(PyObject *decoded, const c10k_request_info *in) {
+    if (decoded == Py_None) return latin1(in->path, in->path_len);
+    return latin1((const uint8_t *)PyBytes_AS_STRING(decoded), (size_t)PyBytes_GET_SIZE(decoded));
+}
+
+static PyObject *wsgi_environ(DispatchObject *w, c10k_request *req, PyObject **input) {
+    *input = NULL;
     c10k_request_info in = {.size = sizeof in};
     if (p_c10k_request_get_info(req, &in) != 0) return PyErr_Format(PyExc_RuntimeError, "c10k_request_get_info failed");
     PyObject *env = PyDict_Copy(w->base);
     if (env == NULL) return NULL;
-    PyObject *path = decoded_path(in.path, in.path_len);
+    /* Decoded only when it holds an escape. */
+    PyObject *path = in.path_len && memchr(in.path, '%', in.path_len) ? decoded_path(in.path, in.path_len) : Py_NewRef(Py_None);
     char addr[C10K_ADDRSTRLEN];
-    const char *colon = NULL;
-    if (p_c10k_request_peer_addr(req, addr, sizeof addr) == 0) colon = strrchr(addr, ':');
     const char *host = addr, *port = "0";
     size_t host_len = 0;
-    if (colon != NULL) {
-        host_len = (size_t)(colon - addr);
-        port = colon + 1;
-        if (host_len >= 2 && addr[0] == '[') {
-            host++;
-            host_len -= 2;
-        }
+    if (p_c10k_request_peer_addr(req, addr, sizeof addr) != 0 || !split_addr(addr, &host, &host_len, &port)) {
+        host_len = 0;
+        port = "0";
     }
-    if (path == NULL ||
-        set_steal(env, key_method, latin1(in.method, in.method_len)) ||
-        /* PEP 3333: the decoded bytes of the path, as latin-1 text. */
-        set_steal(env, key_path, latin1((const uint8_t *)PyBytes_AS_STRING(path), (size_t)PyBytes_GET_SIZE(path))) ||
-        set_steal(env, key_query, latin1(in.query, in.query_len)) ||
-        set_steal(env, key_uri, latin1(in.target, in.target_len)) ||
-        PyDict_SetItem(env, key_raw_uri, PyDict_GetItem(env, key_uri)) ||
+    PyObject *uri = latin1(in.target, in.target_len);
+    if (path == NULL || uri == NULL ||
+        set_steal(env, key_method, cached_text(TEXT_PLAIN_LATIN1, in.method, in.method_len, make_latin1)) ||
+        set_steal(env, key_path, path_info(path, &in)) ||
+        set_steal(env, key_query, latin1(in.query, in.query_len)) || PyDict_SetItem(env, key_uri, uri) ||
+        PyDict_SetItem(env, key_raw_uri, uri) ||
         PyDict_SetItem(env, key_protocol, in.version_minor ? str_http11 : str_http10) ||
-        set_steal(env, key_remote_addr, PyUnicode_DecodeLatin1(host, (Py_ssize_t)host_len, NULL)) ||
-        set_steal(env, key_remote_port, PyUnicode_FromString(port))) {
+        set_steal(env, key_remote_addr, cached_text(TEXT_PLAIN_LATIN1, (const uint8_t *)host, host_len, make_latin1)) ||
+        set_steal(env, key_remote_port, port_text(port))) {
         Py_XDECREF(path);
+        Py_XDECREF(uri);
         Py_DECREF(env);
         return NULL;
     }
     Py_DECREF(path);
+    Py_DECREF(uri);
     /* A body, buffered (body_len) or still to stream (framing headers). */
     int has_body = in.body_len > 0;
     for (size_t i = 0; i < in.header_count; i++) {
@@ -726,16 +878,18 @@ static PyObject *wsgi_environ(DispatchObject *w, c10k_request *req) {
     /* Without a body, wsgi.input is the shared empty one from `base`. */
     if (has_body) {
         PyObject *addr = PyLong_FromVoidPtr(req);
-        PyObject *input = addr ? PyObject_CallMethodObjArgs(w->bodies, str_open, addr, NULL) : NULL;
+        PyObject *opened = addr ? PyObject_CallMethodObjArgs(w->bodies, str_open, addr, NULL) : NULL;
         Py_XDECREF(addr);
-        if (set_steal(env, key_input, input) != 0) {
+        if (set_steal(env, key_input, opened) != 0) {
             Py_DECREF(env);
             return NULL;
         }
+        *input = Py_NewRef(opened);
     }
     if (in.body_len > 0 && PyDict_GetItemWithError(env, key_content_length) == NULL) {
         /* A chunked body was read whole: its length is known now. */
         if (PyErr_Occurred() || set_steal(env, key_content_length, PyUnicode_FromFormat("%zu", in.body_len))) {
+            Py_CLEAR(*input);
             Py_DECREF(env);
             return NULL;
         }
@@ -745,12 +899,11 @@ static PyObject *wsgi_environ(DispatchObject *w, c10k_request *req) {
 
 /* Calls result.close() if it has one; -1 with the error set if it raised. */
 static int close_result(PyObject *result) {
-    PyObject *close = PyObject_GetAttr(result, str_close);
-    if (close == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) return -1;
-        PyErr_Clear();
-        return 0;
-    }
+    /* The usual `[body]` has none: no failed lookup (an AttributeError) to pay for. */
+    if (PyList_CheckExact(result) || PyTuple_CheckExact(result)) return 0;
+    PyObject *close;
+    int found = PyObject_GetOptionalAttr(result, str_close, &close);
+    if (found <= 0) return found;
     PyObject *r = PyObject_CallNoArgs(close);
     Py_DECREF(close);
     if (r == NULL) return -1;
@@ -800,13 +953,19 @@ static int wsgi_respond_fast(c10k_request *req, ExchangeObject *e, PyObject *res
 static void wsgi_handle(DispatchObject *w, c10k_request *req) {
     ExchangeObject *e = NULL;
     PyObject *result = NULL;
-    PyObject *environ = wsgi_environ(w, req);
+    PyObject *input;
+    PyObject *environ = wsgi_environ(w, req, &input);
     if (environ == NULL) {
         report_failure(w->failed, Py_None);
         respond_internal_error(req);
         return;
     }
-    e = exchange_new();
+    if (w->spare != NULL) {
+        e = (ExchangeObject *)w->spare;
+        w->spare = NULL;
+    } else {
+        e = exchange_new();
+    }
     result = e ? PyObject_CallFunctionObjArgs(w->app, environ, (PyObject *)e, NULL) : NULL;
     int done = result ? wsgi_respond_fast(req, e, result) : -1;
     if (done == 1) {
@@ -825,15 +984,20 @@ static void wsgi_handle(DispatchObject *w, c10k_request *req) {
         if (result != NULL && close_result(result) < 0) PyErr_WriteUnraisable(w->app);
         respond_internal_error(req);
     }
-    PyObject *input = PyDict_GetItem(environ, key_input);
-    if (input != NULL && input != PyDict_GetItem(w->base, key_input)) {
+    if (input != NULL) {
         /* The exchange is over: what the app left of a streamed body is dropped. */
         PyObject *r = PyObject_CallMethodObjArgs(w->bodies, str_done, input, NULL);
         if (r == NULL) PyErr_WriteUnraisable(w->bodies);
         Py_XDECREF(r);
+        Py_DECREF(input);
     }
     Py_XDECREF(result);
-    Py_XDECREF(e);
+    if (e != NULL && w->spare == NULL && exchange_reusable(e)) {
+        exchange_reset(e);
+        w->spare = (PyObject *)e;
+    } else {
+        Py_XDECREF(e);
+    }
     Py_DECREF(environ);
 }
 
@@ -896,6 +1060,10 @@ static PyObject *native_bind(PyObject *module, PyObject *args) {
     PyObject *headers_class, *response_class;
     if (!PyArg_ParseTuple(args, "sOO:bind", &path, &headers_class, &response_class)) return NULL;
     if (resolve_functions("c10k._native", path) != 0) return NULL;
+    if (!PyType_Check(response_class) || (response_slots.status = slot_offset(response_class, str_status)) < 0 ||
+        (response_slots.headers = slot_offset(response_class, str_headers)) < 0 ||
+        (response_slots.body = slot_offset(response_class, str_body)) < 0)
+        return PyErr_Occurred() ? NULL : PyErr_Format(PyExc_TypeError, "c10k._native: Response must be a class");
     Py_XSETREF(HeadersClass, Py_NewRef(headers_class));
     Py_XSETREF(ResponseClass, Py_NewRef(response_class));
     bound = 1;
@@ -923,7 +1091,7 @@ static struct PyModuleDef native_module = {
 
 PyMODINIT_FUNC PyInit__native(void) {
     if (intern(&str_status, "status") || intern(&str_headers, "headers") || intern(&str_body, "body") ||
-        intern(&str_close, "close") || intern(&key_method, "REQUEST_METHOD") || intern(&key_path, "PATH_INFO") ||
+        intern(&str_close, "close") || intern(&str_write, "write") || intern(&key_method, "REQUEST_METHOD") || intern(&key_path, "PATH_INFO") ||
         intern(&key_query, "QUERY_STRING") || intern(&key_uri, "REQUEST_URI") || intern(&key_raw_uri, "RAW_URI") ||
         intern(&key_protocol, "SERVER_PROTOCOL") || intern(&key_remote_addr, "REMOTE_ADDR") ||
         intern(&key_remote_port, "REMOTE_PORT") || intern(&key_http_host, "HTTP_HOST") ||

@@ -71,6 +71,11 @@ _BODY_PROBE_S = 1.0
 # The default cap on a request body (max_body_bytes): bodies stream, so
 # this bounds the upload, not memory.
 DEFAULT_MAX_BODY_BYTES = 1 << 30
+# The environ keys every request sets (c10k/_native.c, wsgi_environ).
+_PER_REQUEST_KEYS = (
+    "REQUEST_METHOD", "PATH_INFO", "QUERY_STRING", "REQUEST_URI", "RAW_URI", "SERVER_PROTOCOL", "REMOTE_ADDR",
+    "REMOTE_PORT",
+)
 
 
 class _EmptyInput(io.RawIOBase):
@@ -381,6 +386,9 @@ class WSGIServer(HttpServer):
             "wsgi.input_terminated": True,
             "wsgi.file_wrapper": FileWrapper,
             "wsgi.input": io.BufferedReader(_EmptyInput()),
+            # Set for each request by c10k._native; listed so that each
+            # request's copy of this dict has their places already.
+            **dict.fromkeys(_PER_REQUEST_KEYS, ""),
         }
         self._native = _native.WsgiDispatch(
             app, self._environ_base, _Bodies(streamed=threads > 0), _answer, _failed,

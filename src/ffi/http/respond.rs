@@ -22,6 +22,9 @@ pub struct c10k_header {
 
 /// At most this many headers are converted on the stack; more allocate.
 const STACK_HEADERS: usize = 32;
+/// Most responses have this many headers or fewer: converted into a
+/// smaller array, which costs less to clear.
+const FEW_HEADERS: usize = 4;
 
 /// Runs `f` with the C headers (`n` at `headers`) as Rust slices.
 pub(in crate::ffi) fn with_headers<R>(
@@ -30,23 +33,31 @@ pub(in crate::ffi) fn with_headers<R>(
     f: impl FnOnce(&[(&[u8], &[u8])]) -> Result<R>,
 ) -> Result<R> {
     let raw = try_slice(headers, n)?;
-    let convert = |h: &c10k_header| -> Result<(&[u8], &[u8])> {
-        Ok((try_bytes(h.name, h.name_len)?, try_bytes(h.value, h.value_len)?))
-    };
-    if n <= STACK_HEADERS {
-        let mut stack: [(&[u8], &[u8]); STACK_HEADERS] = [(&[], &[]); STACK_HEADERS];
-        for (slot, h) in stack.iter_mut().zip(raw) {
-            *slot = convert(h)?;
+    match n {
+        0..=FEW_HEADERS => on_stack::<FEW_HEADERS, R>(raw, f),
+        ..=STACK_HEADERS => on_stack::<STACK_HEADERS, R>(raw, f),
+        _ => {
+            let mut heap = Vec::new();
+            heap.try_reserve_exact(n).map_err(|_| C10K_ENOMEM)?;
+            for h in raw {
+                heap.push(convert(h)?);
+            }
+            f(&heap)
         }
-        f(&stack[..n])
-    } else {
-        let mut heap = Vec::new();
-        heap.try_reserve_exact(n).map_err(|_| C10K_ENOMEM)?;
-        for h in raw {
-            heap.push(convert(h)?);
-        }
-        f(&heap)
     }
+}
+
+/// [`with_headers`] for at most `N` headers, converted into an array.
+fn on_stack<const N: usize, R>(raw: &[c10k_header], f: impl FnOnce(&[(&[u8], &[u8])]) -> Result<R>) -> Result<R> {
+    let mut stack: [(&[u8], &[u8]); N] = [(&[], &[]); N];
+    for (slot, h) in stack.iter_mut().zip(raw) {
+        *slot = convert(h)?;
+    }
+    f(&stack[..raw.len()])
+}
+
+fn convert(h: &c10k_header) -> Result<(&[u8], &[u8])> {
+    Ok((try_bytes(h.name, h.name_len)?, try_bytes(h.value, h.value_len)?))
 }
 
 /// Answers the request: status, `n` headers (copied; Content-Length,

@@ -16,13 +16,19 @@ use crate::reactor::stats::add;
 
 /// The requests of one listener waiting for the end of the turn.
 #[derive(Default)]
-pub(crate) struct Batch(RefCell<Vec<OwnedRequest>>);
+pub(crate) struct Batch {
+    pending: RefCell<Vec<OwnedRequest>>,
+    /// The vector of the last batch delivered, emptied, to hold the next
+    /// one: a request is over 2 KiB, and growing a fresh vector for every
+    /// batch cost more than copying its requests.
+    spare: RefCell<Vec<OwnedRequest>>,
+}
 
 /// Defers `req` into its listener's batch; the first one of a turn
 /// schedules the delivery.
 pub(crate) fn enqueue(lp: &Loop, svc: &Rc<Service>, req: &mut Request<'_>) {
     let Ok(owned) = req.hand_off_local() else { return };
-    let mut pending = svc.batch.0.borrow_mut();
+    let mut pending = svc.batch.pending.borrow_mut();
     if pending.is_empty() {
         let svc = svc.clone();
         lp.at_turn_end(Box::new(move |lp| deliver(lp, &svc)));
@@ -34,11 +40,12 @@ pub(crate) fn enqueue(lp: &Loop, svc: &Rc<Service>, req: &mut Request<'_>) {
 /// must wait too, since the host cannot take pieces of a request it has
 /// not been given.
 pub(crate) fn holds(svc: &Service, reply: ReplyId) -> bool {
-    svc.batch.0.borrow().iter().any(|r| r.reply() == reply)
+    svc.batch.pending.borrow().iter().any(|r| r.reply() == reply)
 }
 
 fn deliver(lp: &Loop, svc: &Service) {
-    let reqs = std::mem::take(&mut *svc.batch.0.borrow_mut());
+    let spare = std::mem::take(&mut *svc.batch.spare.borrow_mut());
+    let mut reqs = std::mem::replace(&mut *svc.batch.pending.borrow_mut(), spare);
     if OwnedRequest::serve_all(&reqs, |views| svc.handler.on_requests(views)) > 0 {
         add(&lp.stats().request_callbacks, 1);
     }
@@ -51,4 +58,6 @@ fn deliver(lp: &Loop, svc: &Service) {
             }
         }
     }
+    reqs.clear();
+    *svc.batch.spare.borrow_mut() = reqs;
 }

@@ -13,8 +13,8 @@ use super::rate::{OutputWatch, RateMeter, Tick, Verdict};
 use super::reply::{self, ReplyId, ReplyState};
 use super::request::{Answer, Outcome, request_line};
 use super::{HttpConfig, ReqInfo, Request, Service, batch, count_response};
-use crate::conn::{ConnHandler, DEFAULT_HIGH_WATER};
-use crate::http::{BodyDecoder, BodyKind, CONTINUE, Head, HttpError, parse_head, write_error};
+use crate::conn::{ConnHandler, DEFAULT_HIGH_WATER, OutputProgress};
+use crate::http::{BodyDecoder, BodyKind, CONTINUE, Head, HttpError, parse_head_into, write_error};
 use crate::reactor::stats::add;
 use crate::reactor::{ConnId, Loop};
 
@@ -107,6 +107,8 @@ impl HttpConn {
     /// Consumes what it can of `input`; returns how much.
     fn drive(&mut self, lp: &Loop, conn: ConnId, input: &[u8]) -> usize {
         let mut off = 0;
+        // Parsed into in place, for every pipelined request of `input`.
+        let mut head = Head::default();
         loop {
             match &mut self.phase {
                 Phase::Closed { dropped } => {
@@ -125,8 +127,8 @@ impl HttpConn {
                         self.output_blocked = true;
                         return off;
                     }
-                    match parse_head(&input[off..], &self.svc.config.limits) {
-                        Ok(None) => {
+                    match parse_head_into(&input[off..], &self.svc.config.limits, &mut head) {
+                        Ok(false) => {
                             self.arm_header_timeout(lp, conn);
                             return off;
                         }
@@ -134,11 +136,11 @@ impl HttpConn {
                             self.fail(lp, conn, &e);
                             return input.len();
                         }
-                        Ok(Some(head)) => {
+                        Ok(true) => {
                             add(&lp.stats().requests, 1);
                             let start = off;
                             off += head.head_len;
-                            if let Some(rest) = self.start_request(lp, conn, head, &input[start..off]) {
+                            if let Some(rest) = self.start_request(lp, conn, &head, &input[start..off]) {
                                 return self.hand_over(lp, conn, rest, &input[off..]) + off;
                             }
                         }
@@ -183,14 +185,14 @@ impl HttpConn {
         &mut self,
         lp: &Loop,
         conn: ConnId,
-        head: Head,
+        head: &Head,
         head_bytes: &[u8],
     ) -> Option<Box<dyn ConnHandler>> {
         let max = self.svc.config.max_requests_per_conn;
         let draining = self.draining || lp.is_draining();
-        let info = ReqInfo::new(&head, !draining && (max == 0 || self.served + 1 < max));
+        let info = ReqInfo::new(head, !draining && (max == 0 || self.served + 1 < max));
         let kind = match head.body {
-            BodyKind::Length(0) | BodyKind::None => return self.dispatch(lp, conn, &head, head_bytes, &[], &[], info),
+            BodyKind::Length(0) | BodyKind::None => return self.dispatch(lp, conn, head, head_bytes, &[], &[], info),
             kind => kind,
         };
         let config = &self.svc.config;
@@ -200,7 +202,7 @@ impl HttpConn {
                 match BodyBuffer::declared(&budget::PROCESS, n, config.max_buffered_body_bytes) {
                     Ok(body) => body,
                     Err(_) => {
-                        self.fail_logged(lp, conn, &OVER_BUDGET, &request_line(&head, head_bytes));
+                        self.fail_logged(lp, conn, &OVER_BUDGET, &request_line(head, head_bytes));
                         return None;
                     }
                 }
@@ -213,7 +215,7 @@ impl HttpConn {
         let decoder = BodyDecoder::new(kind, &config.limits);
         let now = lp.now_ms();
         let mut state = Box::new(BodyState {
-            head,
+            head: head.clone(),
             head_bytes: head_bytes.to_vec(),
             info,
             decoder,
@@ -351,18 +353,17 @@ impl HttpConn {
             let _ = lp.conn_set_timeout(conn, config.keepalive_timeout_ms, true);
             return;
         }
-        self.watch = OutputWatch::new(lp.now_ms(), lp.conn_bytes_out(conn).unwrap_or(0), output_waits(lp, conn));
-        let _ = self.look_at_output(lp, conn);
+        let (now, output) = (lp.now_ms(), output_progress(lp, conn));
+        self.watch = OutputWatch::new(now, output.bytes_out, output.stalled);
+        self.look_at_output(lp, conn, now, output);
     }
 
-    /// One look for [`Self::watch_output`]; re-arms the timer unless the
-    /// connection must end.
-    fn look_at_output(&mut self, lp: &Loop, conn: ConnId) -> Tick {
+    /// One look for [`Self::watch_output`] at `output`, as of `now`;
+    /// re-arms the timer unless the connection must end.
+    fn look_at_output(&mut self, lp: &Loop, conn: ConnId, now: u64, output: OutputProgress) -> Tick {
         let config = &self.svc.config;
-        let now = lp.now_ms();
-        let out = lp.conn_bytes_out(conn).unwrap_or(0);
-        let tick =
-            self.watch.tick(now, out, output_waits(lp, conn), &config.min_response_rate, config.keepalive_timeout_ms);
+        let rule = &config.min_response_rate;
+        let tick = self.watch.tick(now, output.bytes_out, output.stalled, rule, config.keepalive_timeout_ms);
         if let Tick::At(at) = tick
             && at != u64::MAX
         {
@@ -398,7 +399,7 @@ impl HttpConn {
 
     /// [`Self::fail`], logging `line` as the request.
     fn fail_logged(&mut self, lp: &Loop, conn: ConnId, err: &HttpError, line: &[u8]) {
-        let date = self.svc.date();
+        let date = self.svc.date(lp);
         let written = lp.conn_write_with(conn, 512, |out| write_error(out, err, &date));
         if written.is_ok() {
             count_response(lp, err.status);
@@ -503,9 +504,9 @@ fn arm_body_timer(config: &HttpConfig, lp: &Loop, conn: ConnId, state: &mut Body
     true
 }
 
-/// Output is queued and the client's socket takes no more of it.
-fn output_waits(lp: &Loop, conn: ConnId) -> bool {
-    lp.conn_pending(conn).unwrap_or(0) > 0 && lp.conn_write_blocked(conn).unwrap_or(false)
+/// The connection's output so far; nothing moving when it is gone.
+fn output_progress(lp: &Loop, conn: ConnId) -> OutputProgress {
+    lp.conn_output(conn).unwrap_or(OutputProgress { bytes_out: 0, stalled: false })
 }
 
 impl ConnHandler for HttpConn {
@@ -562,7 +563,7 @@ impl ConnHandler for HttpConn {
             Phase::Head { started: true } => self.fail(lp, conn, &HttpError { status: 408, reason: "request timeout" }),
             Phase::Body(_) => unreachable!("handled above"),
             Phase::Head { started: false } | Phase::Waiting(_) if self.svc.config.min_response_rate.enabled() => {
-                match self.look_at_output(lp, conn) {
+                match self.look_at_output(lp, conn, lp.now_ms(), output_progress(lp, conn)) {
                     Tick::At(_) => {}
                     Tick::Idle if matches!(self.phase, Phase::Head { .. }) => self.close(lp, conn),
                     // A reply that made no progress for the keep-alive

@@ -156,16 +156,32 @@ impl ReqInfo {
 pub(crate) struct Service {
     pub config: HttpConfig,
     pub handler: Box<dyn HttpHandler>,
-    date: RefCell<DateCache>,
+    date: RefCell<TurnDate>,
     pub log: Option<AccessLog>,
     batch: batch::Batch,
 }
 
 impl Service {
-    /// The current `Date` value, formatted at most once a second.
-    pub fn date(&self) -> [u8; HTTP_DATE_LEN] {
-        *self.date.borrow_mut().get(unix_secs(SystemTime::now()))
+    /// The current `Date` value: the clock is read once per loop turn and
+    /// the text formatted once a second (a turn answers many requests).
+    pub fn date(&self, lp: &Loop) -> [u8; HTTP_DATE_LEN] {
+        let mut date = self.date.borrow_mut();
+        let turn = lp.now_ms();
+        if date.turn_ms != Some(turn) {
+            date.turn_ms = Some(turn);
+            date.secs = unix_secs(SystemTime::now());
+        }
+        let secs = date.secs;
+        *date.cache.get(secs)
     }
+}
+
+/// [`Service::date`]'s memory: the loop time it last read the clock at.
+#[derive(Default)]
+struct TurnDate {
+    turn_ms: Option<u64>,
+    secs: u64,
+    cache: DateCache,
 }
 
 struct HttpAcceptor(Rc<Service>);
@@ -205,7 +221,7 @@ impl Loop {
         Box::new(HttpAcceptor(Rc::new(Service {
             config,
             handler,
-            date: RefCell::new(DateCache::new()),
+            date: RefCell::default(),
             log,
             batch: batch::Batch::default(),
         })))

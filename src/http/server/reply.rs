@@ -7,6 +7,7 @@
 //! The response bytes are serialised on the calling thread; the loop only
 //! queues them, through its mailbox unless the caller is the loop thread.
 
+use std::cell::RefCell;
 use std::os::fd::{IntoRawFd, OwnedFd};
 use std::sync::LazyLock;
 
@@ -17,7 +18,7 @@ use super::conn::CLOSE_LINGER_MS;
 use crate::conn::DEFAULT_HIGH_WATER;
 use crate::error::*;
 use crate::http::{
-    BodyMode, HeadOptions, ResponseFraming, WrittenHead, head_size, http_date, write_chunk, write_head,
+    BodyMode, DateCache, HeadOptions, ResponseFraming, WrittenHead, head_size, unix_secs, write_chunk, write_head,
     write_last_chunk,
 };
 use crate::reactor::{ConnId, Handle, Kind, Loop, LoopHandle, Slab, owned_loop};
@@ -57,6 +58,12 @@ struct Entry {
 }
 
 static TABLE: LazyLock<Mutex<Slab<Entry>>> = LazyLock::new(|| Mutex::new(Slab::default()));
+
+thread_local! {
+    /// The `Date` of replies completed on this thread, formatted at most
+    /// once a second.
+    static DATE: RefCell<DateCache> = RefCell::new(DateCache::new());
+}
 
 /// Registers a deferred reply for `conn` on `lp`.
 pub(crate) fn register(lp: &Loop, conn: ConnId, info: ReqInfo) -> ReplyId {
@@ -233,9 +240,9 @@ fn head(
     if e.state != ReplyState::Pending {
         return Err(C10K_EINVAL);
     }
-    let date = http_date(std::time::SystemTime::now());
+    let date = DATE.with_borrow_mut(|d| *d.get(unix_secs(std::time::SystemTime::now())));
     let mut bytes = Vec::new();
-    reserve(&mut bytes, head_size(headers))?;
+    reserve(&mut bytes, head_size(headers, e.reason.as_deref()))?;
     let opts = HeadOptions {
         version_minor: e.info.version_minor,
         keep_alive: e.info.keep_alive,

@@ -173,7 +173,7 @@ impl<'a> Request<'a> {
             return Err(C10K_EINVAL);
         }
         let (lp, conn) = (*lp, *conn);
-        let date = svc.date();
+        let date = svc.date(lp);
         let opts = HeadOptions {
             version_minor: info.version_minor,
             keep_alive: info.keep_alive,
@@ -196,7 +196,7 @@ impl<'a> Request<'a> {
             _ => None,
         };
         let mut written = None;
-        let size = head_size(headers).saturating_add(inline_body.map_or(0, <[u8]>::len));
+        let size = head_size(headers, opts.reason).saturating_add(inline_body.map_or(0, <[u8]>::len));
         lp.conn_write_with(conn, size, |out| {
             written = write_head(out, status, headers, ResponseFraming::Length(len), opts).ok();
             if let (Some(w), Some(b)) = (&written, inline_body)
@@ -276,10 +276,10 @@ impl<'a> Request<'a> {
         if !matches!(outcome, Outcome::Open) {
             return Err(C10K_EINVAL);
         }
-        let date = svc.date();
+        let date = svc.date(lp);
         let opts = HeadOptions { version_minor: 1, keep_alive: true, head_request: false, date: &date, reason: None };
         let mut ok = false;
-        lp.conn_write_with(*conn, head_size(headers), |out| {
+        lp.conn_write_with(*conn, head_size(headers, None), |out| {
             ok = write_head(out, 101, headers, ResponseFraming::Length(0), opts).is_ok()
         })?;
         if !ok {
