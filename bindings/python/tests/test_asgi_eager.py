@@ -157,3 +157,21 @@ def test_a_response_streamed_after_a_suspension() -> None:
     with running(ASGIServer(app, port=0, lifespan="off")) as server:
         assert get(server) == (200, b"ab")
         assert get(server) == (200, b"ab")
+
+
+def test_a_message_after_the_response_raises_in_the_app() -> None:
+    raised: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await answer(send, b"ok")
+        if scope["path"] == "/later":
+            await asyncio.sleep(0)
+        try:
+            await send({"type": "http.response.body", "body": b"more"})
+        except RuntimeError as err:
+            raised.append(str(err))
+
+    with running(ASGIServer(app, port=0, lifespan="off")) as server:
+        assert get(server) == (200, b"ok")
+        assert get(server, "/later") == (200, b"ok")
+    assert len(raised) == 2 and all("after the response completed" in text for text in raised)
