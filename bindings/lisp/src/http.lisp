@@ -19,13 +19,14 @@ takes effect at the next request) and answers with its values, unless it
 deferred. A condition from the handler or the answer is reported with a
 backtrace and answered 500 (the backtrace as text in debug mode); nothing
 unwinds out of here, since C frames are below."
-  (let ((failure (nth-value 1 (call-capturing-backtrace
-                             (lambda ()
-                               (multiple-value-bind (status headers body)
-                                   (funcall (http-server-handler server) request)
-                                 (unless (or (%request-reply request) (%request-upgraded request)
-                                             (%request-answered request))
-                                   (respond request status headers body))))))))
+  (let ((failure (flet ((call ()
+                           (multiple-value-bind (status headers body)
+                               (funcall (http-server-handler server) request)
+                             (unless (or (%request-reply request) (%request-upgraded request)
+                                         (%request-answered request))
+                               (respond request status headers body)))))
+                   (declare (dynamic-extent #'call))
+                   (nth-value 1 (call-capturing-backtrace #'call)))))
     (when failure
       (report-text failure "handler failed on ~A ~A"
                    (ignore-errors (request-method request))
@@ -36,12 +37,12 @@ unwinds out of here, since C frames are below."
   "Calls SERVER's handler on the C request POINTER."
   (let ((request (make-request pointer nil)))
     (handler-case
-        (call-with-request-info
-         pointer
-         (lambda (info)
-           (setf (%request-info request) info)
-           (unwind-protect (call-handler server request)
-             (setf (%request-info request) nil))))
+        (flet ((handle (info)
+                 (setf (%request-info request) info)
+                 (unwind-protect (call-handler server request)
+                   (setf (%request-info request) nil))))
+          (declare (dynamic-extent #'handle))
+          (call-with-request-info pointer #'handle))
       (serious-condition (condition)
         (report condition "reading a request")
         (fail-request request)))
