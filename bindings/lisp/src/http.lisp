@@ -58,6 +58,14 @@ unwinds out of here, since C frames are below."
   (with-callback-server (user-data)
     (handle-request *server* pointer)))
 
+(cffi:defcallback http-on-requests :void ((user-data :pointer) (requests :pointer) (count :size))
+  ;; The requests of one loop turn: on a library thread, SBCL adopts the
+  ;; thread once for them all instead of once per request (a dozen system
+  ;; calls each time).
+  (with-callback-server (user-data)
+    (dotimes (i count)
+      (handle-request *server* (cffi:mem-aref requests :pointer i)))))
+
 (cffi:defcallback http-on-abort :void ((user-data :pointer) (handle :uint64))
   (with-callback-server (user-data)
     (let ((reply (gethash handle (http-server-replies *server*))))
@@ -124,10 +132,13 @@ error."
                                                 ((:max-body-bytes body-limit))
                                                 ((:keepalive-timeout-ms keepalive))
                                                 ((:stream-bodies streaming))
-                                                ((:access-log-fd log-fd) -1))
+                                                ((:access-log-fd log-fd) -1)
+                                                batched)
   "Calls FUNCTION with a c10k_http_config holding these settings (the
 library's defaults for those not given) and the c10k_http_callbacks of
-every HTTP server, both valid while FUNCTION runs."
+every HTTP server, both valid while FUNCTION runs. BATCHED asks for a
+turn's requests in one call (on_requests), for servers whose callbacks
+run on the library's threads."
   (cffi:with-foreign-objects ((config '(:struct c10k-http-config))
                               (listen '(:struct c10k-listen-options))
                               (callbacks '(:struct c10k-http-callbacks)))
@@ -156,7 +167,7 @@ every HTTP server, both valid while FUNCTION runs."
             on-abort (cffi:callback http-on-abort)
             on-body (cffi:callback http-on-body)
             on-drain (cffi:callback http-on-drain)
-            on-requests (cffi:null-pointer)
+            on-requests (if batched (cffi:callback http-on-requests) (cffi:null-pointer))
             on-release (cffi:null-pointer)))
     (funcall function config callbacks)))
 
@@ -193,7 +204,7 @@ with LOOPS on a multi-loop c10k_server."
                  (apply #'call-with-http-settings
                         (lambda (config callbacks)
                           (c10k-server-http-listen pointer address config callbacks user-data))
-                        options)))
+                        :batched t options)))
               (open-server server (http-listener address options))))))))
 
 (defparameter *http-server-keys*
