@@ -76,19 +76,6 @@ PLIST is true, else an alist."
          (loop for (name value) on ,headers by #'cddr do (visit name value))
          (loop for (name . value) in ,headers do (visit name value)))))
 
-(defun direct-fields-length (headers plist)
-  "The bytes the fields of HEADERS take written directly, or NIL if one of
-them must be converted first."
-  (let ((total 0))
-    (declare (type fixnum total))
-    (do-header-pairs (name value) headers plist
-      (let ((name-length (direct-length name))
-            (value-length (direct-length value)))
-        (unless (and name-length value-length)
-          (return-from direct-fields-length nil))
-        (incf total (+ name-length value-length))))
-    total))
-
 (defun converted-fields (headers plist)
   "HEADERS as an alist of fields that DIRECT-LENGTH accepts."
   (let ((alist '()))
@@ -96,16 +83,23 @@ them must be converted first."
       (push (cons (header-field name) (header-field value)) alist))
     (nreverse alist)))
 
-(defun fill-header-block (block headers plist count)
-  "Writes the c10k_header array of HEADERS (COUNT fields, each accepted by
-DIRECT-LENGTH) at BLOCK, followed by their bytes; returns the offset after
-them."
-  (declare (optimize speed) (type sb-sys:system-area-pointer block) (type fixnum count))
+(defun fill-header-block (block limit headers plist count)
+  "Writes the c10k_header array of HEADERS (COUNT fields) at BLOCK, followed
+by their bytes, and returns the offset after them; NIL, with nothing
+useful written, if a field is not one DIRECT-LENGTH accepts or they do not
+fit in LIMIT bytes."
+  (declare (optimize speed) (type sb-sys:system-area-pointer block)
+           (type fixnum count limit))
   (let ((entry 0)
         (offset (* count +header-entry-bytes+)))
     (declare (type fixnum entry offset))
+    (when (> offset limit)
+      (return-from fill-header-block nil))
     (flet ((view (thing)
-             (let ((start offset))
+             (let ((length (direct-length thing))
+                   (start offset))
+               (unless (and length (<= (+ offset (the fixnum length)) limit))
+                 (return-from fill-header-block nil))
                (setf offset (put-direct thing block offset))
                (setf (sb-sys:sap-ref-sap block entry) (sb-sys:sap+ block start)
                      (sb-sys:sap-ref-64 block (+ entry 8)) (- offset start))
@@ -123,34 +117,37 @@ Everything lives until FUNCTION returns (C copies what it keeps): on the
 stack when small, and without consing when the fields are ASCII strings
 or symbols and BODY a short ASCII string or octets."
   (declare (optimize speed) (type function function))
-  (let ((fields-length (direct-fields-length headers plist)))
-    (unless fields-length
-      (return-from call-with-response-block
-        (call-with-response-block (converted-fields headers nil) nil body function)))
-    (let* ((count (if plist (ash (length headers) -1) (length headers)))
-           (inline-body (and (simple-string-p body)
-                             (<= (length body) +inline-body-chars+)
-                             (ascii-string-p body)
-                             body))
-           (size (+ (* count +header-entry-bytes+) (the fixnum fields-length)
-                    (if inline-body (length inline-body) 0))))
-      (declare (type fixnum count size))
-      (flet ((fill-and-call (block)
-               (let ((end (fill-header-block block headers plist count)))
-                 (if inline-body
-                     (funcall function block count (sb-sys:sap+ block end)
-                              (- (the fixnum (put-direct inline-body block end)) end))
-                     (let ((octets (body-octets body)))
-                       (sb-sys:with-pinned-objects (octets)
-                         (funcall function block count (sb-sys:vector-sap octets)
-                                  (length octets))))))))
-        (declare (dynamic-extent #'fill-and-call))
-        (if (<= size +stack-block-bytes+)
-            (cffi:with-foreign-pointer (block +stack-block-bytes+)
-              (fill-and-call block))
-            (let ((block (cffi:foreign-alloc :uint8 :count size)))
-              (unwind-protect (fill-and-call block)
-                (cffi:foreign-free block))))))))
+  (let* ((count (if plist (ash (length (the list headers)) -1) (length (the list headers))))
+         (inline-body (and (simple-string-p body)
+                           (<= (length body) +inline-body-chars+)
+                           (ascii-string-p body)
+                           body)))
+    (declare (type fixnum count))
+    (flet ((call (block end)
+             (declare (type sb-sys:system-area-pointer block) (type fixnum end))
+             (if inline-body
+                 (funcall function block count (sb-sys:sap+ block end)
+                          (- (the fixnum (put-direct inline-body block end)) end))
+                 (let ((octets (body-octets body)))
+                   (sb-sys:with-pinned-objects (octets)
+                     (funcall function block count (sb-sys:vector-sap octets)
+                              (length octets)))))))
+      (cffi:with-foreign-pointer (block +stack-block-bytes+)
+        (let ((end (fill-header-block block
+                                      (- +stack-block-bytes+ (if inline-body (length inline-body) 0))
+                                      headers plist count)))
+          (when end
+            (return-from call-with-response-block (call block end)))))
+      ;; Fields to convert, or too many bytes for the stack.
+      (let* ((fields (converted-fields headers plist))
+             (size (+ (* count +header-entry-bytes+)
+                      (loop for (name . value) in fields
+                            sum (+ (the fixnum (direct-length name))
+                                   (the fixnum (direct-length value))) of-type fixnum)
+                      (if inline-body (length inline-body) 0)))
+             (block (cffi:foreign-alloc :uint8 :count (max size 1))))
+        (unwind-protect (call block (fill-header-block block size fields nil count))
+          (cffi:foreign-free block))))))
 
 ;; Both macros pass a stack closure: nothing is consed for the call.
 (defmacro with-response-block ((array count data length) (headers body &key plist)
