@@ -13,6 +13,7 @@
                (:file "abi")
                (:file "conditions")
                (:file "bytes")
+               (:file "header-block")
                (:file "loop")
                (:file "signals")
                (:file "registry")

@@ -7,6 +7,7 @@
 mod accept;
 mod ops;
 mod proxy_stage;
+mod spare;
 mod write_queue;
 
 use std::net::SocketAddr;
@@ -77,7 +78,8 @@ pub(crate) struct Conn {
     pub bytes_out: u64,
     /// The socket's peer, once asked: a host that reads it for every
     /// request (a WSGI environ) makes no system call after the first.
-    pub peer: Option<SocketAddr>,
+    /// Boxed: an idle connection pays 8 bytes for it, not 32.
+    pub peer: Option<Box<SocketAddr>>,
 }
 
 /// When a connection times out.

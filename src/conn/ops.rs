@@ -462,12 +462,12 @@ impl Loop {
     /// The socket's own peer (the balancer, behind one), whatever a PROXY
     /// protocol header said.
     pub fn conn_socket_peer_addr(&self, id: ConnId) -> Result<SocketAddr> {
-        let (fd, known) = self.with_conn(id, |c| (c.fd, c.peer))?;
+        let (fd, known) = self.with_conn(id, |c| (c.fd, c.peer.as_deref().copied()))?;
         if let Some(peer) = known {
             return Ok(peer);
         }
         let peer = net::peer_addr(fd)?;
-        self.with_conn(id, |c| c.peer = Some(peer))?;
+        self.with_conn(id, |c| c.peer = Some(Box::new(peer)))?;
         Ok(peer)
     }
 

@@ -4,10 +4,12 @@
 //! Consecutive memory chunks leave in one vectored write.
 
 use std::collections::VecDeque;
+use std::mem;
 use std::os::fd::RawFd;
 use std::sync::Arc;
 
-use crate::error::{C10K_EAGAIN, C10K_EINTR, C10K_EIO, C10K_ENOMEM, Result, reserve, try_copy};
+use super::spare;
+use crate::error::{C10K_EAGAIN, C10K_EINTR, C10K_EIO, C10K_ENOMEM, Result, reserve};
 use crate::net;
 
 /// Small copied writes are appended to the previous copy up to this size, so
@@ -114,7 +116,9 @@ impl WriteQueue {
             last.extend_from_slice(data);
         } else {
             self.reserve_chunk()?;
-            self.chunks.push_back(Chunk::Copied(try_copy(data)?));
+            let mut copy = spare::take(data.len())?;
+            copy.extend_from_slice(data);
+            self.chunks.push_back(Chunk::Copied(copy));
         }
         self.pending += data.len() as u64;
         Ok(())
@@ -130,17 +134,18 @@ impl WriteQueue {
             matches!(self.chunks.back(), Some(Chunk::Copied(last)) if !front_started && last.len() < COALESCE_LIMIT);
         if !reuse {
             self.reserve_chunk()?;
-            self.chunks.push_back(Chunk::Copied(Vec::new()));
+            // A new buffer has room for a few small responses.
+            self.chunks.push_back(Chunk::Copied(spare::take(size.max(1024))?));
         }
         let Some(Chunk::Copied(last)) = self.chunks.back_mut() else { unreachable!() };
-        // A new buffer starts with room for a few small responses.
-        let reserved = reserve(last, if last.capacity() == 0 { size.max(1024) } else { size });
+        let reserved = reserve(last, size);
         if reserved.is_ok() {
             let before = last.len();
             fill(last);
             self.pending += (last.len() - before) as u64;
         }
         if last.is_empty() {
+            spare::give(mem::take(last));
             self.chunks.pop_back();
         }
         reserved
@@ -253,10 +258,19 @@ impl WriteQueue {
 
     /// One vectored write of the memory chunks at the front of the queue.
     fn write_memory(&self, sock: RawFd) -> Result<usize> {
-        let mut iov: [libc::iovec; MAX_IOVECS] =
-            [libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; MAX_IOVECS];
+        // Usually one chunk: an array that fits costs less to clear.
+        match self.chunks.len() {
+            1 => self.write_iovecs::<1>(sock),
+            2..=4 => self.write_iovecs::<4>(sock),
+            _ => self.write_iovecs::<MAX_IOVECS>(sock),
+        }
+    }
+
+    /// [`Self::write_memory`] with at most `N` iovecs.
+    fn write_iovecs<const N: usize>(&self, sock: RawFd) -> Result<usize> {
+        let mut iov: [libc::iovec; N] = [libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; N];
         let mut count = 0;
-        for (i, chunk) in self.chunks.iter().take(MAX_IOVECS).enumerate() {
+        for (i, chunk) in self.chunks.iter().take(N).enumerate() {
             let Some(bytes) = chunk.memory() else { break };
             let bytes = if i == 0 { &bytes[self.front_pos..] } else { bytes };
             iov[count] = libc::iovec { iov_base: bytes.as_ptr() as *mut libc::c_void, iov_len: bytes.len() };
@@ -276,6 +290,9 @@ impl WriteQueue {
             }
             n -= left;
             self.front_pos = 0;
+            if let Some(Chunk::Copied(sent)) = self.chunks.front_mut() {
+                spare::give(mem::take(sent));
+            }
             self.chunks.pop_front();
         }
     }

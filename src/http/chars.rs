@@ -17,6 +17,9 @@ pub(crate) const PATH: Class = Class(8);
 /// Query characters: [`PATH`] and `?`, plus what browsers leave unescaped
 /// there.
 pub(crate) const QUERY: Class = Class(16);
+/// A `reg-name` host: [`UNRESERVED`] and [`SUB_DELIM`] but the comma,
+/// which in a Host field can only be a list.
+pub(crate) const HOST_NAME: Class = Class(32);
 
 impl Class {
     /// Either class.
@@ -49,7 +52,13 @@ const fn classes(b: u8) -> u8 {
     let sub_delim = matches!(b, b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=');
     let path = unreserved || sub_delim || matches!(b, b':' | b'@' | b'/');
     let query = path || matches!(b, b'?' | b'[' | b']' | b'{' | b'}' | b'|' | b'^' | b'`');
-    bit(tchar, TCHAR) | bit(unreserved, UNRESERVED) | bit(sub_delim, SUB_DELIM) | bit(path, PATH) | bit(query, QUERY)
+    let host_name = (unreserved || sub_delim) && b != b',';
+    bit(tchar, TCHAR)
+        | bit(unreserved, UNRESERVED)
+        | bit(sub_delim, SUB_DELIM)
+        | bit(path, PATH)
+        | bit(query, QUERY)
+        | bit(host_name, HOST_NAME)
 }
 
 const fn bit(member: bool, class: Class) -> u8 {
@@ -73,6 +82,7 @@ mod tests {
         assert_eq!(members(SUB_DELIM), b"!$&'()*+,;=".to_vec());
         assert_eq!(members(PATH), alnum(b"-._~!$&'()*+,;=:@/"));
         assert_eq!(members(QUERY), alnum(b"-._~!$&'()*+,;=:@/?[]{}|^`"));
+        assert_eq!(members(HOST_NAME), alnum(b"-._~!$&'()*+;="));
         assert!(UNRESERVED.or(SUB_DELIM).has(b',') && !UNRESERVED.or(SUB_DELIM).has(b'%'));
     }
 }

@@ -159,7 +159,8 @@ fn has_token(value: &[u8], token: &[u8]) -> bool {
     value.split(|&b| b == b',').any(|t| trim_ows(t).eq_ignore_ascii_case(token))
 }
 
-/// Appends `n` in decimal, without `fmt`'s machinery (twice per response).
+/// Appends `n` in decimal, without `fmt`'s machinery (the length of
+/// every response).
 fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
@@ -171,7 +172,10 @@ fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
             break;
         }
     }
-    out.extend_from_slice(&digits[at..]);
+    // Byte by byte: a length is a few digits, less than a `memcpy` call costs.
+    for &d in &digits[at..] {
+        out.push(d);
+    }
 }
 
 fn header_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
@@ -205,8 +209,16 @@ pub fn write_head(
     if !(100..=999).contains(&status) {
         return Err(InvalidHead::Status);
     }
-    if let Some(i) = headers.iter().position(|(n, v)| validate_header(n, v).is_err()) {
-        return Err(InvalidHead::Header(i));
+    // One pass validates and finds what the handler said in `Connection`.
+    let (mut said_close, mut said_keep_alive) = (false, false);
+    for (i, &(name, value)) in headers.iter().enumerate() {
+        if validate_header(name, value).is_err() {
+            return Err(InvalidHead::Header(i));
+        }
+        if name.eq_ignore_ascii_case(b"connection") {
+            said_close |= has_token(value, b"close");
+            said_keep_alive |= has_token(value, b"keep-alive");
+        }
     }
     let v11 = opts.version_minor == 1;
     let interim = status < 200;
@@ -218,17 +230,14 @@ pub fn write_head(
         ResponseFraming::Unknown => BodyMode::UntilClose,
     };
 
-    let connection =
-        |token: &[u8]| headers.iter().any(|(n, v)| n.eq_ignore_ascii_case(b"connection") && has_token(v, token));
-    let (said_close, said_keep_alive) = (connection(b"close"), connection(b"keep-alive"));
     let keep_alive = opts.keep_alive && !said_close && body != BodyMode::UntilClose;
     // Closing overrides a handler's `Connection: keep-alive`: one header, not two
     // that disagree (1xx keep theirs: a 101 names its upgrade there).
     let drop_connection = !interim && !keep_alive && !said_close;
     let mut has_date = false;
+    let digit = |d: u16| b'0' + (d % 10) as u8;
     out.extend_from_slice(b"HTTP/1.1 ");
-    push_decimal(out, u64::from(status));
-    out.push(b' ');
+    out.extend_from_slice(&[digit(status / 100), digit(status / 10), digit(status), b' ']);
     out.extend_from_slice(opts.reason.unwrap_or(reason_phrase(status).as_bytes()));
     out.extend_from_slice(b"\r\n");
     for &(name, value) in headers {

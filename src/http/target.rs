@@ -16,7 +16,7 @@ use std::net::Ipv6Addr;
 use std::ops::Range;
 
 use super::HttpError;
-use super::chars::{Class, PATH, QUERY, SUB_DELIM, UNRESERVED};
+use super::chars::{Class, HOST_NAME, PATH, QUERY, SUB_DELIM, UNRESERVED};
 
 /// Which of the four request-target forms a request used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,19 +126,13 @@ fn path_and_query(target: &[u8], from: usize) -> Option<(Range<usize>, Option<Ra
     Some((from..path_end, Some(query)))
 }
 
-/// Every byte is in `allowed`, and every `%` starts a `%XY` escape.
+/// Every byte is in `allowed`, or starts a `%XY` escape.
 fn valid_chars(s: &[u8], allowed: Class) -> bool {
-    let mut i = 0;
-    while i < s.len() {
-        if s[i] == b'%' {
-            if !(s.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && s.get(i + 2).is_some_and(u8::is_ascii_hexdigit)) {
-                return false;
-            }
-            i += 3;
-        } else if allowed.has(s[i]) {
-            i += 1;
-        } else {
-            return false;
+    let mut rest = s;
+    while let Some(at) = rest.iter().position(|&b| !allowed.has(b)) {
+        match rest[at..] {
+            [b'%', h, l, ..] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => rest = &rest[at + 3..],
+            _ => return false,
         }
     }
     true
@@ -158,7 +152,7 @@ pub fn parse_authority(s: &[u8]) -> Option<Authority> {
     } else {
         let end = s.iter().position(|&b| b == b':').unwrap_or(s.len());
         let name = &s[..end];
-        if name.contains(&b',') || !valid_chars(name, UNRESERVED.or(SUB_DELIM)) {
+        if !valid_chars(name, HOST_NAME) {
             return None;
         }
         end

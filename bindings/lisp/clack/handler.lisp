@@ -32,17 +32,12 @@
           call START-CONNECTION instead." response))
 
 (defun inline-answer (request response websocket)
-  "The (values status headers body) answering REQUEST with RESPONSE on the
-loop thread; a delayed response runs here, with a deferred reply, or, if
-the application made a WEBSOCKET for the request, without (its function
-accepts the upgrade)."
-  (if (functionp response)
-      (progn (if websocket
-                 (funcall response #'refuse-responder)
-                 (answer-reply (c10k:defer-reply request) response))
-             nil)
-      (destructuring-bind (status headers &optional body) (check-response response)
-        (values status (header-alist headers) (if (pathnamep body) body (body-bytes body))))))
+  "Answers REQUEST with RESPONSE on the loop thread; a delayed response
+runs here, with a deferred reply, or, if the application made a WEBSOCKET
+for the request, without (its function accepts the upgrade)."
+  (cond ((not (functionp response)) (respond-now request response))
+        (websocket (funcall response #'refuse-responder))
+        (t (answer-reply (c10k:defer-reply request) response))))
 
 (defun request-handler (app workers)
   "The c10k handler serving APP: requests without a body inline, the others
@@ -50,19 +45,20 @@ on WORKERS. The environment is built first: it reads the header fields
 once, and whether a body follows is then read from them."
   (let ((empty (c10k::make-empty-body-stream)))
     (lambda (request)
-      (let ((env (make-env request empty (c10k:server-address c10k::*server*))))
-        (if (c10k:request-has-body-p request)
+      (multiple-value-bind (env body-p)
+          (make-env request empty (c10k:server-address c10k::*server*))
+        (if body-p
             (let ((reply (progn (setf (getf env :raw-body) (c10k:request-body-stream request))
                                 (c10k::%request-reply request)))
                   (debug (c10k::http-server-debug c10k::*server*))
                   (report-stream c10k::*report-stream*))
               (submit workers (lambda ()
                                 (let ((c10k::*report-stream* report-stream))
-                                  (answer-on-worker app env reply debug))))
-              nil)
+                                  (answer-on-worker app env reply debug)))))
             (let ((clack.handler.c10k.websocket::*made* (list nil)))
               (inline-answer request (call-app app env)
-                             (car clack.handler.c10k.websocket::*made*))))))))
+                             (car clack.handler.c10k.websocket::*made*)))))
+      (values))))
 
 (defun run (app &rest options &key (address "127.0.0.1") (port 5000) loops debug access-log
                                    (worker-threads 8) on-ready stop-signals

@@ -28,6 +28,27 @@ per value), Content-Length and Transfer-Encoding left to the library."
       (integer value)
       (string (parse-integer value :junk-allowed t)))))
 
+(defun name-length (name)
+  (length (if (symbolp name) (symbol-name name) name)))
+
+(defun same-name-p (a b)
+  "True if the header names A and B (symbols or strings) are the same name."
+  (or (eq a b)
+      (and (= (name-length a) (name-length b)) (string-equal a b))))
+
+(defun plain-headers-p (plist)
+  "True if the header PLIST can go to c10k as it is: names are symbols or
+strings, none repeated, none of Content-Length and Transfer-Encoding, no
+NIL values. HEADER-ALIST makes an alist of the others."
+  (loop for tail on plist by #'cddr
+        for (name value) = tail
+        always (and (or (symbolp name) (stringp name))
+                    value
+                    (not (member name '(:content-length :transfer-encoding)
+                                 :test #'same-name-p))
+                    (loop for (other) on (cddr tail) by #'cddr
+                          never (same-name-p name other)))))
+
 (defun body-bytes (body)
   "BODY (a list of strings and octet vectors, one of them, or NIL) as one
 string or octet vector for c10k."
@@ -50,6 +71,14 @@ string or octet vector for c10k."
     (error "The application returned ~S: a response is (status headers body) or a ~
             function taking a responder." response))
   response)
+
+(defun respond-now (request response)
+  "Answers the live REQUEST with the Clack RESPONSE list, on the loop thread."
+  (destructuring-bind (status headers &optional body) (check-response response)
+    (if (and (not (pathnamep body)) (plain-headers-p headers))
+        (c10k::respond request status headers (body-bytes body) :plist t)
+        (c10k::respond request status (header-alist headers)
+                       (if (pathnamep body) body (body-bytes body))))))
 
 (defun send-whole (reply response)
   "Completes REPLY with the whole Clack RESPONSE."

@@ -17,14 +17,44 @@
   "The LENGTH bytes at POINTER decoded as UTF-8 (invalid sequences become
 U+FFFD rather than an error: the bytes come from the network). ASCII, the
 usual case for heads, takes a direct path."
-  (declare (type fixnum length))
-  (if (loop for i fixnum below length
-            always (< (cffi:mem-aref pointer :uint8 i) 128))
+  (declare (optimize speed) (type sb-sys:system-area-pointer pointer) (type fixnum length))
+  (if (loop for i of-type fixnum below length
+            always (< (sb-sys:sap-ref-8 pointer i) 128))
       (let ((string (make-string length)))
         (dotimes (i length string)
-          (setf (schar string i) (code-char (cffi:mem-aref pointer :uint8 i)))))
+          (setf (schar string i) (code-char (sb-sys:sap-ref-8 pointer i)))))
       (let ((babel-encodings:*suppress-character-coding-errors* t))
         (cffi:foreign-string-to-lisp pointer :count length :encoding :utf-8))))
+
+(declaim (inline ascii-string-p))
+(defun ascii-string-p (string)
+  "True if the simple string STRING holds only ASCII characters."
+  (declare (optimize speed) (simple-string string))
+  (typecase string
+    (simple-base-string t)              ; SBCL's base-chars are ASCII
+    ((simple-array character (*))
+     (dotimes (i (length string) t)
+       (unless (< (char-code (schar string i)) 128) (return nil))))))
+
+(defun view-string-shared (cache index pointer length)
+  "VIEW-STRING of the LENGTH bytes at POINTER, or the string slot INDEX of
+the simple-vector CACHE holds if it has these very bytes: that slot keeps
+the last ASCII string made here. For header values that repeat from
+request to request (Host, User-Agent, Accept ...), made once instead of
+for every request. Any thread: a slot holds one string at a time."
+  (declare (optimize speed) (type simple-vector cache) (type fixnum index length)
+           (type sb-sys:system-area-pointer pointer))
+  (let ((recent (svref cache index)))
+    (if (and recent
+             (= (length (the simple-string recent)) length)
+             (dotimes (i length t)
+               (unless (= (sb-sys:sap-ref-8 pointer i) (char-code (schar recent i)))
+                 (return nil))))
+        recent
+        (let ((string (view-string pointer length)))
+          (when (and (simple-string-p string) (ascii-string-p string))
+            (setf (svref cache index) string))
+          string))))
 
 (defun string-octets (string)
   "STRING encoded as UTF-8."
@@ -36,7 +66,7 @@ UTF-8, a simple octet vector is used as it is, NIL is empty."
   (etypecase body
     (octets body)
     (string (string-octets body))
-    (null (make-array 0 :element-type '(unsigned-byte 8)))
+    (null (load-time-value (make-array 0 :element-type '(unsigned-byte 8)) t))
     (vector (coerce body 'octets))))
 
 (defun header-text (thing)
@@ -46,68 +76,6 @@ gives \"content-type\"), numbers printed."
     (string thing)
     (symbol (string-downcase (symbol-name thing)))
     (t (princ-to-string thing))))
-
-(defconstant +stack-header-bytes+ 2048
-  "Header blocks up to this size are built on the stack, larger ones on the heap.")
-
-(defun header-field (thing)
-  "A header name or value ready for PUT-FIELD: an ASCII string as it is (the
-usual case, written without an intermediate vector), anything else as UTF-8
-octets."
-  (let ((text (header-text thing)))
-    (if (every (lambda (c) (< (char-code c) 128)) text)
-        text
-        (string-octets text))))
-
-(defun put-field (field pointer)
-  "Writes FIELD (from HEADER-FIELD) at POINTER and returns its length."
-  (etypecase field
-    (simple-string
-     (dotimes (i (length field))
-       (setf (cffi:mem-aref pointer :uint8 i) (char-code (schar field i)))))
-    (string
-     (dotimes (i (length field))
-       (setf (cffi:mem-aref pointer :uint8 i) (char-code (char field i)))))
-    (octets
-     (cffi:with-pointer-to-vector-data (data field)
-       (memcpy pointer data (length field)))))
-  (length field))
-
-(defun call-with-header-array (headers function)
-  "Calls FUNCTION with a foreign c10k_header array built from the alist
-HEADERS and its length. The array and the bytes it points to live in one
-block that is freed when FUNCTION returns (C copies what it keeps)."
-  (let* ((count (length headers))
-         (entry (load-time-value (cffi:foreign-type-size '(:struct c10k-header))))
-         (fields (loop for (name . value) in headers
-                       collect (header-field name)
-                       collect (header-field value)))
-         (size (+ (* count entry) (reduce #'+ fields :key #'length))))
-    (flet ((fill-and-call (block)
-             (loop with text = (cffi:inc-pointer block (* count entry))
-                   for i from 0
-                   for (name value) on fields by #'cddr
-                   for header = (cffi:inc-pointer block (* i entry))
-                   do (let ((length (put-field name text)))
-                        (setf (cffi:foreign-slot-value header '(:struct c10k-header) 'name) text
-                              (cffi:foreign-slot-value header '(:struct c10k-header) 'name-len) length
-                              text (cffi:inc-pointer text length)))
-                      (let ((length (put-field value text)))
-                        (setf (cffi:foreign-slot-value header '(:struct c10k-header) 'value) text
-                              (cffi:foreign-slot-value header '(:struct c10k-header) 'value-len) length
-                              text (cffi:inc-pointer text length))))
-             (funcall function block count)))
-      (if (<= size +stack-header-bytes+)
-          (cffi:with-foreign-pointer (block +stack-header-bytes+)
-            (fill-and-call block))
-          (let ((block (cffi:foreign-alloc :uint8 :count size)))
-            (unwind-protect (fill-and-call block)
-              (cffi:foreign-free block)))))))
-
-(defmacro with-header-array ((array count) headers &body body)
-  "Runs BODY with ARRAY, a foreign c10k_header array built from the alist
-HEADERS, and COUNT its length; both are valid only within BODY."
-  `(call-with-header-array ,headers (lambda (,array ,count) ,@body)))
 
 (defmacro with-octets ((pointer length) octets &body body)
   "Runs BODY with POINTER to the data of the simple octet vector OCTETS

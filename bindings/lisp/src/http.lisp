@@ -19,12 +19,14 @@ takes effect at the next request) and answers with its values, unless it
 deferred. A condition from the handler or the answer is reported with a
 backtrace and answered 500 (the backtrace as text in debug mode); nothing
 unwinds out of here, since C frames are below."
-  (let ((failure (nth-value 1 (call-capturing-backtrace
-                             (lambda ()
-                               (multiple-value-bind (status headers body)
-                                   (funcall (http-server-handler server) request)
-                                 (unless (or (%request-reply request) (%request-upgraded request))
-                                   (respond request status headers body))))))))
+  (let ((failure (flet ((call ()
+                           (multiple-value-bind (status headers body)
+                               (funcall (http-server-handler server) request)
+                             (unless (or (%request-reply request) (%request-upgraded request)
+                                         (%request-answered request))
+                               (respond request status headers body)))))
+                   (declare (dynamic-extent #'call))
+                   (nth-value 1 (call-capturing-backtrace #'call)))))
     (when failure
       (report-text failure "handler failed on ~A ~A"
                    (ignore-errors (request-method request))
@@ -35,12 +37,12 @@ unwinds out of here, since C frames are below."
   "Calls SERVER's handler on the C request POINTER."
   (let ((request (make-request pointer nil)))
     (handler-case
-        (call-with-request-info
-         pointer
-         (lambda (info)
-           (setf (%request-info request) info)
-           (unwind-protect (call-handler server request)
-             (setf (%request-info request) nil))))
+        (flet ((handle (info)
+                 (setf (%request-info request) info)
+                 (unwind-protect (call-handler server request)
+                   (setf (%request-info request) nil))))
+          (declare (dynamic-extent #'handle))
+          (call-with-request-info pointer #'handle))
       (serious-condition (condition)
         (report condition "reading a request")
         (fail-request request)))
@@ -55,6 +57,14 @@ unwinds out of here, since C frames are below."
 (cffi:defcallback http-on-request :void ((user-data :pointer) (pointer :pointer))
   (with-callback-server (user-data)
     (handle-request *server* pointer)))
+
+(cffi:defcallback http-on-requests :void ((user-data :pointer) (requests :pointer) (count :size))
+  ;; The requests of one loop turn: on a library thread, SBCL adopts the
+  ;; thread once for them all instead of once per request (a dozen system
+  ;; calls each time).
+  (with-callback-server (user-data)
+    (dotimes (i count)
+      (handle-request *server* (cffi:mem-aref requests :pointer i)))))
 
 (cffi:defcallback http-on-abort :void ((user-data :pointer) (handle :uint64))
   (with-callback-server (user-data)
@@ -79,11 +89,16 @@ unwinds out of here, since C frames are below."
           (body-stream-put stream (view-octets data length) end)
           t))))
 
+(defun announces-body-p (content-length transfer-encoding)
+  "True if these header values announce a body (Content-Length above 0, or
+any Transfer-Encoding)."
+  (or (and content-length (string/= (string-left-trim "0" content-length) ""))
+      (and transfer-encoding t)))
+
 (defun request-has-body-p (request)
   "True if REQUEST announced a body (Content-Length above 0, or chunked)."
-  (let ((length (request-header request "content-length")))
-    (or (and length (string/= length "0") (string/= (string-left-trim "0" length) ""))
-        (and (request-header request "transfer-encoding") t))))
+  (announces-body-p (request-header request "content-length")
+                    (request-header request "transfer-encoding")))
 
 (defun request-body-stream (request)
   "With :STREAM-BODIES, the body of REQUEST as a binary input stream that
@@ -117,10 +132,13 @@ error."
                                                 ((:max-body-bytes body-limit))
                                                 ((:keepalive-timeout-ms keepalive))
                                                 ((:stream-bodies streaming))
-                                                ((:access-log-fd log-fd) -1))
+                                                ((:access-log-fd log-fd) -1)
+                                                batched)
   "Calls FUNCTION with a c10k_http_config holding these settings (the
 library's defaults for those not given) and the c10k_http_callbacks of
-every HTTP server, both valid while FUNCTION runs."
+every HTTP server, both valid while FUNCTION runs. BATCHED asks for a
+turn's requests in one call (on_requests), for servers whose callbacks
+run on the library's threads."
   (cffi:with-foreign-objects ((config '(:struct c10k-http-config))
                               (listen '(:struct c10k-listen-options))
                               (callbacks '(:struct c10k-http-callbacks)))
@@ -149,7 +167,7 @@ every HTTP server, both valid while FUNCTION runs."
             on-abort (cffi:callback http-on-abort)
             on-body (cffi:callback http-on-body)
             on-drain (cffi:callback http-on-drain)
-            on-requests (cffi:null-pointer)
+            on-requests (if batched (cffi:callback http-on-requests) (cffi:null-pointer))
             on-release (cffi:null-pointer)))
     (funcall function config callbacks)))
 
@@ -186,7 +204,7 @@ with LOOPS on a multi-loop c10k_server."
                  (apply #'call-with-http-settings
                         (lambda (config callbacks)
                           (c10k-server-http-listen pointer address config callbacks user-data))
-                        options)))
+                        :batched t options)))
               (open-server server (http-listener address options))))))))
 
 (defparameter *http-server-keys*

@@ -5,8 +5,12 @@
 
 (in-package #:c10k)
 
-(defvar *servers* (make-hash-table :synchronized t)
-  "Number -> server, for every server whose callbacks may still run.")
+(defvar *servers* '()
+  "An alist number -> server, for every server whose callbacks may still
+run. Replaced whole under *SERVERS-LOCK*, never changed in place, so that
+callbacks read it without a lock (one per request would cost).")
+
+(defvar *servers-lock* (sb-thread:make-mutex :name "c10k servers"))
 
 (defvar *server-count* (list 0)
   "A cons whose car counts the numbers handed out (atomically).")
@@ -14,13 +18,19 @@
 (defun register-server (server)
   "Gives SERVER a number its callbacks will find it by, and returns SERVER."
   (let ((id (1+ (sb-ext:atomic-incf (car *server-count*)))))
-    (setf (server-id server) id
-          (gethash id *servers*) server))
+    (setf (server-id server) id)
+    (sb-thread:with-mutex (*servers-lock*)
+      (setf *servers* (acons id server *servers*))))
   server)
 
 (defun unregister-server (server)
   "Forgets SERVER's number, once the library can no longer call it back."
-  (remhash (server-id server) *servers*))
+  (sb-thread:with-mutex (*servers-lock*)
+    (setf *servers* (remove (server-id server) *servers* :key #'car))))
+
+(defun find-server (id)
+  "The registered server numbered ID."
+  (cdr (assoc id *servers*)))
 
 (defun server-user-data (server)
   "The user_data the library passes back to SERVER's callbacks."
@@ -32,7 +42,7 @@ user_data USER-DATA is, and returns its values. On a library thread it then
 blocks the stop signals, its last act before SBCL leaves the callback
 (src/signals.lisp says why)."
   `(multiple-value-prog1
-       (let* ((*server* (gethash (cffi:pointer-address ,user-data) *servers*))
+       (let* ((*server* (find-server (cffi:pointer-address ,user-data)))
               (*report-stream* (server-report-stream *server*)))
          ,@body)
      (when (foreign-thread-p) (block-stop-signals))))

@@ -30,14 +30,15 @@
   (host '%unread)
   (port '%unread)
   (reply nil)
-  (upgraded nil))
+  (upgraded nil)
+  (answered nil))
 
 (defun call-with-request-info (pointer function)
   "Calls FUNCTION with a stack c10k_request_info filled from the C request
 POINTER, valid while FUNCTION runs."
   (cffi:with-foreign-object (info '(:struct c10k-request-info))
     (setf (cffi:foreign-slot-value info '(:struct c10k-request-info) 'size)
-          (cffi:foreign-type-size '(:struct c10k-request-info)))
+          (load-time-value (cffi:foreign-type-size '(:struct c10k-request-info)) t))
     (check (c10k-request-get-info pointer info) "c10k_request_get_info")
     (funcall function info)))
 
@@ -84,10 +85,23 @@ fetched only if READER uses it) and cached."
   "Methods returned as keywords; others stay strings, so that clients cannot
 intern symbols at will.")
 
+(defun view-method (pointer length)
+  "The method at POINTER, LENGTH bytes, as REQUEST-METHOD returns it: one of
+*METHODS* is found by its bytes, without making a string."
+  (declare (optimize speed) (type sb-sys:system-area-pointer pointer) (type fixnum length))
+  (flet ((is (name)
+           (declare (simple-string name))
+           (and (= length (length name))
+                (dotimes (i length t)
+                  (unless (= (sb-sys:sap-ref-8 pointer i) (char-code (schar name i)))
+                    (return nil))))))
+    (loop for (name . keyword) in *methods*
+          when (is name) return keyword
+          finally (return (view-string pointer length)))))
+
 (define-field request-method %request-method
   "The method as a keyword (:GET, :POST, ...); an uncommon method as its string."
-  (let ((name (info-view info method method-len)))
-    (or (cdr (assoc name *methods* :test #'string=)) name)))
+  (info-view info method method-len #'view-method))
 
 (define-field request-target %request-target
   "The request target as sent, \"/path?query\", not decoded."
@@ -107,10 +121,70 @@ intern symbols at will.")
   "The body as a fresh octet vector (empty if none)."
   (info-view info body body-len #'view-octets))
 
+(declaim (inline c-string-length))
+(defun c-string-length (pointer limit)
+  "The length of the NUL-terminated string at POINTER, at most LIMIT."
+  (declare (optimize speed) (type sb-sys:system-area-pointer pointer) (type fixnum limit))
+  (dotimes (i limit limit)
+    (when (zerop (sb-sys:sap-ref-8 pointer i)) (return i))))
+
+(defmacro with-peer-text ((text length) request &body body)
+  "Runs BODY with TEXT, a stack buffer holding REQUEST's client address as
+c10k writes it (\"1.2.3.4:5\", \"[::1]:5\"), and LENGTH its length."
+  `(cffi:with-foreign-pointer (,text +addrstrlen+)
+     (check (c10k-request-peer-addr (live-pointer ,request) ,text +addrstrlen+)
+            "c10k_request_peer_addr")
+     (let ((,length (c-string-length ,text +addrstrlen+)))
+       ,@body)))
+
 (define-field request-peer %request-peer
   "The client's address, \"127.0.0.1:50000\"."
-  (cffi:with-foreign-pointer-as-string (text +addrstrlen+)
-    (check (c10k-request-peer-addr pointer text +addrstrlen+) "c10k_request_peer_addr")))
+  (with-peer-text (text length) request
+    (view-string text length)))
+
+(defun split-address (text)
+  "\"name:port\" (or \"[v6]:port\") as two values: the name without
+brackets, and the port (an integer; NIL if there is none)."
+  (declare (string text))
+  (let* ((bracket (position #\] text))
+         (colon (position #\: text :from-end t :start (or bracket 0)))
+         (start (if (and (plusp (length text)) (char= (char text 0) #\[)) 1 0)))
+    (values (subseq text start (or bracket colon))
+            (and colon (parse-integer text :start (1+ colon) :junk-allowed t)))))
+
+(defun split-address-view (pointer length cache index)
+  "SPLIT-ADDRESS of the LENGTH bytes at POINTER, an address c10k wrote; the
+name is made by VIEW-STRING-SHARED with CACHE and INDEX if CACHE is given."
+  (declare (optimize speed) (type sb-sys:system-area-pointer pointer) (type fixnum length))
+  (let* ((colon (loop for i of-type fixnum from (1- length) downto 0
+                      when (= (sb-sys:sap-ref-8 pointer i) #.(char-code #\:)) return i))
+         (bracketed (and (plusp length) (= (sb-sys:sap-ref-8 pointer 0) #.(char-code #\[))))
+         (end (cond ((null colon) length)
+                    (bracketed (1- colon))
+                    (t colon))))
+    (values (let ((start (if bracketed (sb-sys:sap+ pointer 1) pointer))
+                  (length (if bracketed (1- end) end)))
+              (if cache
+                  (view-string-shared cache index start length)
+                  (view-string start length)))
+            (and colon
+                 (< (1+ colon) length)
+                 (loop with port of-type fixnum = 0
+                       for i of-type fixnum from (1+ colon) below length
+                       for digit = (- (sb-sys:sap-ref-8 pointer i) #.(char-code #\0))
+                       unless (<= 0 digit 9) return port
+                       do (setf port (+ (* port 10) digit))
+                       finally (return port))))))
+
+(defun request-remote (request &optional cache index)
+  "The client's address and port, as two values (\"127.0.0.1\" 50000).
+With CACHE, the address may be a string shared with earlier requests
+(see VIEW-STRING-SHARED)."
+  (let ((peer (%request-peer request)))
+    (if (eq peer '%unread)
+        (with-peer-text (text length) request
+          (split-address-view text length cache index))
+        (split-address peer))))
 
 (define-field request-http-minor %request-http-minor
   "The HTTP minor version: 1 for HTTP/1.1, 0 for HTTP/1.0."

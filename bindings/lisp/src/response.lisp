@@ -19,23 +19,29 @@
   (cond ((or (= code +enoent+) (= code +eisdir+)) (values 404 "Not Found"))
         ((= code +eacces+) (values 403 "Forbidden"))))
 
-(defun respond (request status headers body)
+(defun respond (request status headers body &key plist)
   "Answers the live REQUEST. BODY is a string (sent as UTF-8), an octet
 vector (read in place: a simple one is not copied on the Lisp side), NIL, or
-a pathname (sent with sendfile; 404 or 403 if it cannot be opened)."
-  (let ((pointer (live-pointer request))
-        (status (check-status status)))
-    (with-header-array (array count) headers
-      (let ((code (if (pathnamep body)
-                      (c10k-respond-path pointer status array count
-                                         (uiop:native-namestring (merge-pathnames body)))
-                      (with-octets (data length) (body-octets body)
-                        (c10k-respond pointer status array count data length)))))
-        (multiple-value-bind (file-status file-body) (file-error-answer code)
-          (cond ((gone-p code))
-                ((and (pathnamep body) file-status)
-                 (respond request file-status '(("content-type" . "text/plain")) file-body))
-                (t (check code "respond"))))))))
+a pathname (sent with sendfile; 404 or 403 if it cannot be opened).
+HEADERS is an alist, or with PLIST a plist, of names and values."
+  (let* ((pointer (live-pointer request))
+         (status (check-status status))
+         (code (if (pathnamep body)
+                   (with-header-array (array count) (if plist (plist-alist headers) headers)
+                     (c10k-respond-path pointer status array count
+                                        (uiop:native-namestring (merge-pathnames body))))
+                   (with-response-block (array count data length) (headers body :plist plist)
+                     (c10k-respond pointer status array count data length)))))
+    (setf (%request-answered request) t)
+    (multiple-value-bind (file-status file-body) (file-error-answer code)
+      (cond ((gone-p code))
+            ((and (pathnamep body) file-status)
+             (respond request file-status '(("content-type" . "text/plain")) file-body))
+            (t (check code "respond"))))))
+
+(defun plist-alist (plist)
+  "The header PLIST as an alist."
+  (loop for (name value) on plist by #'cddr collect (cons name value)))
 
 (defun reply-aborted-p (reply)
   "True if the client left before REPLY was sent."

@@ -78,6 +78,51 @@ status, headers, body."
     (is (eq :http/1.0 (getf env :server-protocol)))
     (is (equal "127.0.0.1" (getf env :server-name)))))
 
+(test clack-environment-values-are-each-requests-own
+  ;; Repeated header values, server names and client addresses are shared
+  ;; from one request to the next when their bytes are the same: a request
+  ;; with other bytes must still see its own.
+  (let ((seen '())
+        (cases `(("a.test" "agent/1" "text/html" "text/plain")
+                 ("a.test" "agent/1" "text/html" "text/plain")
+                 ("b.test" "agent/22" "*/*" "x/y")
+                 ("a.test" "agent/2" "text/htmL" "text/plain")
+                 ("127.0.0.1" ,(format nil "~Cgent" (code-char #xe4)) "text/html" "text/plain"))))
+    (with-clack-app (port (lambda (env)
+                            (let ((headers (getf env :headers)))
+                              (push (list (getf env :server-name) (gethash "user-agent" headers)
+                                          (gethash "accept" headers) (getf env :content-type)
+                                          (getf env :remote-addr))
+                                    seen)
+                              '(200 (:content-type "text/plain") ("ok")))))
+      (loop for (host agent accept type) in cases
+            do (is (= 200 (request-text port (format nil "GET / HTTP/1.1~%Host: ~A~%~
+                                                          User-Agent: ~A~%Accept: ~A~%~
+                                                          Content-Type: ~A~%~
+                                                          Connection: close~%~%"
+                                                     host agent accept type))))))
+    (is (equal (mapcar (lambda (case) (append case '("127.0.0.1"))) cases) (reverse seen)))))
+
+(test clack-response-headers-beyond-the-stack-block
+  ;; Header fields that do not fit the stack block, or are not ASCII, are
+  ;; converted and sent from the heap.
+  (let ((long (make-string 5000 :initial-element #\v))
+        (text (format nil "caf~C" (code-char #xe9))))
+    (with-clack-app (port (lambda (env)
+                            (declare (ignore env))
+                            `(200 (:content-type "text/plain" :x-long ,long :x-number 42
+                                   "X-Text" ,text)
+                                  ("ok"))))
+      (multiple-value-bind (status headers body) (http port "GET" "/")
+        (is (= 200 status))
+        (is (string= "ok" body))
+        (is (string= long (header "x-long" headers)))
+        (is (string= "42" (header "x-number" headers)))
+        ;; The client reads heads as Latin-1: these are the UTF-8 bytes.
+        (is (string= (babel:octets-to-string (babel:string-to-octets text :encoding :utf-8)
+                                             :encoding :latin-1)
+                     (header "x-text" headers)))))))
+
 (test clack-response-bodies
   (let ((file (uiop:with-temporary-file (:stream s :pathname p :keep t :direction :output)
                 (write-string "from a file" s)

@@ -98,3 +98,41 @@
         (is (= 1 (getf total :responses-4xx)))
         (is (equal (list total) loops))))))
 
+
+(test multi-loop-requests-of-a-turn-reach-lisp-together
+  ;; On the library's threads every entry into Lisp costs SBCL a dozen
+  ;; system calls, so a turn's requests come in one call (on_requests).
+  ;; The loop is held in a handler until nine more clients have sent their
+  ;; requests: the turns after it find them all waiting.
+  (let ((release (sb-thread:make-semaphore)))
+    (with-http-server (server (lambda (request)
+                                (let ((path (c10k:request-path request)))
+                                  (when (string= path "/hold")
+                                    (sb-thread:wait-on-semaphore release :timeout 30))
+                                  (values 200 '(("content-type" . "text/plain")) path)))
+                              :loops 1)
+      (let* ((port (c10k:server-port server))
+             (clients (loop for i below 10 collect (multiple-value-list (connect port)))))
+        (unwind-protect
+             (progn
+               (loop for (stream) in clients
+                     for i from 0
+                     do (write-sequence (octets (format nil "GET /~:[~D~;hold~*~] HTTP/1.1~C~C~
+                                                             Host: t~C~CConnection: close~C~C~C~C"
+                                                        (zerop i) i #\Return #\Newline
+                                                        #\Return #\Newline #\Return #\Newline
+                                                        #\Return #\Newline))
+                                        stream)
+                        (finish-output stream))
+               (sb-thread:signal-semaphore release)
+               (loop for (stream) in clients
+                     for i from 0
+                     do (multiple-value-bind (status headers body) (parse-response (read-all stream))
+                          (declare (ignore headers))
+                          (is (= 200 status))
+                          (is (string= (if (zerop i) "/hold" (format nil "/~D" i)) body)))))
+          (loop for (nil socket) in clients do (sb-bsd-sockets:socket-close socket))))
+      (let ((total (c10k:server-stats server)))
+        (is (= 10 (getf total :requests)))
+        (is (< 0 (getf total :request-callbacks) 10)
+            "~D calls into Lisp for 10 requests" (getf total :request-callbacks))))))

@@ -227,13 +227,13 @@ typedef struct {
     PyObject *asgi;      /* scope["asgi"], shared */
     PyObject *root_path; /* str, no trailing slash */
     PyObject *root_raw;  /* root_path as bytes */
-    PyObject *server;    /* (host, port) or None */
     PyObject *state;     /* lifespan's state: each scope gets a copy */
     PyObject *loop;      /* the asyncio loop; None until bind_loop() */
     PyObject *task_type; /* asyncio.Task */
     PyObject *task_init; /* asyncio.Task.__init__ */
     PyObject *enter_task, *leave_task;
     PyObject *last_host; /* the last client host (str), reused while it repeats */
+    PyObject *template;  /* a scope with every key, the constant values set: each scope is a copy */
     c10k_http_callbacks callbacks;
 } DispatchObject;
 
@@ -265,9 +265,12 @@ static int cycle_adopt(CycleObject *c) {
         return -1;
     }
     c->req = NULL;
-    c->py = PyObject_CallMethodObjArgs(c->d->protocol, s_adopt, PyLong_FromUnsignedLongLong(reply),
-                                       c->has_body ? Py_True : Py_False, c->head ? Py_True : Py_False,
-                                       c->request_done ? Py_True : Py_False, c->start ? c->start : Py_None, NULL);
+    PyObject *handle = PyLong_FromUnsignedLongLong(reply);
+    if (handle == NULL) return -1;
+    c->py = PyObject_CallMethodObjArgs(c->d->protocol, s_adopt, handle, c->has_body ? Py_True : Py_False,
+                                       c->head ? Py_True : Py_False, c->request_done ? Py_True : Py_False,
+                                       c->start ? c->start : Py_None, NULL);
+    Py_DECREF(handle);
     Py_CLEAR(c->start);
     return c->py == NULL ? -1 : 0;
 }
@@ -339,14 +342,12 @@ static int cycle_respond(CycleObject *c, PyObject *message) {
 }
 
 static PyObject *cycle_send(CycleObject *c, PyObject *message) {
+    if (c->py == NULL && c->complete)
+        return PyErr_Format(PyExc_RuntimeError, "ASGI: a message sent after the response completed");
     if (c->py == NULL && PyDict_CheckExact(message)) {
         PyObject *type = PyDict_GetItemWithError(message, k_type);
         if (type == NULL && PyErr_Occurred()) return NULL;
         if (type != NULL && PyUnicode_CheckExact(type)) {
-            if (c->complete) {
-                /* Python gives the errors; the response went out already. */
-                return PyErr_Format(PyExc_RuntimeError, "ASGI: %R sent after the response completed", type);
-            }
             if (c->start == NULL && PyUnicode_Compare(type, v_start) == 0) {
                 c->start = Py_NewRef(message);
                 return Py_NewRef(ready_none);
@@ -474,7 +475,10 @@ static PyObject *scope_client(DispatchObject *d, c10k_request *req) {
         Py_XSETREF(d->last_host, h);
     }
     PyObject *port = PyLong_FromLong(atol(port_text));
-    return port ? PyTuple_Pack(2, h, port) : NULL;
+    if (port == NULL) return NULL;
+    PyObject *client = PyTuple_Pack(2, h, port);
+    Py_DECREF(port);
+    return client;
 }
 
 static PyObject *concat_bytes(PyObject *prefix, PyObject *rest) {
@@ -484,9 +488,30 @@ static PyObject *concat_bytes(PyObject *prefix, PyObject *rest) {
     return out;
 }
 
+/* The dict every scope is a copy of: all its keys, in order, with the
+ * values every request shares (copying it and replacing the others costs
+ * less than inserting each key). */
+static PyObject *scope_template(DispatchObject *d) {
+    PyObject *t = _PyDict_NewPresized(13);
+    if (t == NULL) return NULL;
+    PyObject *items[][2] = {
+        {k_type, v_http},         {k_asgi, d->asgi},  {k_http_version, v_11}, {k_method, Py_None},
+        {k_scheme, v_http},       {k_path, Py_None},  {k_raw_path, Py_None},  {k_query_string, v_empty_bytes},
+        {k_root_path, d->root_path}, {k_headers, Py_None}, {k_client, Py_None}, {k_server, Py_None},
+        {k_state, Py_None},
+    };
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        if (PyDict_SetItem(t, items[i][0], items[i][1]) != 0) {
+            Py_DECREF(t);
+            return NULL;
+        }
+    }
+    return t;
+}
+
 static PyObject *build_scope(DispatchObject *d, c10k_request *req, const c10k_request_info *in, bool *has_body,
                              bool *upgrade) {
-    PyObject *scope = _PyDict_NewPresized(14);
+    PyObject *scope = PyDict_Copy(d->template);
     if (scope == NULL) return NULL;
     PyObject *raw = bytes_of(in->path, in->path_len);
     PyObject *decoded = raw == NULL ? NULL
@@ -497,18 +522,12 @@ static PyObject *build_scope(DispatchObject *d, c10k_request *req, const c10k_re
     Py_XDECREF(decoded);
     if (path != NULL && PyUnicode_GET_LENGTH(d->root_path) > 0) Py_SETREF(path, PyUnicode_Concat(d->root_path, path));
     if (raw != NULL) raw = concat_bytes(d->root_raw, raw);
-    if (path == NULL || raw == NULL || PyDict_SetItem(scope, k_type, v_http) ||
-        PyDict_SetItem(scope, k_asgi, d->asgi) ||
-        PyDict_SetItem(scope, k_http_version, in->version_minor ? v_11 : v_10) ||
-        set_steal(scope, k_method, method_of(in->method, in->method_len)) ||
-        PyDict_SetItem(scope, k_scheme, v_http) || PyDict_SetItem(scope, k_path, path) ||
+    if (path == NULL || raw == NULL || (!in->version_minor && PyDict_SetItem(scope, k_http_version, v_10)) ||
+        set_steal(scope, k_method, method_of(in->method, in->method_len)) || PyDict_SetItem(scope, k_path, path) ||
         PyDict_SetItem(scope, k_raw_path, raw) ||
-        set_steal(scope, k_query_string,
-                  in->query_len ? bytes_of(in->query, in->query_len) : Py_NewRef(v_empty_bytes)) ||
-        PyDict_SetItem(scope, k_root_path, d->root_path) ||
+        (in->query_len && set_steal(scope, k_query_string, bytes_of(in->query, in->query_len))) ||
         set_steal(scope, k_headers, scope_headers(req, in->header_count, has_body, upgrade)) ||
-        set_steal(scope, k_client, scope_client(d, req)) || PyDict_SetItem(scope, k_server, d->server) ||
-        set_steal(scope, k_state, PyDict_Copy(d->state))) {
+        set_steal(scope, k_client, scope_client(d, req)) || set_steal(scope, k_state, PyDict_Copy(d->state))) {
         Py_XDECREF(path);
         Py_XDECREF(raw);
         Py_DECREF(scope);
@@ -738,7 +757,6 @@ static int dispatch_traverse(DispatchObject *d, visitproc visit, void *arg) {
     Py_VISIT(d->asgi);
     Py_VISIT(d->root_path);
     Py_VISIT(d->root_raw);
-    Py_VISIT(d->server);
     Py_VISIT(d->state);
     Py_VISIT(d->loop);
     Py_VISIT(d->task_type);
@@ -746,6 +764,7 @@ static int dispatch_traverse(DispatchObject *d, visitproc visit, void *arg) {
     Py_VISIT(d->enter_task);
     Py_VISIT(d->leave_task);
     Py_VISIT(d->last_host);
+    Py_VISIT(d->template);
     return 0;
 }
 
@@ -755,7 +774,6 @@ static int dispatch_clear(DispatchObject *d) {
     Py_CLEAR(d->asgi);
     Py_CLEAR(d->root_path);
     Py_CLEAR(d->root_raw);
-    Py_CLEAR(d->server);
     Py_CLEAR(d->state);
     Py_CLEAR(d->loop);
     Py_CLEAR(d->task_type);
@@ -763,6 +781,7 @@ static int dispatch_clear(DispatchObject *d) {
     Py_CLEAR(d->enter_task);
     Py_CLEAR(d->leave_task);
     Py_CLEAR(d->last_host);
+    Py_CLEAR(d->template);
     return 0;
 }
 
@@ -794,7 +813,6 @@ static PyObject *dispatch_new(PyTypeObject *type, PyObject *args, PyObject *kwar
     d->asgi = Py_NewRef(asgi);
     d->root_path = Py_NewRef(root_path);
     d->root_raw = root_raw;
-    d->server = Py_NewRef(Py_None);
     d->state = Py_NewRef(state);
     d->loop = Py_NewRef(Py_None);
     d->task_type = Py_NewRef(task_type);
@@ -804,6 +822,8 @@ static PyObject *dispatch_new(PyTypeObject *type, PyObject *args, PyObject *kwar
     d->callbacks.size = sizeof d->callbacks;
     d->callbacks.on_request = dispatch_on_request;
     d->callbacks.on_requests = dispatch_on_requests;
+    d->template = scope_template(d);
+    if (d->template == NULL) Py_CLEAR(d);
     return (PyObject *)d;
 }
 
@@ -815,8 +835,13 @@ static PyObject *dispatch_pointers(DispatchObject *d, PyObject *unused) {
 static PyObject *dispatch_serve(DispatchObject *d, PyObject *args) {
     PyObject *loop, *server;
     if (!PyArg_ParseTuple(args, "OO:serve", &loop, &server)) return NULL;
+    PyObject *template = PyDict_Copy(d->template);
+    if (template == NULL || PyDict_SetItem(template, k_server, server) != 0) {
+        Py_XDECREF(template);
+        return NULL;
+    }
+    Py_XSETREF(d->template, template);
     Py_XSETREF(d->loop, Py_NewRef(loop));
-    Py_XSETREF(d->server, Py_NewRef(server));
     Py_RETURN_NONE;
 }
 
