@@ -265,9 +265,12 @@ static int cycle_adopt(CycleObject *c) {
         return -1;
     }
     c->req = NULL;
-    c->py = PyObject_CallMethodObjArgs(c->d->protocol, s_adopt, PyLong_FromUnsignedLongLong(reply),
-                                       c->has_body ? Py_True : Py_False, c->head ? Py_True : Py_False,
-                                       c->request_done ? Py_True : Py_False, c->start ? c->start : Py_None, NULL);
+    PyObject *handle = PyLong_FromUnsignedLongLong(reply);
+    if (handle == NULL) return -1;
+    c->py = PyObject_CallMethodObjArgs(c->d->protocol, s_adopt, handle, c->has_body ? Py_True : Py_False,
+                                       c->head ? Py_True : Py_False, c->request_done ? Py_True : Py_False,
+                                       c->start ? c->start : Py_None, NULL);
+    Py_DECREF(handle);
     Py_CLEAR(c->start);
     return c->py == NULL ? -1 : 0;
 }
@@ -339,14 +342,12 @@ static int cycle_respond(CycleObject *c, PyObject *message) {
 }
 
 static PyObject *cycle_send(CycleObject *c, PyObject *message) {
+    if (c->py == NULL && c->complete)
+        return PyErr_Format(PyExc_RuntimeError, "ASGI: a message sent after the response completed");
     if (c->py == NULL && PyDict_CheckExact(message)) {
         PyObject *type = PyDict_GetItemWithError(message, k_type);
         if (type == NULL && PyErr_Occurred()) return NULL;
         if (type != NULL && PyUnicode_CheckExact(type)) {
-            if (c->complete) {
-                /* Python gives the errors; the response went out already. */
-                return PyErr_Format(PyExc_RuntimeError, "ASGI: %R sent after the response completed", type);
-            }
             if (c->start == NULL && PyUnicode_Compare(type, v_start) == 0) {
                 c->start = Py_NewRef(message);
                 return Py_NewRef(ready_none);
@@ -474,7 +475,10 @@ static PyObject *scope_client(DispatchObject *d, c10k_request *req) {
         Py_XSETREF(d->last_host, h);
     }
     PyObject *port = PyLong_FromLong(atol(port_text));
-    return port ? PyTuple_Pack(2, h, port) : NULL;
+    if (port == NULL) return NULL;
+    PyObject *client = PyTuple_Pack(2, h, port);
+    Py_DECREF(port);
+    return client;
 }
 
 static PyObject *concat_bytes(PyObject *prefix, PyObject *rest) {

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import http.client
 import logging
+import sys
 import threading
 from typing import Any
 
@@ -157,3 +159,53 @@ def test_a_response_streamed_after_a_suspension() -> None:
     with running(ASGIServer(app, port=0, lifespan="off")) as server:
         assert get(server) == (200, b"ab")
         assert get(server) == (200, b"ab")
+
+
+def test_a_message_after_the_response_raises_in_the_app() -> None:
+    raised: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await answer(send, b"ok")
+        if scope["path"] == "/later":
+            await asyncio.sleep(0)
+        try:
+            await send({"type": "http.response.body", "body": b"more"})
+        except RuntimeError as err:
+            raised.append(str(err))
+
+    with running(ASGIServer(app, port=0, lifespan="off")) as server:
+        assert get(server) == (200, b"ok")
+        assert get(server, "/later") == (200, b"ok")
+    assert len(raised) == 2 and all("after the response completed" in text for text in raised)
+
+
+def test_requests_leave_no_objects_behind() -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["path"] == "/slow":
+            await asyncio.sleep(0)
+        if scope["path"] == "/stream":
+            await send(START)
+            await send({"type": "http.response.body", "body": b"a", "more_body": True})
+            await send({"type": "http.response.body", "body": b"b"})
+            return
+        while (await receive()).get("more_body"):
+            pass
+        await answer(send, b"ab")
+
+    def load(server: ASGIServer, rounds: int) -> None:
+        host, port = server.address
+        conn = http.client.HTTPConnection(host, port, timeout=10)
+        for _ in range(rounds):
+            for method, path in (("GET", "/"), ("GET", "/slow"), ("GET", "/stream"), ("POST", "/body")):
+                conn.request(method, path, body=b"xyz" if method == "POST" else None)
+                response = conn.getresponse()
+                assert (response.status, response.read()) == (200, b"ab")
+        conn.close()
+
+    with running(ASGIServer(app, port=0, lifespan="off")) as server:
+        load(server, 100)
+        gc.collect()
+        before = sys.getallocatedblocks()
+        load(server, 500)  # 2,000 requests: one object kept by each would show
+        gc.collect()
+        assert sys.getallocatedblocks() - before < 1000
