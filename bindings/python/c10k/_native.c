@@ -127,14 +127,19 @@ static PyObject *target_forms[4]; /* "origin", "absolute", ... by C10K_TARGET_* 
 
 static PyTypeObject RequestType;
 
-static RequestObject *request_new(c10k_request *req) {
-    RequestObject *r = PyObject_GC_New(RequestObject, &RequestType);
-    if (r == NULL) return NULL;
+/* Points `r` (with an empty cache) at `req`. */
+static void request_read(RequestObject *r, c10k_request *req) {
     r->req = req;
-    memset(r->cache, 0, sizeof r->cache);
     memset(&r->info, 0, sizeof r->info);
     r->info.size = sizeof r->info;
     if (p_c10k_request_get_info(req, &r->info) != 0) r->info.size = 0;
+}
+
+static RequestObject *request_new(c10k_request *req) {
+    RequestObject *r = PyObject_GC_New(RequestObject, &RequestType);
+    if (r == NULL) return NULL;
+    memset(r->cache, 0, sizeof r->cache);
+    request_read(r, req);
     PyObject_GC_Track(r);
     return r;
 }
@@ -406,7 +411,7 @@ typedef struct DispatchObject {
     PyObject *mark;       /* mark(): run once on each thread that serves */
     PyObject *base;       /* WSGI: the environ keys every request shares */
     PyObject *bodies;     /* WSGI: request bodies (open, feed, abort, done) */
-    PyObject *spare;      /* WSGI: an exchange no one holds, for the next call */
+    PyObject *spare;      /* the Request or WSGI exchange of a call no one kept, for the next call */
     void (*handle)(struct DispatchObject *, c10k_request *); /* one request, GIL held */
     c10k_http_callbacks callbacks;
 } DispatchObject;
@@ -505,7 +510,12 @@ static void report_failure(PyObject *failed, PyObject *request) {
 }
 
 static void http_handle(DispatchObject *d, c10k_request *req) {
-    RequestObject *request = request_new(req);
+    RequestObject *request = (RequestObject *)d->spare;
+    d->spare = NULL;
+    if (request != NULL)
+        request_read(request, req);
+    else
+        request = request_new(req);
     if (request == NULL) {
         PyErr_WriteUnraisable(d->app);
         respond_internal_error(req);
@@ -528,7 +538,13 @@ static void http_handle(DispatchObject *d, c10k_request *req) {
     }
     Py_XDECREF(result);
     request_detach(request);
-    Py_DECREF(request);
+    if (d->spare == NULL && Py_REFCNT(request) == 1) {
+        /* No one kept it: it serves the next request, its cache emptied. */
+        request_clear(request);
+        d->spare = (PyObject *)request;
+    } else {
+        Py_DECREF(request);
+    }
 }
 
 static PyObject *http_dispatch_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {

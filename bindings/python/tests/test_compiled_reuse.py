@@ -1,6 +1,6 @@
-"""What the compiled WSGI path reuses from one request to the next (the
-start_response object, str objects of repeated texts) never leaks one
-request's state into another's, in both modes."""
+"""What the compiled path reuses from one request to the next (the inline
+Request object, WSGI's start_response, str objects of repeated texts)
+never leaks one request's state into another's."""
 
 from __future__ import annotations
 
@@ -10,11 +10,29 @@ import sys
 from typing import Any
 
 import pytest
+import requests
 
+import c10k
 from c10k.wsgi import WSGIServer
-from conftest import running
+from conftest import running, url
 
 MODES = pytest.mark.parametrize("threads", [4, 0], ids=["pool", "loop-thread"])
+
+
+def test_a_request_the_handler_keeps_stays_its_own(mode: str) -> None:
+    kept: list[Any] = []
+
+    def handler(request: Any) -> c10k.Response:
+        seen = any(request is old for old in kept)
+        request.path  # read during the call: kept readable after it
+        kept.append(request)
+        return c10k.Response(200, {}, b"seen" if seen else b"new")
+
+    with running(c10k.HttpServer(handler, port=0, mode=mode)) as server:
+        with requests.Session() as session:
+            bodies = [session.get(url(server) + f"p{i}").content for i in range(4)]
+    assert bodies == [b"new"] * 4
+    assert [r.path for r in kept] == ["/p0", "/p1", "/p2", "/p3"]
 
 
 @MODES
