@@ -49,7 +49,7 @@ static PyObject *k_type, *k_asgi, *k_http_version, *k_method, *k_scheme, *k_path
     *k_root_path, *k_headers, *k_client, *k_server, *k_state, *k_status, *k_body, *k_more_body;
 static PyObject *v_http, *v_10, *v_11, *v_start, *v_response_body, *v_empty_bytes, *v_no_args;
 static PyObject *s_adopt, *s_websocket, *s_failed, *s_returned, *s_settle, *s_run, *s_background, *s_send,
-    *s_receive, *s_task, *s_loop, *s_context;
+    *s_receive, *s_task, *s_loop;
 /* The methods most requests use, shared ("GET" is one object). */
 static PyObject *methods[8];
 
@@ -67,6 +67,17 @@ typedef struct {
     PyObject *value;
 } ReadyObject;
 
+/* Ends an iterator with `value` (StopIteration(value), kept whole even if
+ * it is a tuple or an exception). */
+static void set_stop_iteration(PyObject *value) {
+    if (value == Py_None) return;
+    PyObject *stop = PyObject_CallOneArg(PyExc_StopIteration, value);
+    if (stop != NULL) {
+        PyErr_SetObject(PyExc_StopIteration, stop);
+        Py_DECREF(stop);
+    }
+}
+
 static PyTypeObject ReadyType;
 static ReadyObject *ready_none, *ready_empty_body, *ready_disconnect;
 
@@ -79,7 +90,7 @@ static PySendResult ready_send(ReadyObject *self, PyObject *arg, PyObject **resu
 }
 
 static PyObject *ready_next(ReadyObject *self) {
-    if (self->value != Py_None) _PyGen_SetStopIterationValue(self->value);
+    set_stop_iteration(self->value);
     return NULL;
 }
 
@@ -136,7 +147,7 @@ static PyObject *resume_next(ResumeObject *self) {
     PySendResult r = resume_send(self, Py_None, &result);
     if (r == PYGEN_NEXT) return result;
     if (r == PYGEN_RETURN) {
-        if (result != Py_None) _PyGen_SetStopIterationValue(result);
+        set_stop_iteration(result);
         Py_DECREF(result);
     }
     return NULL;
@@ -147,7 +158,7 @@ static PyObject *resume_send_method(ResumeObject *self, PyObject *arg) {
     PySendResult r = resume_send(self, arg, &result);
     if (r == PYGEN_NEXT) return result;
     if (r == PYGEN_RETURN) {
-        _PyGen_SetStopIterationValue(result);
+        set_stop_iteration(result);
         Py_DECREF(result);
     }
     return NULL;
@@ -492,7 +503,7 @@ static PyObject *concat_bytes(PyObject *prefix, PyObject *rest) {
  * values every request shares (copying it and replacing the others costs
  * less than inserting each key). */
 static PyObject *scope_template(DispatchObject *d) {
-    PyObject *t = _PyDict_NewPresized(13);
+    PyObject *t = PyDict_New();
     if (t == NULL) return NULL;
     PyObject *items[][2] = {
         {k_type, v_http},         {k_asgi, d->asgi},  {k_http_version, v_11}, {k_method, Py_None},
@@ -609,13 +620,15 @@ static void cycle_suspended(CycleObject *c, PyObject *iter, PyObject *yielded, P
         return;
     }
     static PyObject *kwnames;
-    if (kwnames == NULL && (kwnames = PyTuple_Pack(2, s_loop, s_context)) == NULL) {
+    if (kwnames == NULL && (kwnames = PyTuple_Pack(1, s_loop)) == NULL) {
         Py_DECREF(runner);
         report_failure(d);
         return;
     }
-    PyObject *args[4] = {task, runner, d->loop, ctx};
-    PyObject *r = PyObject_Vectorcall(d->task_init, args, 2, kwnames);
+    /* The Task runs in a copy of the context the app started in. */
+    PyObject *args[3] = {task, runner, d->loop};
+    PyObject *r = PyContext_Enter(ctx) == 0 ? PyObject_Vectorcall(d->task_init, args, 2, kwnames) : NULL;
+    if (PyContext_Exit(ctx) != 0) PyErr_WriteUnraisable(ctx);
     Py_DECREF(runner);
     if (r == NULL || (c->py != NULL && PyObject_SetAttr(c->py, s_task, task) != 0)) report_failure(d);
     Py_XDECREF(r);
@@ -911,7 +924,7 @@ PyMODINIT_FUNC PyInit__asgi_native(void) {
         intern(&s_websocket, "websocket") || intern(&s_failed, "failed") || intern(&s_returned, "returned") ||
         intern(&s_settle, "settle") || intern(&s_run, "run") || intern(&s_background, "background") ||
         intern(&s_send, "send") || intern(&s_receive, "receive") || intern(&s_task, "task") ||
-        intern(&s_loop, "loop") || intern(&s_context, "context"))
+        intern(&s_loop, "loop"))
         return NULL;
     v_empty_bytes = PyBytes_FromStringAndSize("", 0);
     v_no_args = PyTuple_New(0);
