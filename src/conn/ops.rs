@@ -60,7 +60,23 @@ impl Loop {
 
     /// Calls one of the connection's handler methods, unless one is already running.
     pub(crate) fn call_handler(&self, slot: u32, generation: u32, f: impl FnOnce(&mut dyn ConnHandler, &Loop, ConnId)) {
-        let Some(Some(mut handler)) = self.with_conn_raw(slot, generation, |c| c.handler.take()) else { return };
+        self.call_handler_after(slot, generation, |_| {}, f);
+    }
+
+    /// [`Self::call_handler`], running `before` on the connection in the
+    /// same look-up that takes the handler.
+    fn call_handler_after(
+        &self,
+        slot: u32,
+        generation: u32,
+        before: impl FnOnce(&mut Conn),
+        f: impl FnOnce(&mut dyn ConnHandler, &Loop, ConnId),
+    ) {
+        let taken = self.with_conn_raw(slot, generation, |c| {
+            before(c);
+            c.handler.take()
+        });
+        let Some(Some(mut handler)) = taken else { return };
         f(&mut *handler, self, Handle::new(Kind::Conn, self.id(), slot, generation));
         // A handler installed during the call (an upgrade hand-off) replaces this one.
         if let Some(c) = self.core.borrow_mut().source_mut::<Conn>(slot, generation)
@@ -97,18 +113,19 @@ impl Loop {
     }
 
     fn conn_ready(&self, slot: u32, generation: u32, readable: bool, writable: bool) {
-        let connecting = self.with_conn_raw(slot, generation, |c| c.flags.connecting);
-        match connecting {
+        // One look-up for the common event, a readable connection.
+        let state = self.with_conn_raw(slot, generation, |c| (c.flags.connecting, c.wants_read().then_some(c.fd)));
+        match state {
             None => {}
-            Some(true) => self.finish_connect(slot, generation),
-            Some(false) => {
-                if writable {
-                    self.flush_conn(slot, generation);
-                }
+            Some((true, _)) => self.finish_connect(slot, generation),
+            Some((false, _)) if writable => {
+                self.flush_conn(slot, generation);
                 if readable {
                     self.read_conn(slot, generation);
                 }
             }
+            Some((false, Some(fd))) if readable => self.read_from(slot, generation, fd),
+            Some((false, _)) => {}
         }
     }
 
@@ -126,14 +143,19 @@ impl Loop {
     }
 
     fn read_conn(&self, slot: u32, generation: u32) {
-        let Some(Some(fd)) = self.with_conn_raw(slot, generation, |c| c.wants_read().then_some(c.fd)) else { return };
+        if let Some(Some(fd)) = self.with_conn_raw(slot, generation, |c| c.wants_read().then_some(c.fd)) {
+            self.read_from(slot, generation, fd);
+        }
+    }
+
+    /// One read from the connection's socket `fd`, handed to its handler.
+    fn read_from(&self, slot: u32, generation: u32, fd: RawFd) {
         self.with_read_buf(|buf| match net::read(fd, buf) {
             Ok(0) => self.peer_ended(slot, generation),
             Ok(n) => {
                 add(&self.stats().bytes_in, n as u64);
                 let now = self.core.borrow().now_ms;
-                self.with_conn_raw(slot, generation, |c| c.touch(now));
-                self.call_handler(slot, generation, |h, lp, id| h.on_data(lp, id, &buf[..n]));
+                self.call_handler_after(slot, generation, |c| c.touch(now), |h, lp, id| h.on_data(lp, id, &buf[..n]));
             }
             Err(C10K_EAGAIN | C10K_EINTR) => {}
             Err(e) => self.close_now(slot, generation, e, false),
@@ -192,16 +214,18 @@ impl Loop {
             if drained {
                 c.flags.above_high = false;
             }
-            (result.map(|(_, s)| s), drained, c.wq.is_empty())
+            // Usually neither: then there is nothing to do after the flush.
+            let waits = c.flags.shutdown_when_flushed || c.flags.close_when_flushed;
+            (result.map(|(_, s)| s), drained, waits && c.wq.is_empty())
         });
-        let Some((result, drained, empty)) = outcome else { return };
+        let Some((result, drained, flushed_for_end)) = outcome else { return };
         if let Err(e) = result {
             return self.close_now(slot, generation, e, false);
         }
         if drained {
             self.call_handler(slot, generation, |h, lp, id| h.on_drain(lp, id));
         }
-        if empty {
+        if flushed_for_end {
             self.after_flush(slot, generation);
         }
     }
