@@ -60,6 +60,53 @@ static void respond_internal_error(c10k_request *req) {
     p_c10k_respond(req, 500, &ct, 1, (const uint8_t *)INTERNAL_ERROR, sizeof INTERNAL_ERROR - 1);
 }
 
+/* ---- str objects for texts that come back request after request ----
+ *
+ * Header names (as their CGI keys), Host values, methods and client
+ * addresses repeat from one request to the next: a hit gives the str made
+ * last time (its hash already known to the environ dict) instead of a new
+ * one. Direct-mapped and small; only short texts are kept. */
+
+#define TEXT_CACHE_SLOTS 128
+#define TEXT_CACHE_LONGEST 48
+
+enum { TEXT_PLAIN_LATIN1, TEXT_CGI_NAME };
+
+typedef struct {
+    PyObject *str; /* NULL: empty slot */
+    int kind;
+    size_t len;
+    uint8_t bytes[TEXT_CACHE_LONGEST];
+} TextSlot;
+
+static TextSlot text_cache[TEXT_CACHE_SLOTS];
+
+static TextSlot *text_slot(int kind, const uint8_t *p, size_t n) {
+    uint32_t h = 2166136261u ^ (uint32_t)kind;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+    return &text_cache[h % TEXT_CACHE_SLOTS];
+}
+
+/* The str `make(p, n)` gives for bytes of this `kind`, from the cache when
+ * it has them; a new reference, or NULL (an error set, or for a CGI name
+ * none to give). */
+static PyObject *cached_text(int kind, const uint8_t *p, size_t n, PyObject *(*make)(const uint8_t *, size_t)) {
+    if (n > TEXT_CACHE_LONGEST) return make(p, n);
+    TextSlot *slot = text_slot(kind, p, n);
+    if (slot->str != NULL && slot->kind == kind && slot->len == n && memcmp(slot->bytes, p, n) == 0)
+        return Py_NewRef(slot->str);
+    PyObject *str = make(p, n);
+    if (str != NULL) {
+        Py_XSETREF(slot->str, Py_NewRef(str));
+        slot->kind = kind;
+        slot->len = n;
+        memcpy(slot->bytes, p, n);
+    }
+    return str;
+}
+
+static PyObject *make_latin1(const uint8_t *p, size_t n) { return latin1(p, n); }
+
 /* ---- Request: the handler's view of one request ---- */
 
 enum {
@@ -155,7 +202,7 @@ static PyObject *request_field(RequestObject *r, void *closure) {
     }
     const c10k_request_info *in = &r->info;
     switch (field) {
-    case F_METHOD: v = latin1(in->method, in->method_len); break;
+    case F_METHOD: v = cached_text(TEXT_PLAIN_LATIN1, in->method, in->method_len, make_latin1); break;
     case F_TARGET: v = latin1(in->target, in->target_len); break;
     case F_RAW_PATH: v = bytes_of(in->path, in->path_len); break;
     case F_PATH: {
@@ -690,52 +737,6 @@ static PyObject *key_method, *key_path, *key_query, *key_uri, *key_raw_uri, *key
     *key_remote_port, *key_http_host, *key_server_name, *key_server_port, *key_input, *key_content_length,
     *str_http10, *str_http11, *str_empty, *str_open, *str_done;
 
-/* ---- str objects for texts that come back request after request ----
- *
- * Header names (as their CGI keys), Host values, methods and client
- * addresses repeat from one request to the next: a hit gives the str made
- * last time (its hash already known to the environ dict) instead of a new
- * one. Direct-mapped and small; only short texts are kept. */
-
-#define TEXT_CACHE_SLOTS 128
-#define TEXT_CACHE_LONGEST 48
-
-enum { TEXT_PLAIN_LATIN1, TEXT_CGI_NAME };
-
-typedef struct {
-    PyObject *str; /* NULL: empty slot */
-    int kind;
-    size_t len;
-    uint8_t bytes[TEXT_CACHE_LONGEST];
-} TextSlot;
-
-static TextSlot text_cache[TEXT_CACHE_SLOTS];
-
-static TextSlot *text_slot(int kind, const uint8_t *p, size_t n) {
-    uint32_t h = 2166136261u ^ (uint32_t)kind;
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
-    return &text_cache[h % TEXT_CACHE_SLOTS];
-}
-
-/* The str `make(p, n)` gives for bytes of this `kind`, from the cache when
- * it has them; a new reference, or NULL (an error set, or for a CGI name
- * none to give). */
-static PyObject *cached_text(int kind, const uint8_t *p, size_t n, PyObject *(*make)(const uint8_t *, size_t)) {
-    if (n > TEXT_CACHE_LONGEST) return make(p, n);
-    TextSlot *slot = text_slot(kind, p, n);
-    if (slot->str != NULL && slot->kind == kind && slot->len == n && memcmp(slot->bytes, p, n) == 0)
-        return Py_NewRef(slot->str);
-    PyObject *str = make(p, n);
-    if (str != NULL) {
-        Py_XSETREF(slot->str, Py_NewRef(str));
-        slot->kind = kind;
-        slot->len = n;
-        memcpy(slot->bytes, p, n);
-    }
-    return str;
-}
-
-static PyObject *make_latin1(const uint8_t *p, size_t n) { return latin1(p, n); }
 
 /* The CGI name of a header field: HTTP_ + upper case, '-' as '_';
  * Content-Type and Content-Length without the prefix. NULL for a name
