@@ -206,6 +206,17 @@ static void resume_dealloc(ResumeObject *self) {
     PyObject_GC_Del(self);
 }
 
+static PyObject *resume_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"coro", "yielded", NULL};
+    PyObject *coro, *yielded;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:Resume", kwlist, &coro, &yielded)) return NULL;
+    ResumeObject *self = (ResumeObject *)type->tp_alloc(type, 0);
+    if (self == NULL) return NULL;
+    self->coro = Py_NewRef(coro);
+    self->yielded = Py_NewRef(yielded);
+    return (PyObject *)self;
+}
+
 static PyMethodDef resume_methods[] = {
     {"send", (PyCFunction)resume_send_method, METH_O, NULL},
     {"throw", (PyCFunction)resume_throw, METH_VARARGS, NULL},
@@ -219,7 +230,8 @@ static PyTypeObject ResumeType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "c10k._asgi_native.Resume",
     .tp_basicsize = sizeof(ResumeObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "The rest of an ASGI app's coroutine, after its first suspension.",
+    .tp_doc = "Resume(coro, yielded): awaits the rest of a coroutine stepped by hand until it yielded "
+              "`yielded` (what a Task must wait on first).",
     .tp_traverse = (traverseproc)resume_traverse,
     .tp_clear = (inquiry)resume_clear,
     .tp_dealloc = (destructor)resume_dealloc,
@@ -227,6 +239,7 @@ static PyTypeObject ResumeType = {
     .tp_iter = PyObject_SelfIter,
     .tp_iternext = (iternextfunc)resume_next,
     .tp_methods = resume_methods,
+    .tp_new = resume_new,
 };
 
 /* ---- the dispatch: user_data of the library's callbacks ---- */
@@ -936,7 +949,7 @@ PyMODINIT_FUNC PyInit__asgi_native(void) {
     if (ready_none == NULL) return NULL;
     PyObject *m = PyModule_Create(&native_module);
     if (m == NULL) return NULL;
-    if (PyModule_AddType(m, &DispatchType) < 0) {
+    if (PyModule_AddType(m, &DispatchType) < 0 || PyModule_AddType(m, &ResumeType) < 0) {
         Py_DECREF(m);
         return NULL;
     }
