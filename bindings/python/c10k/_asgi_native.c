@@ -49,7 +49,7 @@ static PyObject *k_type, *k_asgi, *k_http_version, *k_method, *k_scheme, *k_path
     *k_root_path, *k_headers, *k_client, *k_server, *k_state, *k_status, *k_body, *k_more_body;
 static PyObject *v_http, *v_10, *v_11, *v_start, *v_response_body, *v_empty_bytes, *v_no_args;
 static PyObject *s_adopt, *s_websocket, *s_failed, *s_returned, *s_settle, *s_run, *s_background, *s_send,
-    *s_receive, *s_task, *s_loop, *s_context;
+    *s_receive, *s_task, *s_loop;
 /* The methods most requests use, shared ("GET" is one object). */
 static PyObject *methods[8];
 
@@ -67,6 +67,17 @@ typedef struct {
     PyObject *value;
 } ReadyObject;
 
+/* Ends an iterator with `value` (StopIteration(value), kept whole even if
+ * it is a tuple or an exception). */
+static void set_stop_iteration(PyObject *value) {
+    if (value == Py_None) return;
+    PyObject *stop = PyObject_CallOneArg(PyExc_StopIteration, value);
+    if (stop != NULL) {
+        PyErr_SetObject(PyExc_StopIteration, stop);
+        Py_DECREF(stop);
+    }
+}
+
 static PyTypeObject ReadyType;
 static ReadyObject *ready_none, *ready_empty_body, *ready_disconnect;
 
@@ -79,7 +90,7 @@ static PySendResult ready_send(ReadyObject *self, PyObject *arg, PyObject **resu
 }
 
 static PyObject *ready_next(ReadyObject *self) {
-    if (self->value != Py_None) _PyGen_SetStopIterationValue(self->value);
+    set_stop_iteration(self->value);
     return NULL;
 }
 
@@ -136,7 +147,7 @@ static PyObject *resume_next(ResumeObject *self) {
     PySendResult r = resume_send(self, Py_None, &result);
     if (r == PYGEN_NEXT) return result;
     if (r == PYGEN_RETURN) {
-        if (result != Py_None) _PyGen_SetStopIterationValue(result);
+        set_stop_iteration(result);
         Py_DECREF(result);
     }
     return NULL;
@@ -147,7 +158,7 @@ static PyObject *resume_send_method(ResumeObject *self, PyObject *arg) {
     PySendResult r = resume_send(self, arg, &result);
     if (r == PYGEN_NEXT) return result;
     if (r == PYGEN_RETURN) {
-        _PyGen_SetStopIterationValue(result);
+        set_stop_iteration(result);
         Py_DECREF(result);
     }
     return NULL;
@@ -195,6 +206,17 @@ static void resume_dealloc(ResumeObject *self) {
     PyObject_GC_Del(self);
 }
 
+static PyObject *resume_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"coro", "yielded", NULL};
+    PyObject *coro, *yielded;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:Resume", kwlist, &coro, &yielded)) return NULL;
+    ResumeObject *self = (ResumeObject *)type->tp_alloc(type, 0);
+    if (self == NULL) return NULL;
+    self->coro = Py_NewRef(coro);
+    self->yielded = Py_NewRef(yielded);
+    return (PyObject *)self;
+}
+
 static PyMethodDef resume_methods[] = {
     {"send", (PyCFunction)resume_send_method, METH_O, NULL},
     {"throw", (PyCFunction)resume_throw, METH_VARARGS, NULL},
@@ -208,7 +230,8 @@ static PyTypeObject ResumeType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "c10k._asgi_native.Resume",
     .tp_basicsize = sizeof(ResumeObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "The rest of an ASGI app's coroutine, after its first suspension.",
+    .tp_doc = "Resume(coro, yielded): awaits the rest of a coroutine stepped by hand until it yielded "
+              "`yielded` (what a Task must wait on first).",
     .tp_traverse = (traverseproc)resume_traverse,
     .tp_clear = (inquiry)resume_clear,
     .tp_dealloc = (destructor)resume_dealloc,
@@ -216,6 +239,7 @@ static PyTypeObject ResumeType = {
     .tp_iter = PyObject_SelfIter,
     .tp_iternext = (iternextfunc)resume_next,
     .tp_methods = resume_methods,
+    .tp_new = resume_new,
 };
 
 /* ---- the dispatch: user_data of the library's callbacks ---- */
@@ -492,7 +516,7 @@ static PyObject *concat_bytes(PyObject *prefix, PyObject *rest) {
  * values every request shares (copying it and replacing the others costs
  * less than inserting each key). */
 static PyObject *scope_template(DispatchObject *d) {
-    PyObject *t = _PyDict_NewPresized(13);
+    PyObject *t = PyDict_New();
     if (t == NULL) return NULL;
     PyObject *items[][2] = {
         {k_type, v_http},         {k_asgi, d->asgi},  {k_http_version, v_11}, {k_method, Py_None},
@@ -609,13 +633,15 @@ static void cycle_suspended(CycleObject *c, PyObject *iter, PyObject *yielded, P
         return;
     }
     static PyObject *kwnames;
-    if (kwnames == NULL && (kwnames = PyTuple_Pack(2, s_loop, s_context)) == NULL) {
+    if (kwnames == NULL && (kwnames = PyTuple_Pack(1, s_loop)) == NULL) {
         Py_DECREF(runner);
         report_failure(d);
         return;
     }
-    PyObject *args[4] = {task, runner, d->loop, ctx};
-    PyObject *r = PyObject_Vectorcall(d->task_init, args, 2, kwnames);
+    /* The Task runs in a copy of the context the app started in. */
+    PyObject *args[3] = {task, runner, d->loop};
+    PyObject *r = PyContext_Enter(ctx) == 0 ? PyObject_Vectorcall(d->task_init, args, 2, kwnames) : NULL;
+    if (PyContext_Exit(ctx) != 0) PyErr_WriteUnraisable(ctx);
     Py_DECREF(runner);
     if (r == NULL || (c->py != NULL && PyObject_SetAttr(c->py, s_task, task) != 0)) report_failure(d);
     Py_XDECREF(r);
@@ -911,7 +937,7 @@ PyMODINIT_FUNC PyInit__asgi_native(void) {
         intern(&s_websocket, "websocket") || intern(&s_failed, "failed") || intern(&s_returned, "returned") ||
         intern(&s_settle, "settle") || intern(&s_run, "run") || intern(&s_background, "background") ||
         intern(&s_send, "send") || intern(&s_receive, "receive") || intern(&s_task, "task") ||
-        intern(&s_loop, "loop") || intern(&s_context, "context"))
+        intern(&s_loop, "loop"))
         return NULL;
     v_empty_bytes = PyBytes_FromStringAndSize("", 0);
     v_no_args = PyTuple_New(0);
@@ -923,7 +949,7 @@ PyMODINIT_FUNC PyInit__asgi_native(void) {
     if (ready_none == NULL) return NULL;
     PyObject *m = PyModule_Create(&native_module);
     if (m == NULL) return NULL;
-    if (PyModule_AddType(m, &DispatchType) < 0) {
+    if (PyModule_AddType(m, &DispatchType) < 0 || PyModule_AddType(m, &ResumeType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

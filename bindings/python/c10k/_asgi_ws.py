@@ -18,9 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, Optional
 
+from ._asgi_native import Resume
 from ._errors import C10kError, callback_error
 from ._ffi import ffi, lib
 from ._send import c_headers
@@ -46,31 +46,9 @@ class ClientDisconnected(OSError):
     """``send()`` on a WebSocket that is closed (ASGI's server-specific OSError)."""
 
 
-class _Resume:
-    """Hands a coroutine already stepped by hand to an asyncio task: the
-    future it is waiting on is yielded to the task, and the task's answers
-    are passed on, as ``yield from`` would."""
-
-    def __init__(self, coro: Any, waiting: Any) -> None:
-        self.coro = coro
-        self.waiting = waiting
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        coro, value = self.coro, self.waiting
-        while True:
-            try:
-                try:
-                    sent = yield value
-                except BaseException as err:  # cancellation included: passed on
-                    value = coro.throw(err)
-                else:
-                    value = coro.send(sent)
-            except StopIteration as done:
-                return done.value
-
-
 async def _resume(coro: Any, waiting: Any) -> None:
-    await _Resume(coro, waiting)
+    """The rest of ``coro``, stepped by hand until it waited on ``waiting``."""
+    await Resume(coro, waiting)
 
 
 class WsCycle:
