@@ -283,7 +283,11 @@ impl Loop {
     /// Frees a connection queued by `close_now` and tells its handler.
     fn free_conn(&self, slot: u32, generation: u32, reason: i32) {
         let Some(mut conn) = self.core.borrow_mut().remove_source::<Conn>(slot, generation) else { return };
-        self.poll_delete(conn.fd);
+        // A connection that wanted nothing already left the poller; deleting
+        // it again would cost a failing epoll_ctl per close.
+        if conn.flags.reg_read || conn.flags.reg_write {
+            self.poll_delete(conn.fd);
+        }
         net::close_fd(conn.fd);
         sub(&self.stats().open_connections, 1);
         add(&self.stats().closed, 1);

@@ -41,7 +41,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-alive-timeout", type=float, default=None, metavar="SECONDS",
                    help="idle time allowed between two requests (library default: 60)")
     p.add_argument("--max-body-size", type=int, default=None, metavar="BYTES",
-                   help="larger request bodies get 413 (default: asgi none, wsgi and c10k 1 MiB)")
+                   help="larger request bodies get 413 (default: asgi none; wsgi 1 GiB, streamed, or 1 MiB with --threads 0; c10k 1 MiB)")
     p.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="(default: info)")
     p.add_argument("--root-path", default="", help="asgi: the prefix the app is mounted under")
     p.add_argument("--lifespan", choices=("auto", "on", "off"), default="auto", help="asgi: lifespan (default: auto)")
