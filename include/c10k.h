@@ -862,6 +862,23 @@ int32_t c10k_http_date_parse(const uint8_t *text, size_t len, int64_t *out_secs)
 // Thread safety: loop thread only.
 int32_t c10k_loop_set_draining(struct c10k_loop *lp, bool draining);
 
+// Starts a graceful shutdown of a loop the host runs itself, the one a
+// `c10k_server` gives its loops when it stops: the loop's listeners
+// close, requests in flight are finished and answered with
+// `Connection: close`, idle keep-alive connections close cleanly (FIN,
+// then lingering, never a reset). After `c10k_loop_set_draining(lp,
+// true)` a connection that has not sent its first request yet is answered
+// too (its client connected to send one; the header timeout bounds the
+// wait), so that a restart behind `SO_REUSEPORT` loses nothing. Keep
+// running the loop until `c10k_loop_open_handles` reports no sources, or
+// a deadline of your own passes, then free it. Listener pointers stay the
+// host's: `c10k_listener_close` still frees them (answering
+// `C10K_ECLOSED`). Returns 0, `C10K_EINVAL` or `C10K_EWRONGTHREAD`. Added
+// in 0.2.
+//
+// Thread safety: loop thread only.
+int32_t c10k_loop_shutdown(struct c10k_loop *lp);
+
 // Reads the systemd socket activation protocol: when `LISTEN_PID` is
 // this process's id, `LISTEN_FDS` descriptors starting at
 // `C10K_LISTEN_FDS_START` (3) were handed over, already listening. Their

@@ -32,3 +32,28 @@ pub unsafe extern "C" fn c10k_loop_set_draining(lp: *mut c10k_loop, draining: bo
         Ok(())
     })
 }
+
+/// Starts a graceful shutdown of a loop the host runs itself, the one a
+/// `c10k_server` gives its loops when it stops: the loop's listeners
+/// close, requests in flight are finished and answered with
+/// `Connection: close`, idle keep-alive connections close cleanly (FIN,
+/// then lingering, never a reset). After `c10k_loop_set_draining(lp,
+/// true)` a connection that has not sent its first request yet is answered
+/// too (its client connected to send one; the header timeout bounds the
+/// wait), so that a restart behind `SO_REUSEPORT` loses nothing. Keep
+/// running the loop until `c10k_loop_open_handles` reports no sources, or
+/// a deadline of your own passes, then free it. Listener pointers stay the
+/// host's: `c10k_listener_close` still frees them (answering
+/// `C10K_ECLOSED`). Returns 0, `C10K_EINVAL` or `C10K_EWRONGTHREAD`. Added
+/// in 0.2.
+///
+/// Thread safety: loop thread only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn c10k_loop_shutdown(lp: *mut c10k_loop) -> i32 {
+    ffi!({
+        let lp = loop_ref(lp)?;
+        crate::http::server::reply::close_after_on(&lp.handle());
+        lp.begin_shutdown();
+        Ok(())
+    })
+}

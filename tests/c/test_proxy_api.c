@@ -109,6 +109,7 @@ static void check_misuse(void) {
     CHECK_RC(c10k_request_proxy_info(NULL, &info), C10K_EINVAL);
     CHECK_RC(c10k_request_socket_peer_addr(NULL, buf, sizeof buf), C10K_EINVAL);
     CHECK_RC(c10k_loop_set_draining(NULL, true), C10K_EINVAL);
+    CHECK_RC(c10k_loop_shutdown(NULL), C10K_EINVAL);
     CHECK_RC(c10k_loop_set_draining(t.lp, true), 0);
     CHECK_RC(c10k_loop_set_draining(t.lp, false), 0);
     CHECK_RC(c10k_listen_fds_from_env(false, NULL), C10K_EINVAL);

@@ -353,6 +353,7 @@
 (defc "c10k_server_http_listen_fd" :int32 (server :pointer) (fd :int32) (config :pointer)
   (callbacks :pointer) (user-data :pointer))
 (defc "c10k_loop_set_draining" :int32 (lp :pointer) (draining :bool))
+(defc "c10k_loop_shutdown" :int32 (lp :pointer))
 (defc "c10k_conn_proxy_info" :int32 (conn :uint64) (out :pointer))
 (defc "c10k_request_proxy_info" :int32 (req :pointer) (out :pointer))
 

@@ -81,11 +81,27 @@ class NestedLoop(OwnLoop):
     def run(self) -> None:
         assert self.aloop is not None and self._stopped is not None
         self.aloop.run_until_complete(self._stopped)
-        # Graceful: accept no more, let the work in flight finish and flush.
+        # Graceful: accept no more, let the work in flight finish and flush,
+        # close idle connections cleanly, and still answer a client that
+        # connected but has not sent its request yet (a worker restarted
+        # behind SO_REUSEPORT loses nothing).
         self._close_listener()
+        check(lib.c10k_loop_set_draining(self._loop, True), "c10k_loop_set_draining")
+        check(lib.c10k_loop_shutdown(self._loop), "c10k_loop_shutdown")
+        self.kick()
         deadline = self.aloop.time() + self._owner._stop_timeout
         self.aloop.run_until_complete(self._owner._drain(deadline))
+        self.aloop.run_until_complete(self._connections_closed(deadline))
         self._turn()
+
+    async def _connections_closed(self, deadline: float) -> None:
+        """Returns once the loop holds no connection, or at ``deadline``."""
+        sources = ffi.new("size_t *")
+        while self.aloop is not None and self.aloop.time() < deadline:
+            check(lib.c10k_loop_open_handles(self._loop, sources, ffi.NULL), "c10k_loop_open_handles")
+            if sources[0] == 0:
+                return
+            await asyncio.sleep(0.01)
 
     def kick(self) -> None:
         """Makes the next round of the asyncio loop run a turn, which
