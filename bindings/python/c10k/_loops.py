@@ -124,6 +124,10 @@ class MultiLoop:
         config = ffi.new("c10k_server_config *")
         lib.c10k_server_config_init(config, ffi.sizeof(config[0]))
         config.loops = self._loops
+        # A stop marks the loops draining first, so that a client that
+        # connected but has not sent its request yet is still answered (as
+        # the ASGI server's stop does): a worker restart loses nothing.
+        config.drain_delay_ms = 1
         self._owner._configure(config)
         out = ffi.new("c10k_server **")
         check(lib.c10k_server_new(config, out), "c10k_server_new")

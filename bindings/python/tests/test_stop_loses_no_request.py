@@ -1,5 +1,5 @@
-"""A graceful stop of the ASGI server (SIGTERM, a worker restarted by
-SIGHUP) loses no request: a client that connected before the stop began
+"""A graceful stop of the ASGI server and of the WSGI server with its
+thread pool (SIGTERM, a worker restarted by SIGHUP) loses no request: a client that connected before the stop began
 but sends its request only after still gets its answer, and an idle
 keep-alive connection is closed cleanly (end of stream, not a reset)."""
 
@@ -11,12 +11,27 @@ import threading
 import time
 from typing import Any
 
+import pytest
+
+from c10k import Server
 from c10k.asgi import ASGIServer
+from c10k.wsgi import WSGIServer
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
     await send({"type": "http.response.body", "body": b"ok"})
+
+
+def wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+
+
+SERVERS = {
+    "asgi": lambda: ASGIServer(app, port=0, lifespan="off"),
+    "wsgi with threads": lambda: WSGIServer(wsgi_app, port=0, threads=2),
+}
 
 
 def wait_until(predicate: Any, seconds: float = 10.0) -> None:
@@ -43,8 +58,9 @@ def read_all(sock: socket.socket) -> bytes:
     return data
 
 
-def test_a_request_sent_after_the_stop_began_is_answered_and_idle_connections_end_cleanly() -> None:
-    server = ASGIServer(app, port=0, lifespan="off")
+@pytest.mark.parametrize("kind", SERVERS)
+def test_a_request_sent_after_the_stop_began_is_answered_and_idle_connections_end_cleanly(kind: str) -> None:
+    server: Server = SERVERS[kind]()
     server.start()
     address = server.address
     stopper = threading.Thread(target=server.stop)
